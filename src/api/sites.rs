@@ -1,0 +1,178 @@
+//! Sites: the list with latest state and alarms, one site in detail, its history.
+
+use super::AppState;
+use super::error::ApiError;
+use crate::state::alarms::{self, Alarm};
+use crate::state::{self, SiteEntry};
+use crate::wire::{Operator, Stage};
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+#[derive(Debug, Serialize)]
+pub struct SiteSummary<'a> {
+    pub site: &'a str,
+    pub name: Option<&'a str>,
+    pub county: Option<&'a str>,
+    pub operators: &'a [Operator],
+    pub stage: Stage,
+    /// When the collector last heard from the site.
+    pub last_seen: Option<DateTime<Utc>>,
+    /// Agent timestamp of the latest report.
+    pub ts: Option<DateTime<Utc>>,
+    pub alarms: Vec<Alarm>,
+    pub position: Option<crate::wire::Gps>,
+}
+
+fn summary<'a>(id: &'a str, e: &'a SiteEntry, now: DateTime<Utc>, cfg: &crate::config::AlarmConfig) -> SiteSummary<'a> {
+    SiteSummary {
+        site: id,
+        name: e.info.as_ref().map(|i| i.name.as_str()),
+        county: e.info.as_ref().map(|i| i.county.as_str()),
+        operators: e.info.as_ref().map_or(&[][..], |i| &i.operators[..]),
+        stage: e.stage(),
+        last_seen: e.latest.as_ref().map(|l| l.received),
+        ts: e.latest.as_ref().map(|l| l.status.ts),
+        alarms: e.latest.as_ref().map_or_else(Vec::new, |l| alarms::derive(&l.status, l.received, now, cfg)),
+        position: e.info.as_ref().map(|i| i.position).or_else(|| e.latest.as_ref().and_then(|l| l.status.gps)),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    county: Option<String>,
+    operator: Option<String>,
+    stage: Option<String>,
+    alarm: Option<String>,
+    limit: Option<usize>,
+    offset: Option<usize>,
+}
+
+fn parse_operator(s: &str) -> Result<Operator, ApiError> {
+    Operator::ALL
+        .into_iter()
+        .find(|o| o.as_str() == s)
+        .ok_or_else(|| ApiError::BadRequest(format!("operator `{s}` is unknown; use one of cmcc, cucc, ctcc, cbn")))
+}
+
+fn parse_stage(s: &str) -> Result<Stage, ApiError> {
+    Stage::parse(s).ok_or_else(|| {
+        ApiError::BadRequest(format!(
+            "stage `{s}` is unknown; use one of planned, approved, built, powered, installed, on_air, accepted"
+        ))
+    })
+}
+
+/// `GET /api/v1/sites?county=&operator=&stage=&alarm=&limit=&offset=`
+pub async fn list(State(s): State<AppState>, Query(q): Query<ListQuery>) -> Result<Json<serde_json::Value>, ApiError> {
+    let operator = q.operator.as_deref().map(parse_operator).transpose()?;
+    let stage = q.stage.as_deref().map(parse_stage).transpose()?;
+    let alarm = q
+        .alarm
+        .as_deref()
+        .map(|a| {
+            Alarm::parse(a).ok_or_else(|| {
+                ApiError::BadRequest(format!(
+                    "alarm `{a}` is unknown; use one of offline, mains_lost, battery_low, over_temperature, door_open, backhaul_down, cell_faulty"
+                ))
+            })
+        })
+        .transpose()?;
+    let limit = q.limit.unwrap_or(usize::MAX);
+    let offset = q.offset.unwrap_or(0);
+    let now = s.clock.now();
+    let reg = state::read(&s.registry);
+    let mut total = 0usize;
+    let mut sites = Vec::new();
+    for (id, e) in reg.iter() {
+        let sum = summary(id, e, now, &s.config.alarms);
+        if q.county.as_deref().is_some_and(|c| sum.county != Some(c))
+            || operator.is_some_and(|o| !sum.operators.contains(&o))
+            || stage.is_some_and(|st| sum.stage != st)
+            || alarm.is_some_and(|a| !sum.alarms.contains(&a))
+        {
+            continue;
+        }
+        total += 1;
+        if total > offset && sites.len() < limit {
+            sites.push(sum);
+        }
+    }
+    Ok(Json(json!({ "total": total, "offset": offset, "sites": sites })))
+}
+
+/// `GET /api/v1/sites/{id}`: latest state, alarms, what the agent says of the site, stage history.
+pub async fn detail(State(s): State<AppState>, Path(id): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
+    let now = s.clock.now();
+    let body = {
+        let reg = state::read(&s.registry);
+        let e = reg.get(&id).ok_or_else(|| not_found(&id))?;
+        let sum = summary(&id, e, now, &s.config.alarms);
+        json!({
+            "site": sum,
+            "info": e.info,
+            "latest": e.latest.as_ref().map(|l| &l.status),
+            "on_air_since": e.on_air_since,
+        })
+    };
+    let reader = s.reader.clone();
+    let site = id.clone();
+    let changes = tokio::task::spawn_blocking(move || reader.stage_changes(&site))
+        .await
+        .map_err(|e| ApiError::BadRequest(e.to_string()))??;
+    let mut body = body;
+    body["stage_changes"] = changes
+        .into_iter()
+        .map(|(ts, from, to)| json!({ "ts": ts, "from": from, "to": to }))
+        .collect();
+    Ok(Json(body))
+}
+
+fn not_found(id: &str) -> ApiError {
+    ApiError::NotFound(format!("site `{id}` is not known: no agent has reported it yet"))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryQuery {
+    from: Option<String>,
+    to: Option<String>,
+    limit: Option<u32>,
+}
+
+fn parse_time(name: &str, v: &str) -> Result<DateTime<Utc>, ApiError> {
+    DateTime::parse_from_rfc3339(v).map(|t| t.with_timezone(&Utc)).map_err(|_| {
+        ApiError::BadRequest(format!("`{name}` must be an RFC 3339 time such as 2020-09-01T00:00:00Z, got `{v}`"))
+    })
+}
+
+/// `GET /api/v1/sites/{id}/history?from=&to=&limit=`: reports with agent timestamps in
+/// `[from, to]` (default: the last 24 hours), oldest first, at most `limit` (default 1000, max
+/// 10000).
+pub async fn history(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<HistoryQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if state::read(&s.registry).get(&id).is_none() {
+        return Err(not_found(&id));
+    }
+    let to = q.to.as_deref().map(|v| parse_time("to", v)).transpose()?.unwrap_or_else(|| s.clock.now());
+    let from = q.from.as_deref().map(|v| parse_time("from", v)).transpose()?.unwrap_or(to - Duration::hours(24));
+    if from > to {
+        return Err(ApiError::BadRequest("`from` must not be after `to`".into()));
+    }
+    let limit = q.limit.unwrap_or(1000);
+    if limit == 0 || limit > 10_000 {
+        return Err(ApiError::BadRequest("limit must be 1 to 10000".into()));
+    }
+    let reader = s.reader.clone();
+    let site = id.clone();
+    let rows = tokio::task::spawn_blocking(move || reader.history(&site, from, to, limit))
+        .await
+        .map_err(|e| ApiError::BadRequest(e.to_string()))??;
+    Ok(Json(json!({ "site": id, "from": from, "to": to, "count": rows.len(), "reports": rows })))
+}

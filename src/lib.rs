@@ -1,0 +1,35 @@
+//! sitepulse: tracks a city's 5G base-station rollout from the field.
+//!
+//! Site agents publish telemetry over MQTT; the collector stores it durably, keeps the latest
+//! state of every site and reports progress against the city's targets. Data flows one way:
+//! ingest → store/state → rollout → api.
+//!
+//! Module map:
+//! - [`wire`]: protocol v1 — topics, payloads, field rules, JSON Schema (shared with `firmware-sim`).
+//! - [`config`]: the TOML configuration with its commented default, and its validation.
+//! - [`clock`]: injected time (system, simulated, fixed).
+//! - [`ingest`]: MQTT source → decode/validate → batch → store, ack after commit.
+//! - [`store`]: the storage trait and the embedded SQLite store (writer and reader).
+//! - [`state`]: the in-memory latest state of every site; derived alarms.
+//! - [`rollout`]: progress against the targets, per county and operator.
+//! - [`metrics`]: Prometheus metrics.
+//! - [`api`]: axum routes — health, metrics, sites, history, progress, schema, quarantine.
+//! - [`broker`]: the embedded MQTT broker (rumqttd) for the demo and small deployments.
+//! - [`server`]: the collector as one process: `run(config, listener, clock, shutdown)`.
+//! - [`sim`]: the simulated city and its agents (Liaocheng scenario, telemetry, faults, MQTT
+//!   runner); `firmware-sim` is its command line, the demo runs it in-process.
+//! - [`demo`]: embedded broker + collector + simulated Liaocheng on accelerated time.
+
+pub mod api;
+pub mod broker;
+pub mod clock;
+pub mod config;
+pub mod demo;
+pub mod ingest;
+pub mod metrics;
+pub mod rollout;
+pub mod server;
+pub mod sim;
+pub mod state;
+pub mod store;
+pub mod wire;

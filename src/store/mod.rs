@@ -1,0 +1,48 @@
+//! Durable storage behind one trait, so the embedded store, a line-protocol sink and a test store
+//! are interchangeable.
+//!
+//! - [`sqlite`]: the embedded store (SQLite, WAL): raw status series, latest state per site, the
+//!   site registry, stage transitions and the quarantine.
+
+pub mod sqlite;
+
+use crate::ingest::decode::{Message, Reject};
+use chrono::{DateTime, Utc};
+
+/// One message as the store receives it: decoded, or rejected with its reason.
+#[derive(Debug, Clone)]
+pub struct Envelope {
+    pub topic: String,
+    pub payload: bytes::Bytes,
+    /// The collector's clock when the message arrived.
+    pub received: DateTime<Utc>,
+    pub decoded: Result<Message, Reject>,
+}
+
+/// What became of one envelope in a committed batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// New data, now durable.
+    Stored,
+    /// Already stored earlier (same site, boot and sequence); nothing written.
+    Duplicate,
+    /// Rejected and kept in the quarantine with its reason.
+    Quarantined,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("cannot create directory for the store: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A durable destination for batches. `commit` returns only once the whole batch is durable (or
+/// not written at all); outcomes are in the batch's order.
+pub trait Store: Send + 'static {
+    fn commit(&mut self, batch: &[Envelope]) -> Result<Vec<Outcome>, StoreError>;
+}
+
+/// A boxed store, as the ingest pipeline holds it.
+pub type BoxStore = Box<dyn Store>;

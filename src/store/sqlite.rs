@@ -1,0 +1,410 @@
+//! The embedded store: one SQLite file in WAL mode with `synchronous=FULL`, so a committed batch
+//! survives a crash of the process or of the machine.
+//!
+//! Tables:
+//! - `status`: every accepted report, raw JSON payload plus the columns queries need. A unique
+//!   index on `(site, boot, seq)` makes "stored once" a property of the database, not of a cache.
+//! - `site_state`: the newest report per site (by agent timestamp), used to rebuild the in-memory
+//!   state at start.
+//! - `sites`: the registry as agents describe their sites (`info` messages).
+//! - `stage_changes`: every stage transition seen in telemetry.
+//! - `quarantine`: rejected messages with their reason, bounded to the newest `quarantine_max`.
+
+use super::{Envelope, Outcome, Store, StoreError};
+use crate::ingest::decode::Message;
+use crate::wire::{Info, Stage, Status};
+use chrono::{DateTime, TimeZone, Utc};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS status (
+    site     TEXT    NOT NULL,
+    boot     TEXT    NOT NULL,
+    seq      INTEGER NOT NULL,
+    ts       INTEGER NOT NULL,  -- agent timestamp, ms since the epoch
+    received INTEGER NOT NULL,  -- collector clock, ms since the epoch
+    stage    TEXT    NOT NULL,
+    skewed   INTEGER NOT NULL,  -- 1 when stamped ahead of the collector's clock
+    payload  TEXT    NOT NULL   -- the report as the agent sent it
+);
+CREATE UNIQUE INDEX IF NOT EXISTS status_key ON status (site, boot, seq);
+
+CREATE TABLE IF NOT EXISTS site_state (
+    site     TEXT PRIMARY KEY,
+    ts       INTEGER NOT NULL,
+    received INTEGER NOT NULL,
+    stage    TEXT    NOT NULL,
+    payload  TEXT    NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS sites (
+    site     TEXT PRIMARY KEY,
+    info     TEXT    NOT NULL,  -- the latest info message, JSON
+    updated  INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS stage_changes (
+    site       TEXT    NOT NULL,
+    ts         INTEGER NOT NULL,
+    from_stage TEXT,
+    to_stage   TEXT    NOT NULL
+);
+CREATE INDEX IF NOT EXISTS stage_changes_site ON stage_changes (site, ts);
+
+CREATE TABLE IF NOT EXISTS quarantine (
+    id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    received INTEGER NOT NULL,
+    topic    TEXT    NOT NULL,
+    reason   TEXT    NOT NULL,
+    detail   TEXT    NOT NULL,
+    payload  BLOB    NOT NULL   -- first 4 KiB of what arrived
+);
+"#;
+
+/// Longest payload prefix kept in the quarantine.
+const QUARANTINE_PAYLOAD_MAX: usize = 4096;
+
+fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+fn from_ms(v: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(v).single().unwrap_or_default()
+}
+
+fn open_rw(path: &Path) -> Result<Connection, StoreError> {
+    if let Some(dir) = path.parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir)?;
+    }
+    let conn = Connection::open(path)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    // FULL: the WAL is synced on every commit, so an acknowledged batch survives power loss.
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "cache_size", -65536)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.execute_batch(SCHEMA)?;
+    Ok(conn)
+}
+
+/// The writer side. Owned by the ingest pipeline's commit thread.
+pub struct SqliteStore {
+    conn: Connection,
+    quarantine_max: u64,
+    /// Newest (agent timestamp, stage) per site: decides whether a report replaces the latest
+    /// state and whether it is a stage transition, without a read per report.
+    latest: HashMap<String, (i64, Stage)>,
+}
+
+impl SqliteStore {
+    pub fn open(path: &Path, quarantine_max: u64) -> Result<Self, StoreError> {
+        let conn = open_rw(path)?;
+        let mut latest = HashMap::new();
+        {
+            let mut stmt = conn.prepare("SELECT site, ts, stage FROM site_state")?;
+            let rows = stmt.query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?))
+            })?;
+            for row in rows {
+                let (site, ts, stage) = row?;
+                latest.insert(site, (ts, Stage::parse(&stage).unwrap_or(Stage::Planned)));
+            }
+        }
+        Ok(SqliteStore { conn, quarantine_max, latest })
+    }
+}
+
+impl Store for SqliteStore {
+    fn commit(&mut self, batch: &[Envelope]) -> Result<Vec<Outcome>, StoreError> {
+        let mut outcomes = Vec::with_capacity(batch.len());
+        // Changes to `latest` are applied only once the transaction commits.
+        let mut newest: HashMap<&str, (i64, Stage, usize)> = HashMap::new();
+        let mut quarantined = false;
+        let tx = self.conn.transaction()?;
+        {
+            let mut ins_status = tx.prepare_cached(
+                "INSERT OR IGNORE INTO status (site, boot, seq, ts, received, stage, skewed, payload)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?;
+            let mut ins_info = tx.prepare_cached(
+                "INSERT INTO sites (site, info, updated) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (site) DO UPDATE SET info = excluded.info, updated = excluded.updated",
+            )?;
+            let mut ins_quarantine = tx.prepare_cached(
+                "INSERT INTO quarantine (received, topic, reason, detail, payload)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            let mut ins_change = tx.prepare_cached(
+                "INSERT INTO stage_changes (site, ts, from_stage, to_stage) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for (i, env) in batch.iter().enumerate() {
+                let outcome = match &env.decoded {
+                    Ok(Message::Status { status, skewed }) => {
+                        let ts = ms(status.ts);
+                        let payload = std::str::from_utf8(&env.payload).unwrap_or_default();
+                        let n = ins_status.execute(params![
+                            status.site,
+                            status.boot,
+                            status.seq as i64,
+                            ts,
+                            ms(env.received),
+                            status.stage.as_str(),
+                            *skewed as i64,
+                            payload,
+                        ])?;
+                        if n == 0 {
+                            Outcome::Duplicate
+                        } else {
+                            let prev = newest
+                                .get(status.site.as_str())
+                                .map(|&(t, s, _)| (t, s))
+                                .or_else(|| self.latest.get(&status.site).copied());
+                            let is_newer = prev.is_none_or(|(t, _)| ts >= t);
+                            if is_newer {
+                                let from = prev.map(|(_, s)| s);
+                                if from != Some(status.stage) {
+                                    ins_change.execute(params![
+                                        status.site,
+                                        ts,
+                                        from.map(Stage::as_str),
+                                        status.stage.as_str()
+                                    ])?;
+                                }
+                                newest.insert(&status.site, (ts, status.stage, i));
+                            }
+                            Outcome::Stored
+                        }
+                    }
+                    Ok(Message::Info(info)) => {
+                        let json = serde_json::to_string(info).unwrap_or_default();
+                        ins_info.execute(params![info.site, json, ms(env.received)])?;
+                        Outcome::Stored
+                    }
+                    Err(reject) => {
+                        let keep = &env.payload[..env.payload.len().min(QUARANTINE_PAYLOAD_MAX)];
+                        ins_quarantine.execute(params![
+                            ms(env.received),
+                            env.topic.chars().take(256).collect::<String>(),
+                            reject.reason(),
+                            reject.to_string(),
+                            keep,
+                        ])?;
+                        quarantined = true;
+                        Outcome::Quarantined
+                    }
+                };
+                outcomes.push(outcome);
+            }
+            let mut upsert_state = tx.prepare_cached(
+                "INSERT INTO site_state (site, ts, received, stage, payload) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (site) DO UPDATE SET ts = excluded.ts, received = excluded.received,
+                     stage = excluded.stage, payload = excluded.payload",
+            )?;
+            for (site, &(ts, stage, i)) in &newest {
+                let env = &batch[i];
+                let payload = std::str::from_utf8(&env.payload).unwrap_or_default();
+                upsert_state.execute(params![site, ts, ms(env.received), stage.as_str(), payload])?;
+            }
+            if quarantined {
+                tx.execute(
+                    "DELETE FROM quarantine WHERE id <= (SELECT max(id) FROM quarantine) - ?1",
+                    params![self.quarantine_max as i64],
+                )?;
+            }
+        }
+        tx.commit()?;
+        for (site, (ts, stage, _)) in newest {
+            self.latest.insert(site.to_string(), (ts, stage));
+        }
+        Ok(outcomes)
+    }
+}
+
+/// One stored report, as the history API returns it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct HistoryRow {
+    pub received: DateTime<Utc>,
+    pub skewed: bool,
+    pub status: serde_json::Value,
+}
+
+/// One quarantined message.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct QuarantineRow {
+    pub id: i64,
+    pub received: DateTime<Utc>,
+    pub topic: String,
+    pub reason: String,
+    pub detail: String,
+    /// The payload prefix as text, with invalid UTF-8 replaced.
+    pub payload: String,
+}
+
+/// What the state registry is rebuilt from at start.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    pub infos: Vec<Info>,
+    /// Latest report per site, with the time it was received.
+    pub latest: Vec<(Status, DateTime<Utc>)>,
+    /// First time each site was seen on air.
+    pub on_air_since: HashMap<String, DateTime<Utc>>,
+}
+
+/// Read side: queries for the API and tests, on its own connection so reads never wait for the
+/// writer (WAL).
+pub struct SqliteReader {
+    path: PathBuf,
+    conn: Mutex<Connection>,
+}
+
+impl SqliteReader {
+    /// Opens the store read-only; creates the schema first if the file is new.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        drop(open_rw(path)?);
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        Ok(SqliteReader { path: path.into(), conn: Mutex::new(conn) })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
+        // A poisoned lock only means another reader panicked mid-query; the connection is fine.
+        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(f(&conn)?)
+    }
+
+    /// Reports of one site with agent timestamps in `[from, to]`, oldest first.
+    pub fn history(
+        &self,
+        site: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<HistoryRow>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT received, skewed, payload FROM status
+                 WHERE site = ?1 AND ts BETWEEN ?2 AND ?3 ORDER BY ts, boot, seq LIMIT ?4",
+            )?;
+            let rows = stmt.query_map(params![site, ms(from), ms(to), limit], |r| {
+                let payload: String = r.get(2)?;
+                Ok(HistoryRow {
+                    received: from_ms(r.get(0)?),
+                    skewed: r.get::<_, i64>(1)? != 0,
+                    status: serde_json::from_str(&payload).unwrap_or(serde_json::Value::Null),
+                })
+            })?;
+            rows.collect()
+        })
+    }
+
+    /// The newest quarantined messages, newest first.
+    pub fn quarantine(&self, limit: u32) -> Result<Vec<QuarantineRow>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT id, received, topic, reason, detail, payload FROM quarantine
+                 ORDER BY id DESC LIMIT ?1",
+            )?;
+            let rows = stmt.query_map(params![limit], |r| {
+                let payload: Vec<u8> = r.get(5)?;
+                Ok(QuarantineRow {
+                    id: r.get(0)?,
+                    received: from_ms(r.get(1)?),
+                    topic: r.get(2)?,
+                    reason: r.get(3)?,
+                    detail: r.get(4)?,
+                    payload: String::from_utf8_lossy(&payload).into_owned(),
+                })
+            })?;
+            rows.collect()
+        })
+    }
+
+    /// Number of stored reports.
+    pub fn status_count(&self) -> Result<u64, StoreError> {
+        self.with(|c| c.query_row("SELECT count(*) FROM status", [], |r| r.get::<_, i64>(0)))
+            .map(|n| n as u64)
+    }
+
+    /// How many times `(site, boot, seq)` is stored (0 or 1 when the store is sound).
+    pub fn count_of(&self, site: &str, boot: &str, seq: u64) -> Result<u64, StoreError> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT count(*) FROM status WHERE site = ?1 AND boot = ?2 AND seq = ?3",
+                params![site, boot, seq as i64],
+                |r| r.get::<_, i64>(0),
+            )
+        })
+        .map(|n| n as u64)
+    }
+
+    /// Every stored key `(site, boot, seq)`, for consistency checks.
+    pub fn all_keys(&self) -> Result<Vec<(String, String, u64)>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c.prepare("SELECT site, boot, seq FROM status")?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64)))?;
+            rows.collect()
+        })
+    }
+
+    /// Stage transitions of one site, oldest first: `(ts, from, to)`.
+    pub fn stage_changes(
+        &self,
+        site: &str,
+    ) -> Result<Vec<(DateTime<Utc>, Option<String>, String)>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT ts, from_stage, to_stage FROM stage_changes WHERE site = ?1 ORDER BY ts",
+            )?;
+            let rows = stmt.query_map(params![site], |r| Ok((from_ms(r.get(0)?), r.get(1)?, r.get(2)?)))?;
+            rows.collect()
+        })
+    }
+
+    /// Everything the state registry needs to start where it left off.
+    pub fn snapshot(&self) -> Result<Snapshot, StoreError> {
+        self.with(|c| {
+            let mut snap = Snapshot::default();
+            let mut stmt = c.prepare("SELECT info FROM sites")?;
+            for json in stmt.query_map([], |r| r.get::<_, String>(0))? {
+                if let Ok(info) = serde_json::from_str::<Info>(&json?) {
+                    snap.infos.push(info);
+                }
+            }
+            let mut stmt = c.prepare("SELECT payload, received FROM site_state")?;
+            for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
+                let (json, received) = row?;
+                if let Ok(status) = serde_json::from_str::<Status>(&json) {
+                    snap.latest.push((status, from_ms(received)));
+                }
+            }
+            let mut stmt = c.prepare(
+                "SELECT site, min(ts) FROM stage_changes WHERE to_stage IN ('on_air', 'accepted') GROUP BY site",
+            )?;
+            for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
+                let (site, ts) = row?;
+                snap.on_air_since.insert(site, from_ms(ts));
+            }
+            Ok(snap)
+        })
+    }
+
+    /// The stored info of one site, if any.
+    pub fn info(&self, site: &str) -> Result<Option<Info>, StoreError> {
+        self.with(|c| {
+            c.query_row("SELECT info FROM sites WHERE site = ?1", params![site], |r| r.get::<_, String>(0))
+                .optional()
+        })
+        .map(|o| o.and_then(|j| serde_json::from_str(&j).ok()))
+    }
+}

@@ -1,0 +1,218 @@
+//! Domain vocabulary shared by agents, the collector and every report (DESIGN §3).
+//!
+//! Serialized names are the protocol's: lower-case snake case, stable across versions.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Construction stage of a site, in order. A site counts as *built* (建成) from `installed` and as
+/// *on air* (开通) from `on_air`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// In the plan, nothing done yet (规划).
+    Planned,
+    /// Site secured and approved (站址落实).
+    Approved,
+    /// Tower or pole and civil works done (铁塔/土建完成).
+    Built,
+    /// Mains connected (市电引入).
+    Powered,
+    /// Equipment installed (设备安装).
+    Installed,
+    /// Switched on (开通).
+    OnAir,
+    /// Accepted into the network (入网验收).
+    Accepted,
+}
+
+impl Stage {
+    /// Every stage, in order.
+    pub const ALL: [Stage; 7] = [
+        Stage::Planned,
+        Stage::Approved,
+        Stage::Built,
+        Stage::Powered,
+        Stage::Installed,
+        Stage::OnAir,
+        Stage::Accepted,
+    ];
+
+    /// Counts as built (建成) in the dispatch tables.
+    pub fn is_built(self) -> bool {
+        self >= Stage::Installed
+    }
+
+    /// Counts as on air (开通) in the dispatch tables.
+    pub fn is_on_air(self) -> bool {
+        self >= Stage::OnAir
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Planned => "planned",
+            Stage::Approved => "approved",
+            Stage::Built => "built",
+            Stage::Powered => "powered",
+            Stage::Installed => "installed",
+            Stage::OnAir => "on_air",
+            Stage::Accepted => "accepted",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Stage> {
+        Stage::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// Chinese label used in reports.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Stage::Planned => "规划",
+            Stage::Approved => "站址落实",
+            Stage::Built => "塔体建成",
+            Stage::Powered => "市电引入",
+            Stage::Installed => "设备安装",
+            Stage::OnAir => "开通",
+            Stage::Accepted => "入网验收",
+        }
+    }
+}
+
+impl fmt::Display for Stage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A carrier that runs base stations on a site.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Operator {
+    /// China Mobile (中国移动).
+    Cmcc,
+    /// China Unicom (中国联通).
+    Cucc,
+    /// China Telecom (中国电信).
+    Ctcc,
+    /// China Broadnet (中国广电).
+    Cbn,
+}
+
+impl Operator {
+    pub const ALL: [Operator; 4] = [Operator::Cmcc, Operator::Cucc, Operator::Ctcc, Operator::Cbn];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operator::Cmcc => "cmcc",
+            Operator::Cucc => "cucc",
+            Operator::Ctcc => "ctcc",
+            Operator::Cbn => "cbn",
+        }
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Operator::Cmcc => "中国移动",
+            Operator::Cucc => "中国联通",
+            Operator::Ctcc => "中国电信",
+            Operator::Cbn => "中国广电",
+        }
+    }
+}
+
+/// Kind of installation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SiteKind {
+    Macro,
+    Micro,
+    /// Indoor distribution system (室分); adds no outdoor footprint.
+    Indoor,
+    /// Smart pole (智慧杆).
+    Pole,
+}
+
+/// 5G NR bands in use in Liaocheng.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Band {
+    /// 3.5 GHz (3300–3800 MHz).
+    N78,
+    /// 2.6 GHz.
+    N41,
+    /// 700 MHz.
+    N28,
+    /// 2.1 GHz.
+    N1,
+}
+
+/// Where the site's power comes from right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PowerSource {
+    Mains,
+    Battery,
+    Generator,
+    None,
+}
+
+/// How mains reaches the site: directly from the grid company (直供电) or resold by a third party
+/// (转供电). The plan asks for transferred supply to be converted to direct.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Supply {
+    Direct,
+    Transferred,
+}
+
+/// State of one cell as the agent sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CellState {
+    Active,
+    /// Configured, not yet switched on.
+    Inactive,
+    Faulty,
+}
+
+/// The eight county-level divisions of Liaocheng, with their admin codes.
+pub const LIAOCHENG_COUNTIES: [(&str, &str, &str); 8] = [
+    ("371502", "东昌府区", "Dongchangfu"),
+    ("371503", "茌平区", "Chiping"),
+    ("371521", "阳谷县", "Yanggu"),
+    ("371522", "莘县", "Shenxian"),
+    ("371524", "东阿县", "Dong'e"),
+    ("371525", "冠县", "Guanxian"),
+    ("371526", "高唐县", "Gaotang"),
+    ("371581", "临清市", "Linqing"),
+];
+
+/// The Chinese name of a Liaocheng county code, if it is one.
+pub fn county_name_zh(code: &str) -> Option<&'static str> {
+    LIAOCHENG_COUNTIES
+        .iter()
+        .find(|(c, _, _)| *c == code)
+        .map(|(_, zh, _)| *zh)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stage_order_defines_built_and_on_air() {
+        assert!(!Stage::Powered.is_built());
+        assert!(Stage::Installed.is_built() && !Stage::Installed.is_on_air());
+        assert!(Stage::OnAir.is_on_air() && Stage::Accepted.is_on_air());
+        for s in Stage::ALL {
+            assert_eq!(Stage::parse(s.as_str()), Some(s));
+            let json = serde_json::to_string(&s).unwrap();
+            assert_eq!(json, format!("\"{}\"", s.as_str()));
+        }
+    }
+}

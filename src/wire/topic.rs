@@ -1,0 +1,150 @@
+//! MQTT topics of protocol v1.
+//!
+//! ```text
+//! sitepulse/v1/sites/{site_id}/status   periodic telemetry (QoS 1)
+//! sitepulse/v1/sites/{site_id}/info     the agent's description of its site, at boot (QoS 1, retained)
+//! ```
+//!
+//! A site id is 1–64 characters of `A–Z a–z 0–9 - _ .`; it never holds `/`, `+` or `#`, so it can
+//! stand in a topic level and in a broker ACL pattern (`sitepulse/v1/sites/%u/#`).
+
+use std::fmt;
+
+/// Prefix shared by every v1 topic.
+pub const PREFIX: &str = "sitepulse/v1/sites/";
+
+/// The filter the collector subscribes to: every message kind of every site.
+pub const SUBSCRIPTION: &str = "sitepulse/v1/sites/+/+";
+
+/// Longest accepted site id.
+pub const MAX_SITE_ID_LEN: usize = 64;
+
+/// What a message on a v1 topic carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// Periodic telemetry, see [`crate::wire::Status`].
+    Status,
+    /// The site as the agent knows it, see [`crate::wire::Info`].
+    Info,
+}
+
+impl Kind {
+    /// The last topic level for this kind.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Status => "status",
+            Kind::Info => "info",
+        }
+    }
+}
+
+/// A parsed v1 topic, borrowing the site id from the topic string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Topic<'a> {
+    pub site: &'a str,
+    pub kind: Kind,
+}
+
+/// Why a topic is not a v1 site topic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TopicError {
+    #[error("topic does not start with `{PREFIX}`")]
+    Prefix,
+    #[error("site id in topic is empty, longer than {MAX_SITE_ID_LEN} or holds characters outside A-Z a-z 0-9 - _ .")]
+    SiteId,
+    #[error("unknown message kind in topic; expected `status` or `info`")]
+    Kind,
+}
+
+impl<'a> Topic<'a> {
+    /// Parses `sitepulse/v1/sites/{site}/{kind}`.
+    pub fn parse(topic: &'a str) -> Result<Self, TopicError> {
+        let rest = topic.strip_prefix(PREFIX).ok_or(TopicError::Prefix)?;
+        let (site, kind) = rest.split_once('/').ok_or(TopicError::Kind)?;
+        if !is_valid_site_id(site) {
+            return Err(TopicError::SiteId);
+        }
+        let kind = match kind {
+            "status" => Kind::Status,
+            "info" => Kind::Info,
+            _ => return Err(TopicError::Kind),
+        };
+        Ok(Topic { site, kind })
+    }
+}
+
+impl fmt::Display for Topic<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{PREFIX}{}/{}", self.site, self.kind.as_str())
+    }
+}
+
+/// The topic an agent publishes `kind` messages on.
+pub fn topic_for(site: &str, kind: Kind) -> String {
+    Topic { site, kind }.to_string()
+}
+
+/// The subscription filter, optionally inside a shared-subscription group (`$share/{group}/…`).
+pub fn subscription(share_group: Option<&str>) -> String {
+    match share_group {
+        Some(group) => format!("$share/{group}/{SUBSCRIPTION}"),
+        None => SUBSCRIPTION.to_string(),
+    }
+}
+
+/// True when `id` may be used as a site id.
+pub fn is_valid_site_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_SITE_ID_LEN
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn parses_status_and_info() {
+        let t = Topic::parse("sitepulse/v1/sites/LC-371502-0001/status").unwrap();
+        assert_eq!(t.site, "LC-371502-0001");
+        assert_eq!(t.kind, Kind::Status);
+        let t = Topic::parse("sitepulse/v1/sites/a.b_c/info").unwrap();
+        assert_eq!((t.site, t.kind), ("a.b_c", Kind::Info));
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_site_topic() {
+        assert_eq!(Topic::parse("sitepulse/v2/sites/x/status"), Err(TopicError::Prefix));
+        assert_eq!(Topic::parse("sitepulse/v1/sites/x"), Err(TopicError::Kind));
+        assert_eq!(Topic::parse("sitepulse/v1/sites/x/status/extra"), Err(TopicError::Kind));
+        assert_eq!(Topic::parse("sitepulse/v1/sites//status"), Err(TopicError::SiteId));
+        assert_eq!(Topic::parse("sitepulse/v1/sites/a b/status"), Err(TopicError::SiteId));
+        let long = format!("sitepulse/v1/sites/{}/status", "x".repeat(65));
+        assert_eq!(Topic::parse(&long), Err(TopicError::SiteId));
+    }
+
+    #[test]
+    fn shared_subscription_wraps_the_filter() {
+        assert_eq!(subscription(None), "sitepulse/v1/sites/+/+");
+        assert_eq!(subscription(Some("ingest")), "$share/ingest/sitepulse/v1/sites/+/+");
+    }
+
+    proptest! {
+        #[test]
+        fn parse_never_panics(s in "\\PC*") {
+            let _ = Topic::parse(&s);
+        }
+
+        #[test]
+        fn display_round_trips(site in "[A-Za-z0-9._-]{1,64}", info in any::<bool>()) {
+            let kind = if info { Kind::Info } else { Kind::Status };
+            let s = topic_for(&site, kind);
+            let t = Topic::parse(&s).unwrap();
+            prop_assert_eq!(t.site, site.as_str());
+            prop_assert_eq!(t.kind, kind);
+        }
+    }
+}
