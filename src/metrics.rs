@@ -37,6 +37,7 @@ pub struct Metrics {
     pub mqtt_errors: Counter,
     pub batch_commit_seconds: Histogram,
     pub batch_size: Histogram,
+    pub report_age: Histogram,
     pub queue_depth: Gauge,
     pub acks_pending: Gauge,
     pub mqtt_connected: Gauge,
@@ -69,6 +70,12 @@ impl Metrics {
         reg.register("batch_commit_seconds", "Time to commit one batch durably", batch_commit_seconds.clone());
         let batch_size = Histogram::new(exponential_buckets(1.0, 2.0, 15));
         reg.register("batch_size", "Messages per committed batch", batch_size.clone());
+        let report_age = Histogram::new(exponential_buckets(0.001, 1.5, 30));
+        reg.register(
+            "report_age_at_commit_seconds",
+            "Time from a report's timestamp to its commit: ingest latency plus agent clock offset",
+            report_age.clone(),
+        );
         let queue_depth = Gauge::default();
         reg.register("ingest_queue_depth", "Messages received and waiting for the store", queue_depth.clone());
         let acks_pending = Gauge::default();
@@ -95,6 +102,7 @@ impl Metrics {
             mqtt_errors,
             batch_commit_seconds,
             batch_size,
+            report_age,
             queue_depth,
             acks_pending,
             mqtt_connected,

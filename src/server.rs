@@ -7,7 +7,7 @@ use crate::config::{Config, ConfigError};
 use crate::metrics::Metrics;
 use crate::state::Registry;
 use crate::store::sqlite::{SqliteReader, SqliteStore};
-use crate::store::StoreError;
+use crate::store::{BoxStore, StoreError};
 use std::future::Future;
 use std::sync::{Arc, RwLock};
 use tokio::net::TcpListener;
@@ -36,6 +36,18 @@ pub async fn run(
     clock: SharedClock,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    run_with_store(config, listener, clock, shutdown, None).await
+}
+
+/// [`run`], with the store given by the caller instead of opened from the configuration (the
+/// reader still opens `config.store.path`). Tests use it to put faults in front of the store.
+pub async fn run_with_store(
+    config: Config,
+    listener: TcpListener,
+    clock: SharedClock,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    store: Option<BoxStore>,
+) -> Result<(), ServeError> {
     config.validate()?;
     if config.broker.embedded {
         crate::broker::start(config.broker.listen)?;
@@ -43,7 +55,10 @@ pub async fn run(
     }
     let path = config.store.path.clone();
     let store_err = |source| ServeError::Store { path: path.clone(), source };
-    let store = SqliteStore::open(&path, config.store.quarantine_max).map_err(store_err)?;
+    let store = match store {
+        Some(s) => s,
+        None => Box::new(SqliteStore::open(&path, config.store.quarantine_max).map_err(store_err)?),
+    };
     let reader = SqliteReader::open(&path).map_err(store_err)?;
     let registry = Registry::from_snapshot(reader.snapshot().map_err(store_err)?);
     info!(sites = registry.len(), store = %path.display(), "state rebuilt from store");
@@ -53,7 +68,7 @@ pub async fn run(
     let (stop_tx, stop_rx) = watch::channel(false);
     let ingest = crate::ingest::spawn(
         &config,
-        Box::new(store),
+        store,
         registry.clone(),
         metrics.clone(),
         clock.clone(),

@@ -19,6 +19,12 @@ pub enum ApiError {
     Internal(#[from] crate::store::StoreError),
 }
 
+impl From<axum::extract::rejection::QueryRejection> for ApiError {
+    fn from(r: axum::extract::rejection::QueryRejection) -> Self {
+        ApiError::BadRequest(format!("{}; see / for the parameters each endpoint takes", r.body_text()))
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = match &self {

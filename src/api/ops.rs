@@ -3,6 +3,7 @@
 use super::AppState;
 use super::error::ApiError;
 use axum::Json;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse};
@@ -42,8 +43,9 @@ pub struct QuarantineQuery {
 /// The newest rejected messages with their reasons.
 pub async fn quarantine(
     State(s): State<AppState>,
-    Query(q): Query<QuarantineQuery>,
+    q: Result<Query<QuarantineQuery>, QueryRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    let Query(q) = q?;
     let limit = q.limit.unwrap_or(100);
     if limit == 0 || limit > 10_000 {
         return Err(ApiError::BadRequest("limit must be 1 to 10000".into()));

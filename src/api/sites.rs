@@ -6,6 +6,7 @@ use crate::state::alarms::{self, Alarm};
 use crate::state::{self, SiteEntry};
 use crate::wire::{Operator, Stage};
 use axum::Json;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -67,7 +68,8 @@ fn parse_stage(s: &str) -> Result<Stage, ApiError> {
 }
 
 /// `GET /api/v1/sites?county=&operator=&stage=&alarm=&limit=&offset=`
-pub async fn list(State(s): State<AppState>, Query(q): Query<ListQuery>) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn list(State(s): State<AppState>, q: Result<Query<ListQuery>, QueryRejection>) -> Result<Json<serde_json::Value>, ApiError> {
+    let Query(q) = q?;
     let operator = q.operator.as_deref().map(parse_operator).transpose()?;
     let stage = q.stage.as_deref().map(parse_stage).transpose()?;
     let alarm = q
@@ -155,8 +157,9 @@ fn parse_time(name: &str, v: &str) -> Result<DateTime<Utc>, ApiError> {
 pub async fn history(
     State(s): State<AppState>,
     Path(id): Path<String>,
-    Query(q): Query<HistoryQuery>,
+    q: Result<Query<HistoryQuery>, QueryRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    let Query(q) = q?;
     if state::read(&s.registry).get(&id).is_none() {
         return Err(not_found(&id));
     }

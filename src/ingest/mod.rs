@@ -36,10 +36,10 @@ pub fn spawn(
         options,
         subscription: crate::wire::topic::subscription(config.mqtt.share_group.as_deref()),
         ingest: config.ingest.clone(),
-        clock,
+        clock: clock.clone(),
         metrics: metrics.clone(),
     };
-    let writer = writer::Writer { store, registry, metrics, config: config.store.clone() };
+    let writer = writer::Writer { store, registry, metrics, config: config.store.clone(), clock };
     let source = tokio::spawn(source.run(tx, ack_rx, shutdown));
     let writer = tokio::spawn(writer.run(rx, ack_tx));
     Ok(tokio::spawn(async move {

@@ -19,6 +19,7 @@ pub struct Writer {
     pub registry: SharedRegistry,
     pub metrics: Metrics,
     pub config: StoreConfig,
+    pub clock: crate::clock::SharedClock,
 }
 
 impl Writer {
@@ -87,6 +88,7 @@ impl Writer {
     }
 
     fn apply(&self, envelopes: &[Envelope], outcomes: &[Outcome]) {
+        let committed = self.clock.now();
         let mut reg = state::write(&self.registry);
         for (env, outcome) in envelopes.iter().zip(outcomes) {
             match (outcome, &env.decoded) {
@@ -95,6 +97,8 @@ impl Writer {
                     if *skewed {
                         self.metrics.skewed.inc();
                     }
+                    let age = (committed - status.ts).num_microseconds().unwrap_or(i64::MAX);
+                    self.metrics.report_age.observe(age as f64 / 1e6);
                     reg.apply_status(status, env.received);
                 }
                 (Outcome::Stored, Ok(Message::Info(info))) => {

@@ -84,36 +84,45 @@ pub fn spawn_agents(
             opts.set_credentials(group[0].info.site.clone(), p.clone());
         }
         let (client, eventloop) = AsyncClient::new(opts, 64 * per);
-        let poller = tokio::spawn(poll(eventloop, stats.clone(), seeder.random()));
-        for plan in group {
-            let mut agent = Agent::new(plan.clone(), seeder.random(), cfg.interval_s);
-            if seeder.random_bool(cfg.faults.skewed_agents.clamp(0.0, 1.0)) {
-                agent.skew = cfg.faults.skew;
-            }
-            tasks.push(tokio::spawn(run_agent(
-                agent,
-                client.clone(),
-                cfg.clone(),
-                clock.clone(),
-                stats.clone(),
-                shutdown.clone(),
-                seeder.random(),
-            )));
-        }
-        let mut stop = shutdown.clone();
+        let stopping = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let poller = tokio::spawn(poll(eventloop, stats.clone(), stopping.clone(), seeder.random()));
+        let agents: Vec<_> = group
+            .iter()
+            .map(|plan| {
+                let mut agent = Agent::new(plan.clone(), seeder.random(), cfg.interval_s);
+                if seeder.random_bool(cfg.faults.skewed_agents.clamp(0.0, 1.0)) {
+                    agent.skew = cfg.faults.skew;
+                }
+                tokio::spawn(run_agent(
+                    agent,
+                    client.clone(),
+                    cfg.clone(),
+                    clock.clone(),
+                    stats.clone(),
+                    shutdown.clone(),
+                    seeder.random(),
+                ))
+            })
+            .collect();
+        // When every agent of the connection has stopped, disconnect after what they queued.
         tasks.push(tokio::spawn(async move {
-            let _ = stop.changed().await;
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            poller.abort();
+            for a in agents {
+                let _ = a.await;
+            }
+            stopping.store(true, Ordering::Release);
+            let _ = client.disconnect().await;
+            let _ = tokio::time::timeout(Duration::from_secs(5), poller).await;
         }));
     }
     tasks
 }
 
-async fn poll(mut eventloop: rumqttc::EventLoop, stats: Arc<Stats>, seed: u64) {
+/// Drives one connection until the agents' disconnect has been sent.
+async fn poll(mut eventloop: rumqttc::EventLoop, stats: Arc<Stats>, stopping: Arc<std::sync::atomic::AtomicBool>, seed: u64) {
     let mut up = false;
     loop {
         match eventloop.poll().await {
+            Ok(Event::Outgoing(rumqttc::Outgoing::Disconnect)) if stopping.load(Ordering::Acquire) => return,
             Ok(Event::Incoming(Packet::PubAck(_))) => {
                 stats.acked.fetch_add(1, Ordering::Relaxed);
             }
@@ -158,7 +167,8 @@ async fn run_agent(
             _ = shutdown.changed() => break,
         }
         let f = &cfg.faults;
-        let payload = if rng.random_bool(f.malformed.clamp(0.0, 1.0)) {
+        let malformed = rng.random_bool(f.malformed.clamp(0.0, 1.0));
+        let payload = if malformed {
             stats.malformed.fetch_add(1, Ordering::Relaxed);
             b"{\"schema\":\"sitepulse.status/1\",\"site\":".to_vec()
         } else {
@@ -168,7 +178,9 @@ async fn run_agent(
             held = Some(payload);
             continue;
         }
-        let dup = rng.random_bool(f.duplicate.clamp(0.0, 1.0));
+        // Only reports are repeated: an agent retries what it sent, and a repeated malformed
+        // payload would be quarantined twice.
+        let dup = !malformed && rng.random_bool(f.duplicate.clamp(0.0, 1.0));
         for p in std::iter::once(payload.clone()).chain(dup.then_some(payload)).chain(held.take()) {
             if client.publish(topic.clone(), QoS::AtLeastOnce, false, p).await.is_err() {
                 break;
@@ -183,5 +195,4 @@ async fn run_agent(
             let _ = client.disconnect().await;
         }
     }
-    let _ = client.try_disconnect();
 }

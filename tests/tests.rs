@@ -1,0 +1,6 @@
+//! Integration tests: a real collector against a real broker (the embedded one and Mosquitto).
+
+mod api;
+mod durability;
+mod ingest;
+mod util;

@@ -1,0 +1,376 @@
+//! Test harness: a real Mosquitto on a free loopback port, a collector in-process or as a child
+//! process, a publisher that knows which messages the broker acknowledged, and polling helpers.
+
+#![allow(dead_code)]
+
+use rumqttc::{AsyncClient, Event, MqttOptions, Outgoing, Packet, QoS};
+use sitepulse::clock::SystemClock;
+use sitepulse::config::Config;
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::oneshot;
+
+/// A loopback port nobody listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Polls `f` every 50 ms until it returns `Some`, for at most `secs` seconds; panics with `what`
+/// otherwise. A bound on waiting, not a timing assertion.
+pub async fn eventually<T, F, Fut>(secs: u64, what: &str, mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        if tokio::time::Instant::now() > deadline {
+            panic!("gave up after {secs} s waiting for: {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A Mosquitto broker on 127.0.0.1, killed on drop. Fails the test when mosquitto is not
+/// installed: `.ci/run` installs it (`apt-get install mosquitto`).
+pub struct Mosquitto {
+    pub port: u16,
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Mosquitto {
+    pub fn start() -> Mosquitto {
+        Self::start_with("")
+    }
+
+    pub fn start_with(extra: &str) -> Mosquitto {
+        let bin = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto"]
+            .into_iter()
+            .find(|p| Path::new(p).exists())
+            .unwrap_or_else(|| {
+                panic!("mosquitto is not installed; run `apt-get install -y mosquitto mosquitto-clients` (.ci/run does)")
+            });
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let conf = dir.path().join("mosquitto.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n\
+                 max_inflight_messages 10000\nmax_queued_messages 0\nmax_packet_size 1048576\n\
+                 log_dest stderr\nlog_type error\nlog_type warning\n{extra}\n"
+            ),
+        )
+        .unwrap();
+        let child = Command::new(bin)
+            .arg("-c")
+            .arg(&conf)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start mosquitto");
+        for _ in 0..200 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Mosquitto { port, child, _dir: dir };
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("mosquitto did not listen on port {port}");
+    }
+
+    pub fn url(&self) -> String {
+        format!("mqtt://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Mosquitto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A configuration for a test collector: store in `dir`, HTTP on port 0.
+pub fn config(dir: &Path, mqtt_url: &str) -> Config {
+    let mut c = Config::default();
+    c.mqtt.url = mqtt_url.into();
+    c.mqtt.client_id = format!("test-collector-{}", free_port());
+    c.store.path = dir.join("sitepulse.db");
+    c
+}
+
+/// A collector running in this process on a runtime of its own, so that `abort` can end all of
+/// its tasks at once, as a crash would.
+pub struct Collector {
+    pub http: SocketAddr,
+    pub db: PathBuf,
+    stop: Option<oneshot::Sender<()>>,
+    kill: Option<oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Collector {
+    pub async fn start(config: Config) -> Collector {
+        Self::start_with_store(config, None).await
+    }
+
+    pub async fn start_with_store(config: Config, store: Option<sitepulse::store::BoxStore>) -> Collector {
+        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        std_listener.set_nonblocking(true).unwrap();
+        let http = std_listener.local_addr().unwrap();
+        let db = config.store.path.clone();
+        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        let (kill_tx, kill_rx) = oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(std_listener).unwrap();
+                let shutdown = async move {
+                    let _ = stop_rx.await;
+                };
+                let run = sitepulse::server::run_with_store(config, listener, Arc::new(SystemClock), shutdown, store);
+                tokio::select! {
+                    r = run => r.expect("collector runs"),
+                    _ = kill_rx => {}
+                }
+            });
+            // Ends every task of the collector without waiting for any of them.
+            rt.shutdown_background();
+        });
+        let c = Collector { http, db, stop: Some(stop_tx), kill: Some(kill_tx), thread: Some(thread) };
+        c.wait_ready().await;
+        c
+    }
+
+    pub async fn wait_ready(&self) {
+        let url = format!("http://{}/readyz", self.http);
+        eventually(30, "collector ready (connected to the broker)", || {
+            let url = url.clone();
+            async move { reqwest::get(&url).await.ok().filter(|r| r.status() == 200).map(|_| ()) }
+        })
+        .await;
+    }
+
+    /// Clean shutdown: the batch in hand is committed and acknowledged.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        let t = self.thread.take().unwrap();
+        tokio::task::spawn_blocking(move || t.join()).await.unwrap().unwrap();
+    }
+
+    /// Ends the collector without any cleanup, as a crash would.
+    pub async fn abort(mut self) {
+        if let Some(tx) = self.kill.take() {
+            let _ = tx.send(());
+        }
+        let t = self.thread.take().unwrap();
+        tokio::task::spawn_blocking(move || t.join()).await.unwrap().unwrap();
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, serde_json::Value) {
+        get(self.http, path).await
+    }
+
+    pub async fn metric(&self, name_and_labels: &str) -> f64 {
+        metric(self.http, name_and_labels).await
+    }
+}
+
+impl Drop for Collector {
+    fn drop(&mut self) {
+        if let Some(tx) = self.kill.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+pub async fn get(http: SocketAddr, path: &str) -> (u16, serde_json::Value) {
+    let r = reqwest::get(format!("http://{http}{path}")).await.expect("http request");
+    let status = r.status().as_u16();
+    let body = r.json().await.unwrap_or(serde_json::Value::Null);
+    (status, body)
+}
+
+/// The value of one series on `/metrics`, e.g. `sitepulse_messages_rejected_total{reason="invalid_json"}`.
+pub async fn metric(http: SocketAddr, name_and_labels: &str) -> f64 {
+    let text = reqwest::get(format!("http://{http}/metrics")).await.unwrap().text().await.unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(name_and_labels).and_then(|rest| rest.trim().parse().ok()))
+        .unwrap_or_else(|| panic!("no series {name_and_labels} in /metrics"))
+}
+
+/// The collector binary as a child process, for tests that kill it.
+pub struct CollectorProcess {
+    pub http: SocketAddr,
+    child: Child,
+}
+
+impl CollectorProcess {
+    pub fn spawn(db: &Path, mqtt_url: &str, client_id: &str) -> CollectorProcess {
+        let port = free_port();
+        let child = Command::new(env!("CARGO_BIN_EXE_sitepulse"))
+            .arg("serve")
+            .env("SITEPULSE_MQTT_URL", mqtt_url)
+            .env("SITEPULSE_MQTT_CLIENT_ID", client_id)
+            .env("SITEPULSE_DB", db)
+            .env("SITEPULSE_HTTP_LISTEN", format!("127.0.0.1:{port}"))
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start sitepulse serve");
+        CollectorProcess { http: SocketAddr::from(([127, 0, 0, 1], port)), child }
+    }
+
+    pub async fn wait_ready(&self) {
+        let url = format!("http://{}/readyz", self.http);
+        eventually(60, "collector process ready", || {
+            let url = url.clone();
+            async move { reqwest::get(&url).await.ok().filter(|r| r.status() == 200).map(|_| ()) }
+        })
+        .await;
+    }
+
+    /// SIGKILL: no shutdown, no flush.
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for CollectorProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A hand-built status report, as an agent would send it.
+pub fn status_json(site: &str, boot: &str, seq: u64, stage: &str) -> String {
+    serde_json::json!({
+        "schema": "sitepulse.status/1",
+        "site": site,
+        "boot": boot,
+        "seq": seq,
+        "ts": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "interval_s": 60,
+        "stage": stage,
+        "power": {"source": "mains", "supply": "direct", "battery_v": 53.2, "energy_kwh": 10.5},
+        "cabinet": {"temp_c": 28.5, "door_open": false},
+        "backhaul": {"up": true, "latency_ms": 4.1},
+        "cells": [{"band": "n78", "state": "active", "tx_power_dbm": 46.0, "users": 12, "throughput_mbps": 310.5}],
+        "alarms": [],
+        "fw": "test-1"
+    })
+    .to_string()
+}
+
+pub fn info_json(site: &str, county: &str, operators: &[&str]) -> String {
+    serde_json::json!({
+        "schema": "sitepulse.info/1",
+        "site": site,
+        "name": format!("测试站址 {site}"),
+        "county": county,
+        "operators": operators,
+        "tower_owner": "china_tower",
+        "kind": "macro",
+        "bands": ["n78"],
+        "position": {"lat": 36.456, "lon": 115.985}
+    })
+    .to_string()
+}
+
+/// A publisher that records which messages the broker acknowledged (PUBACK), keyed by
+/// `(site, boot, seq)`. Publishes go out in request order, so the n-th outgoing publish is the
+/// n-th request; the broker connection is never interrupted in these tests.
+pub struct TrackingPublisher {
+    client: AsyncClient,
+    pending: Arc<Mutex<Vec<(String, String, u64)>>>,
+    pub acked: Arc<Mutex<HashSet<(String, String, u64)>>>,
+    poller: tokio::task::JoinHandle<()>,
+}
+
+impl TrackingPublisher {
+    pub fn connect(url: &str, id: &str) -> TrackingPublisher {
+        let (host, port, _) = sitepulse::ingest::mqtt::parse_url(url).unwrap();
+        let mut opts = MqttOptions::new(id, host, port);
+        opts.set_inflight(100);
+        opts.set_keep_alive(Duration::from_secs(30));
+        let (client, mut el) = AsyncClient::new(opts, 1000);
+        let pending: Arc<Mutex<Vec<(String, String, u64)>>> = Arc::default();
+        let acked: Arc<Mutex<HashSet<(String, String, u64)>>> = Arc::default();
+        let (p, a) = (pending.clone(), acked.clone());
+        let poller = tokio::spawn(async move {
+            let mut next = 0usize;
+            let mut by_pkid: HashMap<u16, (String, String, u64)> = HashMap::new();
+            loop {
+                match el.poll().await {
+                    Ok(Event::Outgoing(Outgoing::Publish(pkid))) => {
+                        let key = p.lock().unwrap()[next].clone();
+                        next += 1;
+                        by_pkid.insert(pkid, key);
+                    }
+                    Ok(Event::Incoming(Packet::PubAck(ack))) => {
+                        if let Some(k) = by_pkid.remove(&ack.pkid) {
+                            a.lock().unwrap().insert(k);
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(e) => panic!("test publisher lost its broker connection: {e}"),
+                }
+            }
+        });
+        TrackingPublisher { client, pending, acked, poller }
+    }
+
+    pub async fn publish_status(&self, site: &str, boot: &str, seq: u64) {
+        self.pending.lock().unwrap().push((site.into(), boot.into(), seq));
+        let topic = format!("sitepulse/v1/sites/{site}/status");
+        self.client
+            .publish(topic, QoS::AtLeastOnce, false, status_json(site, boot, seq, "on_air"))
+            .await
+            .unwrap();
+    }
+
+    pub fn acked_count(&self) -> usize {
+        self.acked.lock().unwrap().len()
+    }
+
+    pub fn published_count(&self) -> usize {
+        self.pending.lock().unwrap().len()
+    }
+}
+
+impl Drop for TrackingPublisher {
+    fn drop(&mut self) {
+        self.poller.abort();
+    }
+}
+
+/// A plain QoS 1 publish that waits for the broker's PUBACK.
+pub async fn publish(url: &str, topic: &str, payload: impl Into<Vec<u8>>) {
+    let (host, port, _) = sitepulse::ingest::mqtt::parse_url(url).unwrap();
+    let mut opts = MqttOptions::new(format!("test-pub-{}", free_port()), host, port);
+    opts.set_max_packet_size(1 << 21, 1 << 21);
+    let (client, mut el) = AsyncClient::new(opts, 10);
+    client.publish(topic, QoS::AtLeastOnce, false, payload.into()).await.unwrap();
+    loop {
+        match el.poll().await {
+            Ok(Event::Incoming(Packet::PubAck(_))) => break,
+            Ok(_) => {}
+            Err(e) => panic!("publish to {url}: {e}"),
+        }
+    }
+    let _ = client.disconnect().await;
+    let _ = tokio::time::timeout(Duration::from_millis(200), el.poll()).await;
+}
