@@ -14,14 +14,22 @@ pub enum BrokerError {
     #[error("embedded broker configuration: {0}")]
     Config(String),
     #[error("embedded broker cannot listen on {addr}: {source}")]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
 }
 
 /// Starts rumqttd on `listen` (MQTT 3.1.1) in a thread of its own and returns once it accepts
 /// connections. The broker runs until the process ends.
 pub fn start(listen: SocketAddr) -> Result<(), BrokerError> {
     // Fail early with a clear message if the port is taken; rumqttd would only log it.
-    drop(std::net::TcpListener::bind(listen).map_err(|source| BrokerError::Bind { addr: listen, source })?);
+    drop(
+        std::net::TcpListener::bind(listen).map_err(|source| BrokerError::Bind {
+            addr: listen,
+            source,
+        })?,
+    );
     let toml = format!(
         r#"
 id = 0
@@ -45,7 +53,8 @@ next_connection_delay_ms = 0
     dynamic_filters = true
 "#
     );
-    let config: rumqttd::Config = toml::from_str(&toml).map_err(|e| BrokerError::Config(e.to_string()))?;
+    let config: rumqttd::Config =
+        toml::from_str(&toml).map_err(|e| BrokerError::Config(e.to_string()))?;
     std::thread::Builder::new()
         .name("embedded-broker".into())
         .spawn(move || {
@@ -62,5 +71,7 @@ next_connection_delay_ms = 0
         }
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
-    Err(BrokerError::Config(format!("embedded broker did not start listening on {listen}")))
+    Err(BrokerError::Config(format!(
+        "embedded broker did not start listening on {listen}"
+    )))
 }

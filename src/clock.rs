@@ -33,7 +33,11 @@ pub struct SimClock {
 
 impl SimClock {
     pub fn new(start: DateTime<Utc>, speed: f64) -> Self {
-        SimClock { origin: Instant::now(), start, speed }
+        SimClock {
+            origin: Instant::now(),
+            start,
+            speed,
+        }
     }
 
     pub fn speed(&self) -> f64 {

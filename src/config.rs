@@ -12,9 +12,15 @@ pub const DEFAULT_TOML: &str = include_str!("sitepulse.toml");
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("config file {path}: {source}")]
-    Parse { path: PathBuf, source: toml::de::Error },
+    Parse {
+        path: PathBuf,
+        source: toml::de::Error,
+    },
     #[error("config: {0}")]
     Invalid(String),
 }
@@ -137,19 +143,28 @@ impl Default for IngestConfig {
 
 impl Default for AlarmConfig {
     fn default() -> Self {
-        AlarmConfig { offline_intervals: 3, battery_low_v: 46.0, over_temperature_c: 55.0 }
+        AlarmConfig {
+            offline_intervals: 3,
+            battery_low_v: 46.0,
+            over_temperature_c: 55.0,
+        }
     }
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
-        HttpConfig { listen: SocketAddr::from(([127, 0, 0, 1], 8080)) }
+        HttpConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+        }
     }
 }
 
 impl Default for BrokerConfig {
     fn default() -> Self {
-        BrokerConfig { embedded: false, listen: SocketAddr::from(([127, 0, 0, 1], 1883)) }
+        BrokerConfig {
+            embedded: false,
+            listen: SocketAddr::from(([127, 0, 0, 1], 1883)),
+        }
     }
 }
 
@@ -186,10 +201,14 @@ pub fn default_targets() -> Vec<Target> {
 impl Config {
     /// Reads a TOML file; missing keys take their defaults.
     pub fn load(path: &std::path::Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { path: path.into(), source })?;
-        let cfg: Config = toml::from_str(&text)
-            .map_err(|source| ConfigError::Parse { path: path.into(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.into(),
+            source,
+        })?;
+        let cfg: Config = toml::from_str(&text).map_err(|source| ConfigError::Parse {
+            path: path.into(),
+            source,
+        })?;
         Ok(cfg)
     }
 
@@ -257,6 +276,11 @@ mod tests {
         assert!(c.validate().unwrap_err().to_string().contains("client_id"));
         let mut c = Config::default();
         c.mqtt.share_group = Some("a/b".into());
-        assert!(c.validate().unwrap_err().to_string().contains("share_group"));
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("share_group")
+        );
     }
 }

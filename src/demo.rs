@@ -68,12 +68,18 @@ pub async fn run(
         let mut p = opts.db.clone().into_os_string();
         p.push(suffix);
         match std::fs::remove_file(&p) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(DemoError::Reset(p.into(), e)),
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(DemoError::Reset(p.into(), e));
+            }
             _ => {}
         }
     }
     let speed = opts.days_per_second * 86_400.0;
-    let start = opts.start.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc();
+    let start = opts
+        .start
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight exists")
+        .and_utc();
     let clock: SharedClock = Arc::new(SimClock::new(start, speed));
 
     let mut config = Config::default();
@@ -83,8 +89,12 @@ pub async fn run(
     config.mqtt.client_id = "sitepulse-demo-collector".into();
     config.store.path = opts.db.clone();
     config.http.listen = opts.http;
-    let listener = tokio::net::TcpListener::bind(opts.http).await.map_err(|e| DemoError::Listen(opts.http, e))?;
-    let http = listener.local_addr().map_err(|e| DemoError::Listen(opts.http, e))?;
+    let listener = tokio::net::TcpListener::bind(opts.http)
+        .await
+        .map_err(|e| DemoError::Listen(opts.http, e))?;
+    let http = listener
+        .local_addr()
+        .map_err(|e| DemoError::Listen(opts.http, e))?;
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let stop_server = {
@@ -93,7 +103,12 @@ pub async fn run(
             let _ = rx.changed().await;
         }
     };
-    let server = tokio::spawn(crate::server::run(config, listener, clock.clone(), stop_server));
+    let server = tokio::spawn(crate::server::run(
+        config,
+        listener,
+        clock.clone(),
+        stop_server,
+    ));
     // The server starts the broker first; wait until it accepts connections.
     for _ in 0..500 {
         if server.is_finished() || tokio::net::TcpStream::connect(opts.broker).await.is_ok() {
@@ -111,11 +126,23 @@ pub async fn run(
         interval: Duration::from_secs_f64(opts.interval_s),
         interval_s: interval_site_s,
         password: None,
-        faults: Faults { duplicate: 0.002, out_of_order: 0.002, malformed: 0.0005, ..Faults::default() },
+        faults: Faults {
+            duplicate: 0.002,
+            out_of_order: 0.002,
+            malformed: 0.0005,
+            ..Faults::default()
+        },
         seed: 2020,
     };
     let stats = Arc::new(Stats::default());
-    let agents = spawn_agents(liaocheng(opts.sites, 2020), run, opts.agents_per_connection, clock.clone(), stats.clone(), stop_rx.clone());
+    let agents = spawn_agents(
+        liaocheng(opts.sites, 2020),
+        run,
+        opts.agents_per_connection,
+        clock.clone(),
+        stats.clone(),
+        stop_rx.clone(),
+    );
     on_ready(http);
 
     let mut report = tokio::time::interval(Duration::from_secs(10));

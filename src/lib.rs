@@ -5,20 +5,20 @@
 //! ingest → store/state → rollout → api.
 //!
 //! Module map:
-//! - [`wire`]: protocol v1 — topics, payloads, field rules, JSON Schema (shared with `firmware-sim`).
-//! - [`config`]: the TOML configuration with its commented default, and its validation.
-//! - [`clock`]: injected time (system, simulated, fixed).
-//! - [`ingest`]: MQTT source → decode/validate → batch → store, ack after commit.
-//! - [`store`]: the storage trait and the embedded SQLite store (writer and reader).
-//! - [`state`]: the in-memory latest state of every site; derived alarms.
-//! - [`rollout`]: progress against the targets, per county and operator.
-//! - [`metrics`]: Prometheus metrics.
-//! - [`api`]: axum routes — health, metrics, sites, history, progress, schema, quarantine.
-//! - [`broker`]: the embedded MQTT broker (rumqttd) for the demo and small deployments.
-//! - [`server`]: the collector as one process: `run(config, listener, clock, shutdown)`.
-//! - [`sim`]: the simulated city and its agents (Liaocheng scenario, telemetry, faults, MQTT
+//! - [`wire`] — protocol v1 — topics, payloads, field rules, JSON Schema (shared with `firmware-sim`).
+//! - [`config`] — the TOML configuration with its commented default, and its validation.
+//! - [`clock`] — injected time (system, simulated, fixed).
+//! - [`ingest`] — MQTT source → decode/validate → batch → store, ack after commit.
+//! - [`store`] — the storage trait and the embedded SQLite store (writer and reader).
+//! - [`state`] — the in-memory latest state of every site; derived alarms.
+//! - [`rollout`] — progress against the targets, per county and operator.
+//! - [`metrics`] — Prometheus metrics.
+//! - [`api`] — axum routes — health, metrics, sites, history, progress, schema, quarantine.
+//! - [`broker`] — the embedded MQTT broker (rumqttd) for the demo and small deployments.
+//! - [`server`] — the collector as one process: `run(config, listener, clock, shutdown)`.
+//! - [`sim`] — the simulated city and its agents (Liaocheng scenario, telemetry, faults, MQTT
 //!   runner); `firmware-sim` is its command line, the demo runs it in-process.
-//! - [`demo`]: embedded broker + collector + simulated Liaocheng on accelerated time.
+//! - [`demo`] — embedded broker + collector + simulated Liaocheng on accelerated time.
 
 pub mod api;
 pub mod broker;

@@ -10,7 +10,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 #[derive(Parser)]
-#[command(name = "sitepulse", version, about = "Tracks a city's 5G base-station rollout from the field")]
+#[command(
+    name = "sitepulse",
+    version,
+    about = "Tracks a city's 5G base-station rollout from the field"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -67,7 +71,11 @@ struct DemoArgs {
     #[arg(long, env = "SITEPULSE_HTTP_LISTEN", default_value = "127.0.0.1:8080")]
     http_listen: SocketAddr,
     /// Address of the embedded MQTT broker.
-    #[arg(long, env = "SITEPULSE_BROKER_LISTEN", default_value = "127.0.0.1:1883")]
+    #[arg(
+        long,
+        env = "SITEPULSE_BROKER_LISTEN",
+        default_value = "127.0.0.1:1883"
+    )]
     broker_listen: SocketAddr,
     /// Demo store file; replaced at every start.
     #[arg(long, env = "SITEPULSE_DB", default_value = "sitepulse-demo.db")]
@@ -95,7 +103,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };
@@ -153,7 +162,8 @@ async fn main() -> anyhow::Result<()> {
             let listener = tokio::net::TcpListener::bind(config.http.listen)
                 .await
                 .with_context(|| format!("cannot listen on {}", config.http.listen))?;
-            sitepulse::server::run(config, listener, Arc::new(SystemClock), shutdown_signal()).await?;
+            sitepulse::server::run(config, listener, Arc::new(SystemClock), shutdown_signal())
+                .await?;
         }
         Command::Demo(a) => {
             init_tracing();

@@ -53,23 +53,59 @@ impl Metrics {
     pub fn new() -> Metrics {
         let mut reg = Registry::with_prefix("sitepulse");
         let received = Family::<KindLabel, Counter>::default();
-        reg.register("messages_received", "MQTT messages received, by kind (status, info, unknown)", received.clone());
+        reg.register(
+            "messages_received",
+            "MQTT messages received, by kind (status, info, unknown)",
+            received.clone(),
+        );
         let stored = Family::<KindLabel, Counter>::default();
-        reg.register("messages_stored", "Messages committed to the store, by kind", stored.clone());
+        reg.register(
+            "messages_stored",
+            "Messages committed to the store, by kind",
+            stored.clone(),
+        );
         let rejected_family = Family::<ReasonLabel, Counter>::default();
-        reg.register("messages_rejected", "Messages rejected and quarantined, by reason", rejected_family.clone());
+        reg.register(
+            "messages_rejected",
+            "Messages rejected and quarantined, by reason",
+            rejected_family.clone(),
+        );
         let duplicates = Counter::default();
-        reg.register("messages_duplicate", "Reports already stored (same site, boot and seq), not stored again", duplicates.clone());
+        reg.register(
+            "messages_duplicate",
+            "Reports already stored (same site, boot and seq), not stored again",
+            duplicates.clone(),
+        );
         let skewed = Counter::default();
-        reg.register("timestamps_skewed", "Reports stored but stamped ahead of the collector's clock", skewed.clone());
+        reg.register(
+            "timestamps_skewed",
+            "Reports stored but stamped ahead of the collector's clock",
+            skewed.clone(),
+        );
         let store_errors = Counter::default();
-        reg.register("store_errors", "Failed batch commits (retried; messages stay unacknowledged)", store_errors.clone());
+        reg.register(
+            "store_errors",
+            "Failed batch commits (retried; messages stay unacknowledged)",
+            store_errors.clone(),
+        );
         let mqtt_errors = Counter::default();
-        reg.register("mqtt_connection_errors", "MQTT connection errors (the collector reconnects)", mqtt_errors.clone());
+        reg.register(
+            "mqtt_connection_errors",
+            "MQTT connection errors (the collector reconnects)",
+            mqtt_errors.clone(),
+        );
         let batch_commit_seconds = Histogram::new(exponential_buckets(0.0005, 2.0, 14));
-        reg.register("batch_commit_seconds", "Time to commit one batch durably", batch_commit_seconds.clone());
+        reg.register(
+            "batch_commit_seconds",
+            "Time to commit one batch durably",
+            batch_commit_seconds.clone(),
+        );
         let batch_size = Histogram::new(exponential_buckets(1.0, 2.0, 15));
-        reg.register("batch_size", "Messages per committed batch", batch_size.clone());
+        reg.register(
+            "batch_size",
+            "Messages per committed batch",
+            batch_size.clone(),
+        );
         let report_age = Histogram::new(exponential_buckets(0.001, 1.5, 30));
         reg.register(
             "report_age_at_commit_seconds",
@@ -77,17 +113,40 @@ impl Metrics {
             report_age.clone(),
         );
         let queue_depth = Gauge::default();
-        reg.register("ingest_queue_depth", "Messages received and waiting for the store", queue_depth.clone());
+        reg.register(
+            "ingest_queue_depth",
+            "Messages received and waiting for the store",
+            queue_depth.clone(),
+        );
         let acks_pending = Gauge::default();
-        reg.register("acks_pending", "Messages committed and waiting for their MQTT acknowledgement", acks_pending.clone());
+        reg.register(
+            "acks_pending",
+            "Messages committed and waiting for their MQTT acknowledgement",
+            acks_pending.clone(),
+        );
         let mqtt_connected = Gauge::default();
-        reg.register("mqtt_connected", "1 while connected to the broker", mqtt_connected.clone());
+        reg.register(
+            "mqtt_connected",
+            "1 while connected to the broker",
+            mqtt_connected.clone(),
+        );
 
         let rejected = Reject::REASONS
             .iter()
-            .map(|r| (*r, rejected_family.get_or_create(&ReasonLabel { reason: (*r).into() }).clone()))
+            .map(|r| {
+                (
+                    *r,
+                    rejected_family
+                        .get_or_create(&ReasonLabel {
+                            reason: (*r).into(),
+                        })
+                        .clone(),
+                )
+            })
             .collect();
-        let kind = |f: &Family<KindLabel, Counter>, k: &str| f.get_or_create(&KindLabel { kind: k.into() }).clone();
+        let kind = |f: &Family<KindLabel, Counter>, k: &str| {
+            f.get_or_create(&KindLabel { kind: k.into() }).clone()
+        };
         Metrics {
             received_status: kind(&received, "status"),
             received_info: kind(&received, "info"),
@@ -120,7 +179,8 @@ impl Metrics {
     pub fn encode(&self) -> String {
         let mut out = String::new();
         // Writing into a String cannot fail.
-        prometheus_client::encoding::text::encode(&mut out, &self.registry).expect("encode to String");
+        prometheus_client::encoding::text::encode(&mut out, &self.registry)
+            .expect("encode to String");
         out
     }
 }

@@ -19,7 +19,10 @@ pub enum ServeError {
     #[error(transparent)]
     Config(#[from] ConfigError),
     #[error("store {path}: {source}")]
-    Store { path: std::path::PathBuf, source: StoreError },
+    Store {
+        path: std::path::PathBuf,
+        source: StoreError,
+    },
     #[error(transparent)]
     Broker(#[from] crate::broker::BrokerError),
     #[error(transparent)]
@@ -54,7 +57,10 @@ pub async fn run_with_store(
         info!(listen = %config.broker.listen, "embedded MQTT broker started");
     }
     let path = config.store.path.clone();
-    let store_err = |source| ServeError::Store { path: path.clone(), source };
+    let store_err = |source| ServeError::Store {
+        path: path.clone(),
+        source,
+    };
     let store = match store {
         Some(s) => s,
         None => Box::new(SqliteStore::open(&path, config.store.quarantine_max).map_err(store_err)?),
@@ -84,7 +90,9 @@ pub async fn run_with_store(
     };
     let app = api::router(state);
     info!(listen = %listener.local_addr()?, "http api listening");
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await?;
     let _ = stop_tx.send(true);
     let _ = ingest.await;
     info!("collector stopped");

@@ -15,12 +15,28 @@ async fn collector_with_embedded_broker(dir: &std::path::Path) -> (Collector, St
 async fn sites_history_filters_and_errors() {
     let dir = tempfile::tempdir().unwrap();
     let (c, url) = collector_with_embedded_broker(dir.path()).await;
-    publish(&url, "sitepulse/v1/sites/API-1/info", info_json("API-1", "371502", &["cmcc"])).await;
-    publish(&url, "sitepulse/v1/sites/API-2/info", info_json("API-2", "371581", &["cucc", "ctcc"])).await;
+    publish(
+        &url,
+        "sitepulse/v1/sites/API-1/info",
+        info_json("API-1", "371502", &["cmcc"]),
+    )
+    .await;
+    publish(
+        &url,
+        "sitepulse/v1/sites/API-2/info",
+        info_json("API-2", "371581", &["cucc", "ctcc"]),
+    )
+    .await;
     for seq in 0..5 {
-        publish(&url, "sitepulse/v1/sites/API-1/status", status_json("API-1", "b", seq, "installed")).await;
+        publish(
+            &url,
+            "sitepulse/v1/sites/API-1/status",
+            status_json("API-1", "b", seq, "installed"),
+        )
+        .await;
     }
-    let mut door = serde_json::from_str::<serde_json::Value>(&status_json("API-2", "b", 0, "on_air")).unwrap();
+    let mut door =
+        serde_json::from_str::<serde_json::Value>(&status_json("API-2", "b", 0, "on_air")).unwrap();
     door["cabinet"]["door_open"] = true.into();
     publish(&url, "sitepulse/v1/sites/API-2/status", door.to_string()).await;
     eventually(30, "both sites reported", || async {
@@ -38,7 +54,10 @@ async fn sites_history_filters_and_errors() {
     assert_eq!(b["total"], 1);
     assert_eq!(b["sites"][0]["alarms"], serde_json::json!(["door_open"]));
     let (_, b) = c.get("/api/v1/sites?limit=1&offset=1").await;
-    assert_eq!((b["total"].as_u64(), b["sites"].as_array().unwrap().len()), (Some(2), 1));
+    assert_eq!(
+        (b["total"].as_u64(), b["sites"].as_array().unwrap().len()),
+        (Some(2), 1)
+    );
 
     eventually(30, "five reports of API-1 in history", || async {
         let (_, h) = c.get("/api/v1/sites/API-1/history").await;
@@ -46,9 +65,16 @@ async fn sites_history_filters_and_errors() {
     })
     .await;
     let (_, h) = c.get("/api/v1/sites/API-1/history?limit=2").await;
-    let seqs: Vec<u64> = h["reports"].as_array().unwrap().iter().map(|r| r["status"]["seq"].as_u64().unwrap()).collect();
+    let seqs: Vec<u64> = h["reports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"]["seq"].as_u64().unwrap())
+        .collect();
     assert_eq!(seqs, vec![0, 1]);
-    let (_, h) = c.get("/api/v1/sites/API-1/history?from=2001-01-01T00:00:00Z&to=2001-02-01T00:00:00Z").await;
+    let (_, h) = c
+        .get("/api/v1/sites/API-1/history?from=2001-01-01T00:00:00Z&to=2001-02-01T00:00:00Z")
+        .await;
     assert_eq!(h["count"], 0);
 
     let (_, d) = c.get("/api/v1/sites/API-1").await;
@@ -56,7 +82,10 @@ async fn sites_history_filters_and_errors() {
     assert_eq!(d["stage_changes"][0]["from"], serde_json::Value::Null);
 
     let (_, p) = c.get("/api/v1/progress").await;
-    assert_eq!(p["total"], serde_json::json!({"sites": 2, "built": 2, "on_air": 1}));
+    assert_eq!(
+        p["total"],
+        serde_json::json!({"sites": 2, "built": 2, "on_air": 1})
+    );
     assert_eq!(p["targets"][0]["target_on_air"], 1500);
     assert_eq!(p["targets"][1]["target_on_air"], 10000);
 
@@ -66,13 +95,23 @@ async fn sites_history_filters_and_errors() {
         ("/api/v1/sites?stage=done", 400, "use one of planned"),
         ("/api/v1/sites?operator=att", 400, "cmcc"),
         ("/api/v1/sites?color=red", 400, "color"),
-        ("/api/v1/sites/API-1/history?from=yesterday", 400, "RFC 3339"),
-        ("/api/v1/sites/API-1/history?from=2021-01-02T00:00:00Z&to=2021-01-01T00:00:00Z", 400, "after"),
+        (
+            "/api/v1/sites/API-1/history?from=yesterday",
+            400,
+            "RFC 3339",
+        ),
+        (
+            "/api/v1/sites/API-1/history?from=2021-01-02T00:00:00Z&to=2021-01-01T00:00:00Z",
+            400,
+            "after",
+        ),
         ("/api/v1/sites/API-1/history?limit=0", 400, "limit"),
         ("/api/v2/anything", 404, "no route"),
     ];
     for (path, code, text) in cases {
-        let r = reqwest::get(format!("http://{}{path}", c.http)).await.unwrap();
+        let r = reqwest::get(format!("http://{}{path}", c.http))
+            .await
+            .unwrap();
         assert_eq!(r.status().as_u16(), code, "{path}");
         let body = r.text().await.unwrap();
         assert!(body.contains(text), "{path}: {body}");
@@ -84,12 +123,18 @@ async fn sites_history_filters_and_errors() {
 async fn schema_health_and_metrics_are_served() {
     let dir = tempfile::tempdir().unwrap();
     let (c, _) = collector_with_embedded_broker(dir.path()).await;
-    let r = reqwest::get(format!("http://{}/api/v1/schema", c.http)).await.unwrap();
+    let r = reqwest::get(format!("http://{}/api/v1/schema", c.http))
+        .await
+        .unwrap();
     assert_eq!(r.text().await.unwrap(), sitepulse::wire::schema::COMMITTED);
     assert_eq!(c.get("/healthz").await.0, 200);
     assert_eq!(c.get("/readyz").await.0, 200);
     assert_eq!(c.metric("sitepulse_mqtt_connected").await, 1.0);
-    assert_eq!(c.metric("sitepulse_messages_rejected_total{reason=\"too_large\"}").await, 0.0);
+    assert_eq!(
+        c.metric("sitepulse_messages_rejected_total{reason=\"too_large\"}")
+            .await,
+        0.0
+    );
     c.stop().await;
 }
 
@@ -98,9 +143,22 @@ async fn schema_health_and_metrics_are_served() {
 async fn state_is_rebuilt_from_the_store_at_start() {
     let dir = tempfile::tempdir().unwrap();
     let (c, url) = collector_with_embedded_broker(dir.path()).await;
-    publish(&url, "sitepulse/v1/sites/KEEP-1/info", info_json("KEEP-1", "371526", &["ctcc"])).await;
-    publish(&url, "sitepulse/v1/sites/KEEP-1/status", status_json("KEEP-1", "b", 3, "on_air")).await;
-    eventually(30, "KEEP-1 stored", || async { (c.get("/api/v1/sites/KEEP-1").await.0 == 200).then_some(()) }).await;
+    publish(
+        &url,
+        "sitepulse/v1/sites/KEEP-1/info",
+        info_json("KEEP-1", "371526", &["ctcc"]),
+    )
+    .await;
+    publish(
+        &url,
+        "sitepulse/v1/sites/KEEP-1/status",
+        status_json("KEEP-1", "b", 3, "on_air"),
+    )
+    .await;
+    eventually(30, "KEEP-1 stored", || async {
+        (c.get("/api/v1/sites/KEEP-1").await.0 == 200).then_some(())
+    })
+    .await;
     let db = c.db.clone();
     c.stop().await;
 

@@ -15,8 +15,16 @@ fn assert_exactly_once(db: &std::path::Path, acked: &HashSet<(String, String, u6
     let distinct: HashSet<_> = keys.iter().cloned().collect();
     assert_eq!(keys.len(), distinct.len(), "a report is stored twice");
     let missing: Vec<_> = acked.difference(&distinct).take(5).collect();
-    assert!(missing.is_empty(), "{} acknowledged reports lost, e.g. {missing:?}", acked.difference(&distinct).count());
-    assert_eq!(distinct.len(), acked.len(), "stored reports that were never acknowledged");
+    assert!(
+        missing.is_empty(),
+        "{} acknowledged reports lost, e.g. {missing:?}",
+        acked.difference(&distinct).count()
+    );
+    assert_eq!(
+        distinct.len(),
+        acked.len(),
+        "stored reports that were never acknowledged"
+    );
 }
 
 /// The collector process is killed (SIGKILL) while a stream is flowing, then started again with
@@ -36,7 +44,8 @@ async fn kill_and_restart_loses_nothing_and_stores_nothing_twice() {
     let p = publisher.clone();
     let stream = tokio::spawn(async move {
         for i in 0..TOTAL {
-            p.publish_status(&format!("KILL-{:03}", i % SITES), "boot1", i / SITES).await;
+            p.publish_status(&format!("KILL-{:03}", i % SITES), "boot1", i / SITES)
+                .await;
             if i % 500 == 499 {
                 // A steady stream rather than one burst, so the kill lands in the middle of it.
                 tokio::time::sleep(std::time::Duration::from_millis(20)).await;
@@ -51,12 +60,17 @@ async fn kill_and_restart_loses_nothing_and_stores_nothing_twice() {
     .await;
     collector.kill();
     let at_kill = reader.status_count().unwrap();
-    assert!(!stream.is_finished(), "the stream must still be flowing when the collector dies");
+    assert!(
+        !stream.is_finished(),
+        "the stream must still be flowing when the collector dies"
+    );
 
     // Publishing goes on while the collector is down; the broker queues for its session.
-    eventually(60, "more acknowledged while the collector is down", || async {
-        (publisher.acked_count() as u64 >= at_kill + 3_000).then_some(())
-    })
+    eventually(
+        60,
+        "more acknowledged while the collector is down",
+        || async { (publisher.acked_count() as u64 >= at_kill + 3_000).then_some(()) },
+    )
     .await;
     let collector = CollectorProcess::spawn(&db, &m.url(), "kill-test-collector");
     collector.wait_ready().await;
@@ -83,7 +97,9 @@ struct FlakyStore {
 impl Store for FlakyStore {
     fn commit(&mut self, batch: &[Envelope]) -> Result<Vec<Outcome>, StoreError> {
         if self.failing.load(Ordering::Acquire) {
-            return Err(StoreError::Io(std::io::Error::other("disk unavailable (test fault)")));
+            return Err(StoreError::Io(std::io::Error::other(
+                "disk unavailable (test fault)",
+            )));
         }
         self.inner.commit(batch)
     }
@@ -106,20 +122,38 @@ async fn store_outage_holds_acks_until_commit() {
     for seq in 0..100 {
         publisher.publish_status("OUTAGE-1", "b", seq).await;
     }
-    eventually(30, "broker acknowledged all 100 to the publisher", || async {
-        (publisher.acked_count() == 100).then_some(())
+    eventually(
+        30,
+        "broker acknowledged all 100 to the publisher",
+        || async { (publisher.acked_count() == 100).then_some(()) },
+    )
+    .await;
+    eventually(30, "commits failing", || async {
+        (c.metric("sitepulse_store_errors_total").await >= 2.0).then_some(())
     })
     .await;
-    eventually(30, "commits failing", || async { (c.metric("sitepulse_store_errors_total").await >= 2.0).then_some(()) }).await;
-    assert_eq!(c.metric("sitepulse_acks_pending").await, 0.0, "nothing committed, nothing to ack");
-    assert_eq!(SqliteReader::open(&cfg.store.path).unwrap().status_count().unwrap(), 0);
+    assert_eq!(
+        c.metric("sitepulse_acks_pending").await,
+        0.0,
+        "nothing committed, nothing to ack"
+    );
+    assert_eq!(
+        SqliteReader::open(&cfg.store.path)
+            .unwrap()
+            .status_count()
+            .unwrap(),
+        0
+    );
     // The collector dies without its store ever recovering.
     c.abort().await;
 
     // Same client id: the broker still holds the 100 unacknowledged messages for this session.
     let c = Collector::start(cfg.clone()).await;
     let reader = SqliteReader::open(&cfg.store.path).unwrap();
-    eventually(60, "all 100 stored after the restart", || async { (reader.status_count().unwrap() == 100).then_some(()) }).await;
+    eventually(60, "all 100 stored after the restart", || async {
+        (reader.status_count().unwrap() == 100).then_some(())
+    })
+    .await;
     let acked = publisher.acked.lock().unwrap().clone();
     assert_exactly_once(&cfg.store.path, &acked);
     c.stop().await;

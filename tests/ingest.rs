@@ -7,12 +7,17 @@ use crate::util::*;
 fn readme_example() -> (String, String) {
     let readme = include_str!("../README.md");
     let block = |marker: &str| {
-        let start = readme.find(marker).unwrap_or_else(|| panic!("README lacks {marker}"));
+        let start = readme
+            .find(marker)
+            .unwrap_or_else(|| panic!("README lacks {marker}"));
         let rest = &readme[start..];
         let body = &rest[rest.find("```json\n").unwrap() + 8..];
         body[..body.find("```").unwrap()].to_string()
     };
-    (block("<!-- example: status -->"), block("<!-- example: info -->"))
+    (
+        block("<!-- example: status -->"),
+        block("<!-- example: info -->"),
+    )
 }
 
 async fn end_to_end(url: &str, config: sitepulse::config::Config) {
@@ -25,7 +30,12 @@ async fn end_to_end(url: &str, config: sitepulse::config::Config) {
     // The README's timestamp is fixed; restamp it so it is inside the accepted window.
     let mut v = v;
     v["ts"] = serde_json::json!(chrono::Utc::now().to_rfc3339());
-    publish(url, &format!("sitepulse/v1/sites/{site}/status"), v.to_string()).await;
+    publish(
+        url,
+        &format!("sitepulse/v1/sites/{site}/status"),
+        v.to_string(),
+    )
+    .await;
     let body = eventually(30, "site visible in the API", || async {
         let (code, body) = c.get(&format!("/api/v1/sites/{site}")).await;
         (code == 200 && body["latest"]["seq"] == v["seq"]).then_some(body)
@@ -36,30 +46,72 @@ async fn end_to_end(url: &str, config: sitepulse::config::Config) {
     assert_eq!(body["site"]["alarms"], serde_json::json!([]));
 
     // A malformed message is rejected with its reason, and the pipeline goes on.
-    publish(url, &format!("sitepulse/v1/sites/{site}/status"), "{\"schema\":\"sitepulse.status/1\",").await;
-    publish(url, "sitepulse/v1/sites/OTHER-SITE/status", status_json(&site, "b1", 1, "on_air")).await;
-    publish(url, &format!("sitepulse/v1/sites/{site}/status"), status_json(&site, "b1", 7, "accepted")).await;
+    publish(
+        url,
+        &format!("sitepulse/v1/sites/{site}/status"),
+        "{\"schema\":\"sitepulse.status/1\",",
+    )
+    .await;
+    publish(
+        url,
+        "sitepulse/v1/sites/OTHER-SITE/status",
+        status_json(&site, "b1", 1, "on_air"),
+    )
+    .await;
+    publish(
+        url,
+        &format!("sitepulse/v1/sites/{site}/status"),
+        status_json(&site, "b1", 7, "accepted"),
+    )
+    .await;
     eventually(30, "stage accepted after the bad messages", || async {
         let (_, body) = c.get(&format!("/api/v1/sites/{site}")).await;
         (body["site"]["stage"] == "accepted").then_some(())
     })
     .await;
-    assert_eq!(c.metric("sitepulse_messages_rejected_total{reason=\"invalid_json\"}").await, 1.0);
-    assert_eq!(c.metric("sitepulse_messages_rejected_total{reason=\"site_mismatch\"}").await, 1.0);
+    assert_eq!(
+        c.metric("sitepulse_messages_rejected_total{reason=\"invalid_json\"}")
+            .await,
+        1.0
+    );
+    assert_eq!(
+        c.metric("sitepulse_messages_rejected_total{reason=\"site_mismatch\"}")
+            .await,
+        1.0
+    );
     let (_, q) = c.get("/api/v1/quarantine").await;
-    let reasons: Vec<&str> = q["messages"].as_array().unwrap().iter().map(|m| m["reason"].as_str().unwrap()).collect();
+    let reasons: Vec<&str> = q["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["reason"].as_str().unwrap())
+        .collect();
     assert_eq!(reasons, vec!["site_mismatch", "invalid_json"]);
 
     // A repeated report is stored once.
-    publish(url, &format!("sitepulse/v1/sites/{site}/status"), status_json(&site, "b1", 8, "accepted")).await;
-    publish(url, &format!("sitepulse/v1/sites/{site}/status"), status_json(&site, "b1", 8, "accepted")).await;
+    publish(
+        url,
+        &format!("sitepulse/v1/sites/{site}/status"),
+        status_json(&site, "b1", 8, "accepted"),
+    )
+    .await;
+    publish(
+        url,
+        &format!("sitepulse/v1/sites/{site}/status"),
+        status_json(&site, "b1", 8, "accepted"),
+    )
+    .await;
     eventually(30, "duplicate counted", || async {
         (c.metric("sitepulse_messages_duplicate_total").await == 1.0).then_some(())
     })
     .await;
     let reader = sitepulse::store::sqlite::SqliteReader::open(&c.db).unwrap();
     assert_eq!(reader.count_of(&site, "b1", 8).unwrap(), 1);
-    assert_eq!(reader.status_count().unwrap(), 3, "README report, seq 7, seq 8 once");
+    assert_eq!(
+        reader.status_count().unwrap(),
+        3,
+        "README report, seq 7, seq 8 once"
+    );
     let (_, p) = c.get("/api/v1/progress").await;
     assert_eq!(p["total"]["on_air"], 1);
     assert_eq!(p["by_operator"]["cmcc"]["on_air"], 1);
@@ -96,10 +148,19 @@ async fn mosquitto_pub_of_the_readme_example() {
     let site = v["site"].as_str().unwrap().to_string();
     let out = std::process::Command::new("mosquitto_pub")
         .args(["-h", "127.0.0.1", "-p", &m.port.to_string(), "-q", "1"])
-        .args(["-t", &format!("sitepulse/v1/sites/{site}/status"), "-m", &v.to_string()])
+        .args([
+            "-t",
+            &format!("sitepulse/v1/sites/{site}/status"),
+            "-m",
+            &v.to_string(),
+        ])
         .output()
         .expect("mosquitto_pub is installed (apt-get install mosquitto-clients)");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     eventually(30, "site from mosquitto_pub visible", || async {
         let (code, body) = c.get(&format!("/api/v1/sites/{site}")).await;
         (code == 200 && body["latest"]["boot"] == v["boot"]).then_some(())
@@ -128,12 +189,27 @@ async fn simulated_agents_with_faults() {
         interval: std::time::Duration::from_millis(100),
         interval_s: 60,
         password: None,
-        faults: Faults { duplicate: 0.2, out_of_order: 0.1, malformed: 0.05, ..Faults::default() },
+        faults: Faults {
+            duplicate: 0.2,
+            out_of_order: 0.1,
+            malformed: 0.05,
+            ..Faults::default()
+        },
         seed: 9,
     };
     let plans = sitepulse::sim::scenario::liaocheng(50, 3);
-    let tasks = spawn_agents(plans, run, 1, std::sync::Arc::new(sitepulse::clock::SystemClock), stats.clone(), stop_rx);
-    eventually(60, "2000 reports published", || async { (stats.published.load(Ordering::Relaxed) >= 2000).then_some(()) }).await;
+    let tasks = spawn_agents(
+        plans,
+        run,
+        1,
+        std::sync::Arc::new(sitepulse::clock::SystemClock),
+        stats.clone(),
+        stop_rx,
+    );
+    eventually(60, "2000 reports published", || async {
+        (stats.published.load(Ordering::Relaxed) >= 2000).then_some(())
+    })
+    .await;
     let _ = stop_tx.send(true);
     for t in tasks {
         let _ = t.await;
@@ -147,11 +223,18 @@ async fn simulated_agents_with_faults() {
     let reader = sitepulse::store::sqlite::SqliteReader::open(&c.db).unwrap();
     eventually(60, "every well-formed report stored once", || async {
         let n = reader.status_count().unwrap();
-        assert!(n <= expect_stored, "stored {n} > {expect_stored}: something stored twice");
+        assert!(
+            n <= expect_stored,
+            "stored {n} > {expect_stored}: something stored twice"
+        );
         (n == expect_stored).then_some(())
     })
     .await;
-    assert_eq!(c.metric("sitepulse_messages_rejected_total{reason=\"invalid_json\"}").await, malformed as f64);
+    assert_eq!(
+        c.metric("sitepulse_messages_rejected_total{reason=\"invalid_json\"}")
+            .await,
+        malformed as f64
+    );
     let (_, p) = c.get("/api/v1/progress").await;
     assert_eq!(p["total"]["sites"], 50);
     c.stop().await;

@@ -21,14 +21,28 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 #[derive(Parser)]
-#[command(name = "sitepulse-sim", version, about = "Simulated 5G site agents and load generator for sitepulse")]
+#[command(
+    name = "sitepulse-sim",
+    version,
+    about = "Simulated 5G site agents and load generator for sitepulse"
+)]
 struct Args {
     /// Broker URL; repeat to spread agents over several listeners (each loopback destination
     /// port carries at most about 28,000 connections).
-    #[arg(long = "broker", env = "SITEPULSE_SIM_BROKER", default_value = "mqtt://127.0.0.1:1883", value_delimiter = ',')]
+    #[arg(
+        long = "broker",
+        env = "SITEPULSE_SIM_BROKER",
+        default_value = "mqtt://127.0.0.1:1883",
+        value_delimiter = ','
+    )]
     brokers: Vec<String>,
     /// Number of agents (sites).
-    #[arg(long, short = 'n', env = "SITEPULSE_SIM_AGENTS", default_value_t = 10_000)]
+    #[arg(
+        long,
+        short = 'n',
+        env = "SITEPULSE_SIM_AGENTS",
+        default_value_t = 10_000
+    )]
     agents: usize,
     /// Real seconds between two reports of one agent.
     #[arg(long, env = "SITEPULSE_SIM_INTERVAL", default_value_t = 60.0)]
@@ -88,8 +102,10 @@ struct Args {
 fn bar(len: u64, unit: &str) -> ProgressBar {
     let pb = ProgressBar::new(len);
     pb.set_style(
-        ProgressStyle::with_template(&format!("{{elapsed_precise}} [{{bar:40}}] {{pos}}/{{len}} {unit} ({{per_sec}}, eta {{eta}})"))
-            .expect("valid template"),
+        ProgressStyle::with_template(&format!(
+            "{{elapsed_precise}} [{{bar:40}}] {{pos}}/{{len}} {unit} ({{per_sec}}, eta {{eta}})"
+        ))
+        .expect("valid template"),
     );
     pb
 }
@@ -138,8 +154,17 @@ async fn run_load(a: &Args) -> anyhow::Result<()> {
 }
 
 async fn run_city(a: &Args) -> anyhow::Result<()> {
-    let start = a.start.unwrap_or_else(|| Utc::now().date_naive()).and_hms_opt(0, 0, 0).context("start date")?.and_utc();
-    let speed = if a.days_per_second > 0.0 { a.days_per_second * 86_400.0 } else { 1.0 };
+    let start = a
+        .start
+        .unwrap_or_else(|| Utc::now().date_naive())
+        .and_hms_opt(0, 0, 0)
+        .context("start date")?
+        .and_utc();
+    let speed = if a.days_per_second > 0.0 {
+        a.days_per_second * 86_400.0
+    } else {
+        1.0
+    };
     let clock: SharedClock = Arc::new(SimClock::new(start, speed));
     let interval_s = (a.interval * speed).clamp(1.0, f64::from(MAX_INTERVAL_S)) as u32;
     let cfg = RunConfig {
@@ -160,9 +185,18 @@ async fn run_city(a: &Args) -> anyhow::Result<()> {
     let stats = Arc::new(Stats::default());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let connections = a.agents.div_ceil(a.agents_per_connection.max(1)) as u64;
-    let tasks = spawn_agents(liaocheng(a.agents, a.seed), cfg, a.agents_per_connection, clock.clone(), stats.clone(), stop_rx);
+    let tasks = spawn_agents(
+        liaocheng(a.agents, a.seed),
+        cfg,
+        a.agents_per_connection,
+        clock.clone(),
+        stats.clone(),
+        stop_rx,
+    );
     let pb = bar(connections, "connected");
-    let deadline = a.duration.map(|d| tokio::time::Instant::now() + Duration::from_secs_f64(d));
+    let deadline = a
+        .duration
+        .map(|d| tokio::time::Instant::now() + Duration::from_secs_f64(d));
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
     loop {
@@ -177,7 +211,10 @@ async fn run_city(a: &Args) -> anyhow::Result<()> {
         }
         if pb.position() >= connections && !pb.is_finished() {
             pb.finish_and_clear();
-            println!("{connections} connection(s) up; simulated date {}", clock.now().date_naive());
+            println!(
+                "{connections} connection(s) up; simulated date {}",
+                clock.now().date_naive()
+            );
         }
     }
     let _ = stop_tx.send(true);
@@ -202,12 +239,17 @@ async fn run_city(a: &Args) -> anyhow::Result<()> {
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
         .init();
     let args = Args::parse();
     if let Err(e) = rlimit::increase_nofile_limit(u64::MAX) {
         tracing::warn!(error = %e, "cannot raise the open-file limit");
     }
-    if args.load { run_load(&args).await } else { run_city(&args).await }
+    if args.load {
+        run_load(&args).await
+    } else {
+        run_city(&args).await
+    }
 }

@@ -21,7 +21,10 @@ pub enum ApiError {
 
 impl From<axum::extract::rejection::QueryRejection> for ApiError {
     fn from(r: axum::extract::rejection::QueryRejection) -> Self {
-        ApiError::BadRequest(format!("{}; see / for the parameters each endpoint takes", r.body_text()))
+        ApiError::BadRequest(format!(
+            "{}; see / for the parameters each endpoint takes",
+            r.body_text()
+        ))
     }
 }
 
@@ -35,6 +38,10 @@ impl IntoResponse for ApiError {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         };
-        (status, Json(json!({ "error": self.to_string(), "status": status.as_u16() }))).into_response()
+        (
+            status,
+            Json(json!({ "error": self.to_string(), "status": status.as_u16() })),
+        )
+            .into_response()
     }
 }

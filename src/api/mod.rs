@@ -1,9 +1,9 @@
 //! The HTTP API (axum). Reads the in-memory state and the store; never talks MQTT.
 //!
-//! - [`error`]: error → status code + JSON message.
-//! - [`ops`]: `/healthz`, `/readyz`, `/metrics`, `/api/v1/schema`, `/api/v1/quarantine`.
-//! - [`sites`]: `/api/v1/sites`, `/api/v1/sites/{id}`, `/api/v1/sites/{id}/history`.
-//! - [`progress`]: `/api/v1/progress`.
+//! - [`error`] — error → status code + JSON message.
+//! - [`ops`] — `/healthz`, `/readyz`, `/metrics`, `/api/v1/schema`, `/api/v1/quarantine`.
+//! - [`sites`] — `/api/v1/sites`, `/api/v1/sites/{id}`, `/api/v1/sites/{id}/history`.
+//! - [`progress`] — `/api/v1/progress`.
 
 pub mod error;
 pub mod ops;

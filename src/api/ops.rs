@@ -19,19 +19,28 @@ pub async fn readyz(State(s): State<AppState>) -> impl IntoResponse {
     if s.metrics.mqtt_connected.get() == 1 {
         (StatusCode::OK, Json(json!({ "status": "ready" })))
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "not ready", "reason": "not connected to the MQTT broker" })))
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "not ready", "reason": "not connected to the MQTT broker" })),
+        )
     }
 }
 
 pub async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
     (
-        [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
         s.metrics.encode(),
     )
 }
 
 pub async fn schema() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/schema+json")], crate::wire::schema::COMMITTED)
+    (
+        [(header::CONTENT_TYPE, "application/schema+json")],
+        crate::wire::schema::COMMITTED,
+    )
 }
 
 #[derive(Deserialize)]
@@ -63,5 +72,8 @@ pub async fn index() -> Html<&'static str> {
 }
 
 pub async fn not_found(uri: Uri) -> ApiError {
-    ApiError::NotFound(format!("no route for {}; see / for the endpoints", uri.path()))
+    ApiError::NotFound(format!(
+        "no route for {}; see / for the endpoints",
+        uri.path()
+    ))
 }

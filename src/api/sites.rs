@@ -27,7 +27,12 @@ pub struct SiteSummary<'a> {
     pub position: Option<crate::wire::Gps>,
 }
 
-fn summary<'a>(id: &'a str, e: &'a SiteEntry, now: DateTime<Utc>, cfg: &crate::config::AlarmConfig) -> SiteSummary<'a> {
+fn summary<'a>(
+    id: &'a str,
+    e: &'a SiteEntry,
+    now: DateTime<Utc>,
+    cfg: &crate::config::AlarmConfig,
+) -> SiteSummary<'a> {
     SiteSummary {
         site: id,
         name: e.info.as_ref().map(|i| i.name.as_str()),
@@ -36,8 +41,14 @@ fn summary<'a>(id: &'a str, e: &'a SiteEntry, now: DateTime<Utc>, cfg: &crate::c
         stage: e.stage(),
         last_seen: e.latest.as_ref().map(|l| l.received),
         ts: e.latest.as_ref().map(|l| l.status.ts),
-        alarms: e.latest.as_ref().map_or_else(Vec::new, |l| alarms::derive(&l.status, l.received, now, cfg)),
-        position: e.info.as_ref().map(|i| i.position).or_else(|| e.latest.as_ref().and_then(|l| l.status.gps)),
+        alarms: e.latest.as_ref().map_or_else(Vec::new, |l| {
+            alarms::derive(&l.status, l.received, now, cfg)
+        }),
+        position: e
+            .info
+            .as_ref()
+            .map(|i| i.position)
+            .or_else(|| e.latest.as_ref().and_then(|l| l.status.gps)),
     }
 }
 
@@ -56,7 +67,11 @@ fn parse_operator(s: &str) -> Result<Operator, ApiError> {
     Operator::ALL
         .into_iter()
         .find(|o| o.as_str() == s)
-        .ok_or_else(|| ApiError::BadRequest(format!("operator `{s}` is unknown; use one of cmcc, cucc, ctcc, cbn")))
+        .ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "operator `{s}` is unknown; use one of cmcc, cucc, ctcc, cbn"
+            ))
+        })
 }
 
 fn parse_stage(s: &str) -> Result<Stage, ApiError> {
@@ -68,7 +83,10 @@ fn parse_stage(s: &str) -> Result<Stage, ApiError> {
 }
 
 /// `GET /api/v1/sites?county=&operator=&stage=&alarm=&limit=&offset=`
-pub async fn list(State(s): State<AppState>, q: Result<Query<ListQuery>, QueryRejection>) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn list(
+    State(s): State<AppState>,
+    q: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
     let Query(q) = q?;
     let operator = q.operator.as_deref().map(parse_operator).transpose()?;
     let stage = q.stage.as_deref().map(parse_stage).transpose()?;
@@ -103,11 +121,16 @@ pub async fn list(State(s): State<AppState>, q: Result<Query<ListQuery>, QueryRe
             sites.push(sum);
         }
     }
-    Ok(Json(json!({ "total": total, "offset": offset, "sites": sites })))
+    Ok(Json(
+        json!({ "total": total, "offset": offset, "sites": sites }),
+    ))
 }
 
 /// `GET /api/v1/sites/{id}`: latest state, alarms, what the agent says of the site, stage history.
-pub async fn detail(State(s): State<AppState>, Path(id): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn detail(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
     let now = s.clock.now();
     let body = {
         let reg = state::read(&s.registry);
@@ -126,15 +149,14 @@ pub async fn detail(State(s): State<AppState>, Path(id): Path<String>) -> Result
         .await
         .map_err(|e| ApiError::BadRequest(e.to_string()))??;
     let mut body = body;
-    body["stage_changes"] = changes
-        .into_iter()
-        .map(|(ts, from, to)| json!({ "ts": ts, "from": from, "to": to }))
-        .collect();
+    body["stage_changes"] = json!(changes);
     Ok(Json(body))
 }
 
 fn not_found(id: &str) -> ApiError {
-    ApiError::NotFound(format!("site `{id}` is not known: no agent has reported it yet"))
+    ApiError::NotFound(format!(
+        "site `{id}` is not known: no agent has reported it yet"
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -146,9 +168,13 @@ pub struct HistoryQuery {
 }
 
 fn parse_time(name: &str, v: &str) -> Result<DateTime<Utc>, ApiError> {
-    DateTime::parse_from_rfc3339(v).map(|t| t.with_timezone(&Utc)).map_err(|_| {
-        ApiError::BadRequest(format!("`{name}` must be an RFC 3339 time such as 2020-09-01T00:00:00Z, got `{v}`"))
-    })
+    DateTime::parse_from_rfc3339(v)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| {
+            ApiError::BadRequest(format!(
+                "`{name}` must be an RFC 3339 time such as 2020-09-01T00:00:00Z, got `{v}`"
+            ))
+        })
 }
 
 /// `GET /api/v1/sites/{id}/history?from=&to=&limit=`: reports with agent timestamps in
@@ -163,8 +189,17 @@ pub async fn history(
     if state::read(&s.registry).get(&id).is_none() {
         return Err(not_found(&id));
     }
-    let to = q.to.as_deref().map(|v| parse_time("to", v)).transpose()?.unwrap_or_else(|| s.clock.now());
-    let from = q.from.as_deref().map(|v| parse_time("from", v)).transpose()?.unwrap_or(to - Duration::hours(24));
+    let to =
+        q.to.as_deref()
+            .map(|v| parse_time("to", v))
+            .transpose()?
+            .unwrap_or_else(|| s.clock.now());
+    let from = q
+        .from
+        .as_deref()
+        .map(|v| parse_time("from", v))
+        .transpose()?
+        .unwrap_or(to - Duration::hours(24));
     if from > to {
         return Err(ApiError::BadRequest("`from` must not be after `to`".into()));
     }
@@ -177,5 +212,7 @@ pub async fn history(
     let rows = tokio::task::spawn_blocking(move || reader.history(&site, from, to, limit))
         .await
         .map_err(|e| ApiError::BadRequest(e.to_string()))??;
-    Ok(Json(json!({ "site": id, "from": from, "to": to, "count": rows.len(), "reports": rows })))
+    Ok(Json(
+        json!({ "site": id, "from": from, "to": to, "count": rows.len(), "reports": rows }),
+    ))
 }

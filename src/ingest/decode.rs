@@ -37,14 +37,20 @@ pub enum Reject {
     TooLarge { len: usize, limit: usize },
     #[error("payload is not valid UTF-8 JSON: {0}")]
     Json(String),
-    #[error("unsupported schema `{0}`; this collector speaks sitepulse.status/1 and sitepulse.info/1")]
+    #[error(
+        "unsupported schema `{0}`; this collector speaks sitepulse.status/1 and sitepulse.info/1"
+    )]
     Schema(String),
     #[error("site `{payload}` in payload differs from site `{topic}` in topic")]
     SiteMismatch { topic: String, payload: String },
     #[error("{0}")]
     Field(#[from] FieldError),
     #[error("timestamp {ts} is {what} the collector's clock ({now}); fix the agent's clock")]
-    Timestamp { ts: DateTime<Utc>, now: DateTime<Utc>, what: &'static str },
+    Timestamp {
+        ts: DateTime<Utc>,
+        now: DateTime<Utc>,
+        what: &'static str,
+    },
 }
 
 impl Reject {
@@ -74,8 +80,7 @@ impl Reject {
     ];
 }
 
-/// Only the schema tag, read first so that a v2 payload gets "unsupported schema", not a
-/// confusing field error.
+/// Only the schema tag, read when the full parse fails.
 #[derive(serde::Deserialize)]
 struct SchemaTag<'a> {
     #[serde(borrow)]
@@ -91,30 +96,33 @@ pub fn decode(
 ) -> Result<Message, Reject> {
     let t = Topic::parse(topic)?;
     if payload.len() > cfg.max_payload_bytes {
-        return Err(Reject::TooLarge { len: payload.len(), limit: cfg.max_payload_bytes });
+        return Err(Reject::TooLarge {
+            len: payload.len(),
+            limit: cfg.max_payload_bytes,
+        });
     }
     let expected = match t.kind {
         Kind::Status => STATUS_SCHEMA,
         Kind::Info => crate::wire::INFO_SCHEMA,
     };
-    let tag: SchemaTag = serde_json::from_slice(payload).map_err(|e| Reject::Json(e.to_string()))?;
-    match tag.schema.as_deref() {
-        Some(s) if s == expected => {}
-        Some(s) => return Err(Reject::Schema(s.chars().take(64).collect())),
-        None => return Err(Reject::Json("missing field `schema`".into())),
-    }
+    // The full parse first: one pass over the bytes on the happy path. Only when it fails is
+    // the schema tag read on its own, so a v2 payload is told "unsupported schema" rather than
+    // a confusing field error.
     let msg = match t.kind {
         Kind::Status => {
-            let status: Status =
-                serde_json::from_slice(payload).map_err(|e| Reject::Json(e.to_string()))?;
+            let status: Status = parse(payload, expected)?;
+            check_schema(&status.schema, expected)?;
             validate::status(&status)?;
             check_site(t.site, &status.site)?;
             let skewed = check_time(status.ts, now, cfg)?;
-            Message::Status { status: Box::new(status), skewed }
+            Message::Status {
+                status: Box::new(status),
+                skewed,
+            }
         }
         Kind::Info => {
-            let info: Info =
-                serde_json::from_slice(payload).map_err(|e| Reject::Json(e.to_string()))?;
+            let info: Info = parse(payload, expected)?;
+            check_schema(&info.schema, expected)?;
             validate::info(&info)?;
             check_site(t.site, &info.site)?;
             Message::Info(Box::new(info))
@@ -123,9 +131,31 @@ pub fn decode(
     Ok(msg)
 }
 
+fn parse<'a, T: serde::Deserialize<'a>>(payload: &'a [u8], expected: &str) -> Result<T, Reject> {
+    serde_json::from_slice(payload).map_err(|e| {
+        match serde_json::from_slice::<SchemaTag>(payload)
+            .ok()
+            .and_then(|t| t.schema)
+        {
+            Some(s) if s != expected => Reject::Schema(s.chars().take(64).collect()),
+            _ => Reject::Json(e.to_string()),
+        }
+    })
+}
+
+fn check_schema(schema: &str, expected: &str) -> Result<(), Reject> {
+    if schema != expected {
+        return Err(Reject::Schema(schema.chars().take(64).collect()));
+    }
+    Ok(())
+}
+
 fn check_site(topic: &str, payload: &str) -> Result<(), Reject> {
     if topic != payload {
-        return Err(Reject::SiteMismatch { topic: topic.into(), payload: payload.into() });
+        return Err(Reject::SiteMismatch {
+            topic: topic.into(),
+            payload: payload.into(),
+        });
     }
     Ok(())
 }
@@ -133,10 +163,18 @@ fn check_site(topic: &str, payload: &str) -> Result<(), Reject> {
 /// Ok(true) when the timestamp is stored but flagged as skewed.
 fn check_time(ts: DateTime<Utc>, now: DateTime<Utc>, cfg: &IngestConfig) -> Result<bool, Reject> {
     if ts > now + Duration::seconds(cfg.reject_future_s) {
-        return Err(Reject::Timestamp { ts, now, what: "too far ahead of" });
+        return Err(Reject::Timestamp {
+            ts,
+            now,
+            what: "too far ahead of",
+        });
     }
     if ts < now - Duration::days(cfg.reject_past_days) {
-        return Err(Reject::Timestamp { ts, now, what: "too far behind" });
+        return Err(Reject::Timestamp {
+            ts,
+            now,
+            what: "too far behind",
+        });
     }
     Ok(ts > now + Duration::seconds(cfg.flag_future_s))
 }
@@ -180,56 +218,139 @@ mod tests {
     #[test]
     fn minimal_report_decodes() {
         let m = decode(TOPIC, MINIMAL.as_bytes(), now(), &cfg()).unwrap();
-        let Message::Status { status, skewed } = m else { panic!("expected status") };
+        let Message::Status { status, skewed } = m else {
+            panic!("expected status")
+        };
         assert!(!skewed);
         assert_eq!(status.seq, 0);
         assert_eq!(status.stage, Stage::OnAir);
         assert_eq!(
             status.power,
-            Power { source: PowerSource::Mains, supply: Supply::Direct, battery_v: 53.5, energy_kwh: 10.0 }
+            Power {
+                source: PowerSource::Mains,
+                supply: Supply::Direct,
+                battery_v: 53.5,
+                energy_kwh: 10.0
+            }
         );
-        assert_eq!(status.cabinet, Cabinet { temp_c: 31.0, door_open: false });
-        assert_eq!(status.backhaul, Backhaul { up: true, latency_ms: Some(4.0) });
+        assert_eq!(
+            status.cabinet,
+            Cabinet {
+                temp_c: 31.0,
+                door_open: false
+            }
+        );
+        assert_eq!(
+            status.backhaul,
+            Backhaul {
+                up: true,
+                latency_ms: Some(4.0)
+            }
+        );
         assert!(status.cells.is_empty() && status.alarms.is_empty() && status.gps.is_none());
     }
 
     #[test]
     fn unknown_fields_are_ignored_for_forward_compatibility() {
-        let p = with(r#""fw": "1.0.0""#, r#""fw": "1.0.0", "new_in_1_1": {"x": 1}"#);
+        let p = with(
+            r#""fw": "1.0.0""#,
+            r#""fw": "1.0.0", "new_in_1_1": {"x": 1}"#,
+        );
         assert!(decode(TOPIC, p.as_bytes(), now(), &cfg()).is_ok());
     }
 
     #[test]
     fn each_rule_has_its_reason() {
         let cases: Vec<(String, &str, &str)> = vec![
-            (MINIMAL.into(), "sitepulse/v1/sites/LC-371502-0002/status", "site_mismatch"),
+            (
+                MINIMAL.into(),
+                "sitepulse/v1/sites/LC-371502-0002/status",
+                "site_mismatch",
+            ),
             (MINIMAL.into(), "other/topic", "invalid_topic"),
             ("{not json".into(), TOPIC, "invalid_json"),
-            (with(r#""schema": "sitepulse.status/1""#, r#""schema": "sitepulse.status/2""#), TOPIC, "unsupported_schema"),
+            (
+                with(
+                    r#""schema": "sitepulse.status/1""#,
+                    r#""schema": "sitepulse.status/2""#,
+                ),
+                TOPIC,
+                "unsupported_schema",
+            ),
             (with(r#""seq": 0"#, r#""seq": -1"#), TOPIC, "invalid_json"),
             (with(r#""seq": 0"#, r#""seq": "0""#), TOPIC, "invalid_json"),
-            (with(r#""stage": "on_air""#, r#""stage": "done""#), TOPIC, "invalid_json"),
-            (with(r#""battery_v": 53.5"#, r#""battery_v": 530.5"#), TOPIC, "invalid_field"),
-            (with(r#""temp_c": 31.0"#, r#""temp_c": 1e400"#), TOPIC, "invalid_json"),
-            (with(r#""boot": "7f3a""#, r#""boot": """#), TOPIC, "invalid_field"),
-            (with(r#""interval_s": 60"#, r#""interval_s": 0"#), TOPIC, "invalid_field"),
-            (with(r#""ts": "2026-11-22T09:59:30Z""#, r#""ts": "2019-01-01T00:00:00Z""#), TOPIC, "timestamp_out_of_range"),
-            (with(r#""ts": "2026-11-22T09:59:30Z""#, r#""ts": "2030-01-01T00:00:00Z""#), TOPIC, "timestamp_out_of_range"),
-            (with(r#""ts": "2026-11-22T09:59:30Z""#, r#""ts": "yesterday""#), TOPIC, "invalid_json"),
+            (
+                with(r#""stage": "on_air""#, r#""stage": "done""#),
+                TOPIC,
+                "invalid_json",
+            ),
+            (
+                with(r#""battery_v": 53.5"#, r#""battery_v": 530.5"#),
+                TOPIC,
+                "invalid_field",
+            ),
+            (
+                with(r#""temp_c": 31.0"#, r#""temp_c": 1e400"#),
+                TOPIC,
+                "invalid_json",
+            ),
+            (
+                with(r#""boot": "7f3a""#, r#""boot": """#),
+                TOPIC,
+                "invalid_field",
+            ),
+            (
+                with(r#""interval_s": 60"#, r#""interval_s": 0"#),
+                TOPIC,
+                "invalid_field",
+            ),
+            (
+                with(
+                    r#""ts": "2026-11-22T09:59:30Z""#,
+                    r#""ts": "2019-01-01T00:00:00Z""#,
+                ),
+                TOPIC,
+                "timestamp_out_of_range",
+            ),
+            (
+                with(
+                    r#""ts": "2026-11-22T09:59:30Z""#,
+                    r#""ts": "2030-01-01T00:00:00Z""#,
+                ),
+                TOPIC,
+                "timestamp_out_of_range",
+            ),
+            (
+                with(r#""ts": "2026-11-22T09:59:30Z""#, r#""ts": "yesterday""#),
+                TOPIC,
+                "invalid_json",
+            ),
         ];
         for (payload, topic, reason) in cases {
             let err = decode(topic, payload.as_bytes(), now(), &cfg()).unwrap_err();
             assert_eq!(err.reason(), reason, "{payload} on {topic}: {err}");
         }
         let big = vec![b' '; cfg().max_payload_bytes + 1];
-        assert_eq!(decode(TOPIC, &big, now(), &cfg()).unwrap_err().reason(), "too_large");
-        assert_eq!(decode(TOPIC, b"\xff\xfe", now(), &cfg()).unwrap_err().reason(), "invalid_json");
+        assert_eq!(
+            decode(TOPIC, &big, now(), &cfg()).unwrap_err().reason(),
+            "too_large"
+        );
+        assert_eq!(
+            decode(TOPIC, b"\xff\xfe", now(), &cfg())
+                .unwrap_err()
+                .reason(),
+            "invalid_json"
+        );
     }
 
     #[test]
     fn slightly_future_timestamps_are_kept_but_flagged() {
-        let p = with(r#""ts": "2026-11-22T09:59:30Z""#, r#""ts": "2026-11-22T10:30:00Z""#);
-        let Message::Status { skewed, .. } = decode(TOPIC, p.as_bytes(), now(), &cfg()).unwrap() else {
+        let p = with(
+            r#""ts": "2026-11-22T09:59:30Z""#,
+            r#""ts": "2026-11-22T10:30:00Z""#,
+        );
+        let Message::Status { skewed, .. } = decode(TOPIC, p.as_bytes(), now(), &cfg()).unwrap()
+        else {
             panic!()
         };
         assert!(skewed);
@@ -241,9 +362,17 @@ mod tests {
         let ok = r#"{"schema":"sitepulse.info/1","site":"LC-1","name":"聊城大学东校区","county":"371502",
             "operators":["cmcc","cucc"],"tower_owner":"china_tower","kind":"macro","bands":["n78"],
             "position":{"lat":36.45,"lon":115.98}}"#;
-        assert!(matches!(decode(topic, ok.as_bytes(), now(), &cfg()), Ok(Message::Info(_))));
+        assert!(matches!(
+            decode(topic, ok.as_bytes(), now(), &cfg()),
+            Ok(Message::Info(_))
+        ));
         let bad = ok.replace("371502", "37150");
-        assert_eq!(decode(topic, bad.as_bytes(), now(), &cfg()).unwrap_err().reason(), "invalid_field");
+        assert_eq!(
+            decode(topic, bad.as_bytes(), now(), &cfg())
+                .unwrap_err()
+                .reason(),
+            "invalid_field"
+        );
     }
 
     proptest! {
@@ -282,7 +411,12 @@ mod tests {
             prop_oneof![
                 proptest::collection::vec(inner.clone(), 0..8).prop_map(serde_json::Value::from),
                 proptest::collection::hash_map(
-                    prop_oneof![Just("schema".to_string()), Just("site".to_string()), Just("seq".to_string()), "[a-z_]{1,10}"],
+                    prop_oneof![
+                        Just("schema".to_string()),
+                        Just("site".to_string()),
+                        Just("seq".to_string()),
+                        "[a-z_]{1,10}"
+                    ],
                     inner,
                     0..8
                 )

@@ -1,10 +1,10 @@
 //! Ingest: MQTT source → decode/validate → batch → store → state, with each message
 //! acknowledged to the broker only after the batch holding it is committed.
 //!
-//! - [`decode`]: one message to a checked [`decode::Message`] or a [`decode::Reject`] (pure).
-//! - [`mqtt`]: client options from the configuration (URL, TLS, credentials, session).
-//! - [`source`]: drives the MQTT connection; sends acks from a task of its own.
-//! - [`writer`]: batches, commits, updates the state, releases the acks in order.
+//! - [`decode`] — one message to a checked [`decode::Message`] or a [`decode::Reject`] (pure).
+//! - [`mqtt`] — client options from the configuration (URL, TLS, credentials, session).
+//! - [`source`] — drives the MQTT connection; sends acks from a task of its own.
+//! - [`writer`] — batches, commits, updates the state, releases the acks in order.
 
 pub mod decode;
 pub mod mqtt;
@@ -39,7 +39,13 @@ pub fn spawn(
         clock: clock.clone(),
         metrics: metrics.clone(),
     };
-    let writer = writer::Writer { store, registry, metrics, config: config.store.clone(), clock };
+    let writer = writer::Writer {
+        store,
+        registry,
+        metrics,
+        config: config.store.clone(),
+        clock,
+    };
     let source = tokio::spawn(source.run(tx, ack_rx, shutdown));
     let writer = tokio::spawn(writer.run(rx, ack_tx));
     Ok(tokio::spawn(async move {

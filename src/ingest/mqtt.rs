@@ -10,7 +10,11 @@ pub enum MqttConfigError {
     #[error("mqtt.url `{0}`: {1}")]
     Url(String, String),
     #[error("cannot read {what} {path}: {source}")]
-    File { what: &'static str, path: std::path::PathBuf, source: std::io::Error },
+    File {
+        what: &'static str,
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// Installs the TLS crypto provider once per process (ring).
@@ -25,7 +29,12 @@ pub fn parse_url(url: &str) -> Result<(String, u16, bool), MqttConfigError> {
     let tls = match u.scheme() {
         "mqtt" | "tcp" => false,
         "mqtts" | "ssl" => true,
-        s => return Err(MqttConfigError::Url(url.into(), format!("unknown scheme `{s}`; use mqtt:// or mqtts://"))),
+        s => {
+            return Err(MqttConfigError::Url(
+                url.into(),
+                format!("unknown scheme `{s}`; use mqtt:// or mqtts://"),
+            ));
+        }
     };
     let host = u
         .host_str()
@@ -39,7 +48,11 @@ pub fn parse_url(url: &str) -> Result<(String, u16, bool), MqttConfigError> {
 }
 
 fn read(what: &'static str, path: &std::path::Path) -> Result<Vec<u8>, MqttConfigError> {
-    std::fs::read(path).map_err(|source| MqttConfigError::File { what, path: path.into(), source })
+    std::fs::read(path).map_err(|source| MqttConfigError::File {
+        what,
+        path: path.into(),
+        source,
+    })
 }
 
 /// Options for the collector's subscriber connection: fixed client id, persistent session
@@ -59,10 +72,16 @@ pub fn collector_options(cfg: &MqttConfig) -> Result<MqttOptions, MqttConfigErro
         let transport = match &cfg.ca_file {
             Some(ca) => {
                 let client_auth = match (&cfg.client_cert, &cfg.client_key) {
-                    (Some(c), Some(k)) => Some((read("client certificate", c)?, read("client key", k)?)),
+                    (Some(c), Some(k)) => {
+                        Some((read("client certificate", c)?, read("client key", k)?))
+                    }
                     _ => None,
                 };
-                Transport::tls_with_config(TlsConfiguration::Simple { ca: read("CA file", ca)?, alpn: None, client_auth })
+                Transport::tls_with_config(TlsConfiguration::Simple {
+                    ca: read("CA file", ca)?,
+                    alpn: None,
+                    client_auth,
+                })
             }
             None => Transport::tls_with_config(TlsConfiguration::default()),
         };
@@ -77,9 +96,20 @@ mod tests {
 
     #[test]
     fn urls_give_host_port_and_tls() {
-        assert_eq!(parse_url("mqtt://127.0.0.1:1884").unwrap(), ("127.0.0.1".into(), 1884, false));
-        assert_eq!(parse_url("mqtts://broker.example").unwrap(), ("broker.example".into(), 8883, true));
+        assert_eq!(
+            parse_url("mqtt://127.0.0.1:1884").unwrap(),
+            ("127.0.0.1".into(), 1884, false)
+        );
+        assert_eq!(
+            parse_url("mqtts://broker.example").unwrap(),
+            ("broker.example".into(), 8883, true)
+        );
         assert_eq!(parse_url("mqtt://localhost").unwrap().1, 1883);
-        assert!(parse_url("http://x").unwrap_err().to_string().contains("mqtt://"));
+        assert!(
+            parse_url("http://x")
+                .unwrap_err()
+                .to_string()
+                .contains("mqtt://")
+        );
     }
 }

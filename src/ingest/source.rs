@@ -57,7 +57,12 @@ impl Source {
     ) {
         let (client, mut eventloop) = AsyncClient::new(self.options.clone(), REQUEST_CAPACITY);
         let epoch = Arc::new(AtomicU64::new(0));
-        let acker = tokio::spawn(ack_task(client.clone(), acks, epoch.clone(), self.metrics.clone()));
+        let acker = tokio::spawn(ack_task(
+            client.clone(),
+            acks,
+            epoch.clone(),
+            self.metrics.clone(),
+        ));
         let mut need_subscribe = true;
         let mut backoff = Duration::from_millis(100);
         loop {
@@ -126,8 +131,19 @@ impl Source {
             Err(_) => self.metrics.received_unknown.inc(),
         };
         let decoded = decode(&topic, &p.payload, received, &self.ingest);
-        let ack = (p.qos != QoS::AtMostOnce).then_some(AckToken { pkid: p.pkid, epoch });
-        Inbound { envelope: Envelope { topic, payload: p.payload, received, decoded }, ack }
+        let ack = (p.qos != QoS::AtMostOnce).then_some(AckToken {
+            pkid: p.pkid,
+            epoch,
+        });
+        Inbound {
+            envelope: Envelope {
+                topic,
+                payload: p.payload,
+                received,
+                decoded,
+            },
+            ack,
+        }
     }
 }
 

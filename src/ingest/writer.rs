@@ -24,7 +24,11 @@ pub struct Writer {
 
 impl Writer {
     /// Runs until `rx` is closed and drained.
-    pub async fn run(mut self, mut rx: mpsc::Receiver<Inbound>, acks: mpsc::UnboundedSender<Vec<AckToken>>) {
+    pub async fn run(
+        mut self,
+        mut rx: mpsc::Receiver<Inbound>,
+        acks: mpsc::UnboundedSender<Vec<AckToken>>,
+    ) {
         let linger = Duration::from_millis(self.config.batch_linger_ms);
         loop {
             let Some(first) = rx.recv().await else { break };
@@ -73,7 +77,9 @@ impl Writer {
             envelopes = envs;
             match result {
                 Ok(outcomes) => {
-                    self.metrics.batch_commit_seconds.observe(started.elapsed().as_secs_f64());
+                    self.metrics
+                        .batch_commit_seconds
+                        .observe(started.elapsed().as_secs_f64());
                     self.metrics.batch_size.observe(envelopes.len() as f64);
                     return (envelopes, outcomes);
                 }
@@ -97,7 +103,9 @@ impl Writer {
                     if *skewed {
                         self.metrics.skewed.inc();
                     }
-                    let age = (committed - status.ts).num_microseconds().unwrap_or(i64::MAX);
+                    let age = (committed - status.ts)
+                        .num_microseconds()
+                        .unwrap_or(i64::MAX);
                     self.metrics.report_age.observe(age as f64 / 1e6);
                     reg.apply_status(status, env.received);
                 }
@@ -112,7 +120,9 @@ impl Writer {
                     self.metrics.rejected(reject.reason());
                     warn!(topic = %env.topic, reason = reject.reason(), detail = %reject, "rejected message");
                 }
-                (o, _) => error!(outcome = ?o, "store returned an outcome that does not fit the message"),
+                (o, _) => {
+                    error!(outcome = ?o, "store returned an outcome that does not fit the message")
+                }
             }
         }
     }
@@ -130,6 +140,8 @@ struct Unavailable;
 
 impl crate::store::Store for Unavailable {
     fn commit(&mut self, _: &[Envelope]) -> Result<Vec<Outcome>, crate::store::StoreError> {
-        Err(crate::store::StoreError::Io(std::io::Error::other("store is busy")))
+        Err(crate::store::StoreError::Io(std::io::Error::other(
+            "store is busy",
+        )))
     }
 }

@@ -74,8 +74,15 @@ pub fn progress(reg: &Registry, targets: &[Target], now: DateTime<Utc>) -> Progr
         let stage = e.stage();
         let (built, on_air) = (stage.is_built(), stage.is_on_air());
         add(&mut total, built, on_air);
-        let county = e.info.as_ref().map_or(UNKNOWN_COUNTY, |i| i.county.as_str());
-        add(by_county.entry(county.to_string()).or_default(), built, on_air);
+        let county = e
+            .info
+            .as_ref()
+            .map_or(UNKNOWN_COUNTY, |i| i.county.as_str());
+        add(
+            by_county.entry(county.to_string()).or_default(),
+            built,
+            on_air,
+        );
         for op in e.info.iter().flat_map(|i| i.operators.iter()) {
             add(by_operator.entry(*op).or_default(), built, on_air);
             let row = by_county_operator.entry(county.to_string()).or_default();
@@ -88,7 +95,10 @@ pub fn progress(reg: &Registry, targets: &[Target], now: DateTime<Utc>) -> Progr
     let targets = targets
         .iter()
         .map(|t| {
-            let end = t.deadline.and_time(NaiveTime::from_hms_opt(23, 59, 59).expect("valid time")).and_utc();
+            let end = t
+                .deadline
+                .and_time(NaiveTime::from_hms_opt(23, 59, 59).expect("valid time"))
+                .and_utc();
             let deadline_passed = now > end;
             let on_air = if deadline_passed {
                 on_air_dates.iter().filter(|d| **d <= end).count() as u64
@@ -100,7 +110,11 @@ pub fn progress(reg: &Registry, targets: &[Target], now: DateTime<Utc>) -> Progr
                 deadline: t.deadline,
                 target_on_air: t.on_air,
                 on_air,
-                completion: if t.on_air == 0 { 1.0 } else { on_air as f64 / t.on_air as f64 },
+                completion: if t.on_air == 0 {
+                    1.0
+                } else {
+                    on_air as f64 / t.on_air as f64
+                },
                 remaining: t.on_air.saturating_sub(on_air),
                 met: on_air >= t.on_air,
                 deadline_passed,
@@ -113,7 +127,11 @@ pub fn progress(reg: &Registry, targets: &[Target], now: DateTime<Utc>) -> Progr
         targets,
         by_county: by_county
             .into_iter()
-            .map(|(county, counts)| CountyProgress { name: county_name_zh(&county), county, counts })
+            .map(|(county, counts)| CountyProgress {
+                name: county_name_zh(&county),
+                county,
+                counts,
+            })
             .collect(),
         by_operator,
         by_county_operator,
@@ -136,7 +154,10 @@ mod tests {
             tower_owner: "china_tower".into(),
             kind: SiteKind::Macro,
             bands: vec![Band::N78],
-            position: Gps { lat: 36.4, lon: 116.0 },
+            position: Gps {
+                lat: 36.4,
+                lon: 116.0,
+            },
         }
     }
 
@@ -149,9 +170,20 @@ mod tests {
             ts: ts.parse().unwrap(),
             interval_s: 60,
             stage,
-            power: Power { source: PowerSource::Mains, supply: Supply::Direct, battery_v: 53.0, energy_kwh: 0.0 },
-            cabinet: Cabinet { temp_c: 20.0, door_open: false },
-            backhaul: Backhaul { up: true, latency_ms: None },
+            power: Power {
+                source: PowerSource::Mains,
+                supply: Supply::Direct,
+                battery_v: 53.0,
+                energy_kwh: 0.0,
+            },
+            cabinet: Cabinet {
+                temp_c: 20.0,
+                door_open: false,
+            },
+            backhaul: Backhaul {
+                up: true,
+                latency_ms: None,
+            },
             cells: vec![],
             alarms: vec![],
             gps: None,
@@ -164,28 +196,110 @@ mod tests {
         let mut r = Registry::default();
         // A: shared by cmcc and cucc in 371502, on air in Nov 2020 (counts for the 2020 target).
         r.apply_info(info("A", "371502", &[Operator::Cmcc, Operator::Cucc]));
-        r.apply_status(&status("A", Stage::OnAir, "2020-11-05T00:00:00Z"), Utc::now());
+        r.apply_status(
+            &status("A", Stage::OnAir, "2020-11-05T00:00:00Z"),
+            Utc::now(),
+        );
         // B: cmcc in 371502, installed (built, not on air).
         r.apply_info(info("B", "371502", &[Operator::Cmcc]));
-        r.apply_status(&status("B", Stage::Installed, "2021-01-05T00:00:00Z"), Utc::now());
+        r.apply_status(
+            &status("B", Stage::Installed, "2021-01-05T00:00:00Z"),
+            Utc::now(),
+        );
         // C: ctcc in 371581, on air only in 2021 (too late for 2020).
         r.apply_info(info("C", "371581", &[Operator::Ctcc]));
-        r.apply_status(&status("C", Stage::Accepted, "2021-03-01T00:00:00Z"), Utc::now());
+        r.apply_status(
+            &status("C", Stage::Accepted, "2021-03-01T00:00:00Z"),
+            Utc::now(),
+        );
         // D: telemetry only, county unknown, planned.
-        r.apply_status(&status("D", Stage::Planned, "2021-03-01T00:00:00Z"), Utc::now());
+        r.apply_status(
+            &status("D", Stage::Planned, "2021-03-01T00:00:00Z"),
+            Utc::now(),
+        );
 
-        let p = progress(&r, &default_targets(), "2021-06-01T00:00:00Z".parse().unwrap());
-        assert_eq!(p.total, Counts { sites: 4, built: 3, on_air: 2 });
-        let county = |c: &str| p.by_county.iter().find(|x| x.county == c).unwrap().counts.clone();
-        assert_eq!(county("371502"), Counts { sites: 2, built: 2, on_air: 1 });
-        assert_eq!(county("371581"), Counts { sites: 1, built: 1, on_air: 1 });
-        assert_eq!(county(UNKNOWN_COUNTY), Counts { sites: 1, built: 0, on_air: 0 });
-        assert_eq!(p.by_operator[&Operator::Cmcc], Counts { sites: 2, built: 2, on_air: 1 });
-        assert_eq!(p.by_operator[&Operator::Cucc], Counts { sites: 1, built: 1, on_air: 1 });
-        assert_eq!(p.by_county_operator["371502"][&Operator::Cmcc], Counts { sites: 2, built: 2, on_air: 1 });
+        let p = progress(
+            &r,
+            &default_targets(),
+            "2021-06-01T00:00:00Z".parse().unwrap(),
+        );
+        assert_eq!(
+            p.total,
+            Counts {
+                sites: 4,
+                built: 3,
+                on_air: 2
+            }
+        );
+        let county = |c: &str| {
+            p.by_county
+                .iter()
+                .find(|x| x.county == c)
+                .unwrap()
+                .counts
+                .clone()
+        };
+        assert_eq!(
+            county("371502"),
+            Counts {
+                sites: 2,
+                built: 2,
+                on_air: 1
+            }
+        );
+        assert_eq!(
+            county("371581"),
+            Counts {
+                sites: 1,
+                built: 1,
+                on_air: 1
+            }
+        );
+        assert_eq!(
+            county(UNKNOWN_COUNTY),
+            Counts {
+                sites: 1,
+                built: 0,
+                on_air: 0
+            }
+        );
+        assert_eq!(
+            p.by_operator[&Operator::Cmcc],
+            Counts {
+                sites: 2,
+                built: 2,
+                on_air: 1
+            }
+        );
+        assert_eq!(
+            p.by_operator[&Operator::Cucc],
+            Counts {
+                sites: 1,
+                built: 1,
+                on_air: 1
+            }
+        );
+        assert_eq!(
+            p.by_county_operator["371502"][&Operator::Cmcc],
+            Counts {
+                sites: 2,
+                built: 2,
+                on_air: 1
+            }
+        );
         // 2020 deadline passed: only A was on air by then.
-        assert_eq!((p.targets[0].on_air, p.targets[0].remaining, p.targets[0].deadline_passed), (1, 1499, true));
+        assert_eq!(
+            (
+                p.targets[0].on_air,
+                p.targets[0].remaining,
+                p.targets[0].deadline_passed
+            ),
+            (1, 1499, true)
+        );
         // 2023 still ahead on 2021-06-01: everything on air now.
-        assert_eq!((p.targets[1].on_air, p.targets[1].deadline_passed), (2, false));
+        assert_eq!(
+            (p.targets[1].on_air, p.targets[1].deadline_passed),
+            (2, false)
+        );
     }
 }

@@ -2,7 +2,8 @@
 
 use super::scenario::SitePlan;
 use crate::wire::{
-    Backhaul, Cabinet, Cell, CellState, Gps, Power, PowerSource, STATUS_SCHEMA, Stage, Status, Supply,
+    Backhaul, Cabinet, Cell, CellState, Gps, Power, PowerSource, STATUS_SCHEMA, Stage, Status,
+    Supply,
 };
 use chrono::{DateTime, Duration, Timelike, Utc};
 use rand::rngs::StdRng;
@@ -24,7 +25,15 @@ impl Agent {
     pub fn new(plan: SitePlan, seed: u64, interval_s: u32) -> Agent {
         let mut rng = StdRng::seed_from_u64(seed);
         let boot = format!("{:08x}", rng.random::<u32>());
-        Agent { plan, boot, seq: 0, rng, energy_kwh: 0.0, interval_s, skew: Duration::zero() }
+        Agent {
+            plan,
+            boot,
+            seq: 0,
+            rng,
+            energy_kwh: 0.0,
+            interval_s,
+            skew: Duration::zero(),
+        }
     }
 
     pub fn site(&self) -> &str {
@@ -59,10 +68,20 @@ impl Agent {
             _ => rng.random_range(52.5..54.5),
         };
         let hour = now.hour() as f64;
-        let load = if stage.is_on_air() { 0.3 + 0.7 * ((hour - 4.0) / 24.0 * std::f64::consts::TAU).sin().abs() } else { 0.0 };
-        self.energy_kwh += if powered { f64::from(self.interval_s) / 3600.0 * (1.2 + 2.0 * load) } else { 0.0 };
+        let load = if stage.is_on_air() {
+            0.3 + 0.7 * ((hour - 4.0) / 24.0 * std::f64::consts::TAU).sin().abs()
+        } else {
+            0.0
+        };
+        self.energy_kwh += if powered {
+            f64::from(self.interval_s) / 3600.0 * (1.2 + 2.0 * load)
+        } else {
+            0.0
+        };
         let summer = matches!(now.format("%m").to_string().as_str(), "06" | "07" | "08");
-        let temp_c = rng.random_range(18.0..32.0) + if summer { 12.0 } else { 0.0 } + if rng.random_bool(0.002) { 30.0 } else { 0.0 };
+        let temp_c = rng.random_range(18.0..32.0)
+            + if summer { 12.0 } else { 0.0 }
+            + if rng.random_bool(0.002) { 30.0 } else { 0.0 };
         let up = stage >= Stage::Installed && !rng.random_bool(0.003);
         let cells = if stage >= Stage::Installed {
             self.plan
@@ -82,9 +101,21 @@ impl Agent {
                     Cell {
                         band,
                         state,
-                        tx_power_dbm: if active { 46.0 + rng.random_range(-1.0..1.0) } else { 0.0 },
-                        users: if active { (load * rng.random_range(0.0..120.0)) as u32 } else { 0 },
-                        throughput_mbps: if active { load * rng.random_range(50.0..900.0) } else { 0.0 },
+                        tx_power_dbm: if active {
+                            46.0 + rng.random_range(-1.0..1.0)
+                        } else {
+                            0.0
+                        },
+                        users: if active {
+                            (load * rng.random_range(0.0..120.0)) as u32
+                        } else {
+                            0
+                        },
+                        throughput_mbps: if active {
+                            load * rng.random_range(50.0..900.0)
+                        } else {
+                            0.0
+                        },
                     }
                 })
                 .collect()
@@ -100,12 +131,26 @@ impl Agent {
             ts: now + self.skew,
             interval_s: self.interval_s,
             stage,
-            power: Power { source, supply, battery_v: round1(battery_v), energy_kwh: round1(self.energy_kwh) },
-            cabinet: Cabinet { temp_c: round1(temp_c), door_open: rng.random_bool(0.002) },
-            backhaul: Backhaul { up, latency_ms: up.then(|| round1(rng.random_range(2.0..12.0))) },
+            power: Power {
+                source,
+                supply,
+                battery_v: round1(battery_v),
+                energy_kwh: round1(self.energy_kwh),
+            },
+            cabinet: Cabinet {
+                temp_c: round1(temp_c),
+                door_open: rng.random_bool(0.002),
+            },
+            backhaul: Backhaul {
+                up,
+                latency_ms: up.then(|| round1(rng.random_range(2.0..12.0))),
+            },
             cells,
             alarms: Vec::new(),
-            gps: Some(Gps { lat: (pos.lat * 1e5).round() / 1e5, lon: (pos.lon * 1e5).round() / 1e5 }),
+            gps: Some(Gps {
+                lat: (pos.lat * 1e5).round() / 1e5,
+                lon: (pos.lon * 1e5).round() / 1e5,
+            }),
             fw: "sim-1.0".into(),
         };
         self.seq += 1;

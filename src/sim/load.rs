@@ -92,7 +92,8 @@ pub async fn run(cfg: &LoadConfig, progress: Arc<AtomicU64>) -> Result<LoadRepor
                 (topic_for(&plan.info.site, Kind::Status), a)
             })
             .collect();
-        let share = cfg.messages / publishers as u64 + u64::from((p as u64) < cfg.messages % publishers as u64);
+        let share = cfg.messages / publishers as u64
+            + u64::from((p as u64) < cfg.messages % publishers as u64);
         let mut opts = MqttOptions::new(format!("{}-{p}", cfg.client_prefix), host.clone(), port);
         opts.set_keep_alive(Duration::from_secs(60));
         opts.set_inflight(cfg.inflight);
@@ -116,7 +117,11 @@ pub async fn run(cfg: &LoadConfig, progress: Arc<AtomicU64>) -> Result<LoadRepor
                     s.boot.clone_from(&boot);
                     let payload = serde_json::to_vec(&s).expect("status serializes");
                     bytes += payload.len() as u64;
-                    if client.publish(topic.clone(), qos, false, payload).await.is_err() {
+                    if client
+                        .publish(topic.clone(), qos, false, payload)
+                        .await
+                        .is_err()
+                    {
                         break;
                     }
                 }
@@ -159,11 +164,18 @@ pub async fn run(cfg: &LoadConfig, progress: Arc<AtomicU64>) -> Result<LoadRepor
     let mut published = 0;
     let mut acked = 0;
     for t in tasks {
-        let (s, a) = t.await.map_err(|e| LoadError::Connection(0, e.to_string()))??;
+        let (s, a) = t
+            .await
+            .map_err(|e| LoadError::Connection(0, e.to_string()))??;
         published += s;
         acked += a;
     }
     let elapsed = start.elapsed();
     let payload_bytes = (payload_bytes.load(Ordering::Relaxed) / published.max(1)) as usize;
-    Ok(LoadReport { published, acked, elapsed, payload_bytes })
+    Ok(LoadReport {
+        published,
+        acked,
+        elapsed,
+        payload_bytes,
+    })
 }

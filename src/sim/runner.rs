@@ -75,8 +75,14 @@ pub fn spawn_agents(
     let mut tasks = Vec::new();
     for (g, group) in plans.chunks(per).enumerate() {
         let broker = &cfg.brokers[g % cfg.brokers.len()];
-        let Ok((host, port, _tls)) = parse_url(broker) else { continue };
-        let id = if per == 1 { format!("agent-{}", group[0].info.site) } else { format!("gateway-{}", group[0].info.site) };
+        let Ok((host, port, _tls)) = parse_url(broker) else {
+            continue;
+        };
+        let id = if per == 1 {
+            format!("agent-{}", group[0].info.site)
+        } else {
+            format!("gateway-{}", group[0].info.site)
+        };
         let mut opts = MqttOptions::new(id, host, port);
         opts.set_keep_alive(Duration::from_secs(60));
         opts.set_inflight(32);
@@ -85,7 +91,12 @@ pub fn spawn_agents(
         }
         let (client, eventloop) = AsyncClient::new(opts, 64 * per);
         let stopping = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let poller = tokio::spawn(poll(eventloop, stats.clone(), stopping.clone(), seeder.random()));
+        let poller = tokio::spawn(poll(
+            eventloop,
+            stats.clone(),
+            stopping.clone(),
+            seeder.random(),
+        ));
         let agents: Vec<_> = group
             .iter()
             .map(|plan| {
@@ -118,11 +129,20 @@ pub fn spawn_agents(
 }
 
 /// Drives one connection until the agents' disconnect has been sent.
-async fn poll(mut eventloop: rumqttc::EventLoop, stats: Arc<Stats>, stopping: Arc<std::sync::atomic::AtomicBool>, seed: u64) {
+async fn poll(
+    mut eventloop: rumqttc::EventLoop,
+    stats: Arc<Stats>,
+    stopping: Arc<std::sync::atomic::AtomicBool>,
+    seed: u64,
+) {
     let mut up = false;
     loop {
         match eventloop.poll().await {
-            Ok(Event::Outgoing(rumqttc::Outgoing::Disconnect)) if stopping.load(Ordering::Acquire) => return,
+            Ok(Event::Outgoing(rumqttc::Outgoing::Disconnect))
+                if stopping.load(Ordering::Acquire) =>
+            {
+                return;
+            }
             Ok(Event::Incoming(Packet::PubAck(_))) => {
                 stats.acked.fetch_add(1, Ordering::Relaxed);
             }
@@ -154,7 +174,14 @@ async fn run_agent(
 ) {
     let mut rng = StdRng::seed_from_u64(seed);
     let info = serde_json::to_vec(&agent.plan.info).expect("info serializes");
-    let _ = client.publish(topic_for(agent.site(), Kind::Info), QoS::AtLeastOnce, true, info).await;
+    let _ = client
+        .publish(
+            topic_for(agent.site(), Kind::Info),
+            QoS::AtLeastOnce,
+            true,
+            info,
+        )
+        .await;
     let topic = topic_for(agent.site(), Kind::Status);
     // Spread the first reports over one interval so the broker sees a steady stream.
     let first = cfg.interval.mul_f64(rng.random::<f64>());
@@ -181,8 +208,15 @@ async fn run_agent(
         // Only reports are repeated: an agent retries what it sent, and a repeated malformed
         // payload would be quarantined twice.
         let dup = !malformed && rng.random_bool(f.duplicate.clamp(0.0, 1.0));
-        for p in std::iter::once(payload.clone()).chain(dup.then_some(payload)).chain(held.take()) {
-            if client.publish(topic.clone(), QoS::AtLeastOnce, false, p).await.is_err() {
+        for p in std::iter::once(payload.clone())
+            .chain(dup.then_some(payload))
+            .chain(held.take())
+        {
+            if client
+                .publish(topic.clone(), QoS::AtLeastOnce, false, p)
+                .await
+                .is_err()
+            {
                 break;
             }
             stats.published.fetch_add(1, Ordering::Relaxed);

@@ -54,8 +54,10 @@ pub fn liaocheng(n: usize, seed: u64) -> Vec<SitePlan> {
     let mut counters = [0usize; 8];
     let start_2020 = NaiveDate::from_ymd_opt(2020, 3, 1).expect("valid date");
     let start_2021 = NaiveDate::from_ymd_opt(2021, 1, 1).expect("valid date");
-    let days_2020 = (NaiveDate::from_ymd_opt(2020, 12, 20).expect("valid date") - start_2020).num_days();
-    let days_later = (NaiveDate::from_ymd_opt(2023, 12, 15).expect("valid date") - start_2021).num_days();
+    let days_2020 =
+        (NaiveDate::from_ymd_opt(2020, 12, 20).expect("valid date") - start_2020).num_days();
+    let days_later =
+        (NaiveDate::from_ymd_opt(2023, 12, 15).expect("valid date") - start_2021).num_days();
     let first_wave = n * 15 / 100;
     (0..n)
         .map(|i| {
@@ -64,21 +66,36 @@ pub fn liaocheng(n: usize, seed: u64) -> Vec<SitePlan> {
             let (code, name_zh, _) = LIAOCHENG_COUNTIES[county];
             let (lat0, lon0, _) = SEATS[county];
             // Later sites spread further from the county seat: towns and villages come last.
-            let spread_km = if i < first_wave { 4.0 } else { 4.0 + 14.0 * (i as f64 / n as f64) };
+            let spread_km = if i < first_wave {
+                4.0
+            } else {
+                4.0 + 14.0 * (i as f64 / n as f64)
+            };
             let (dlat, dlon) = offset_km(&mut rng, spread_km);
             let planned_on_air = if i < first_wave {
                 start_2020 + Duration::days(days_2020 * i as i64 / first_wave.max(1) as i64)
             } else {
-                start_2021 + Duration::days(days_later * (i - first_wave) as i64 / (n - first_wave).max(1) as i64)
+                start_2021
+                    + Duration::days(
+                        days_later * (i - first_wave) as i64 / (n - first_wave).max(1) as i64,
+                    )
             };
-            let late_days = if rng.random_bool(0.08) { rng.random_range(30..120) } else { rng.random_range(-20..5) };
-            let on_air = planned_on_air.and_hms_opt(rng.random_range(8..18), 0, 0).expect("valid time").and_utc()
+            let late_days = if rng.random_bool(0.08) {
+                rng.random_range(30..120)
+            } else {
+                rng.random_range(-20..5)
+            };
+            let on_air = planned_on_air
+                .and_hms_opt(rng.random_range(8..18), 0, 0)
+                .expect("valid time")
+                .and_utc()
                 + Duration::days(late_days);
             // Days before (−) or after (+) on air at which each stage is reached.
             let offsets = [-120, -75, -50, -25, 0, 45];
             let mut reached = [on_air; 6];
             for (k, off) in offsets.iter().enumerate() {
-                reached[k] = on_air + Duration::days(*off) + Duration::hours(rng.random_range(0..48));
+                reached[k] =
+                    on_air + Duration::days(*off) + Duration::hours(rng.random_range(0..48));
             }
             reached[4] = on_air;
             let operators = pick_operators(&mut rng);
@@ -115,7 +132,10 @@ pub fn liaocheng(n: usize, seed: u64) -> Vec<SitePlan> {
                     tower_owner: "china_tower".into(),
                     kind,
                     bands,
-                    position: Gps { lat: lat0 + dlat, lon: lon0 + dlon },
+                    position: Gps {
+                        lat: lat0 + dlat,
+                        lon: lon0 + dlon,
+                    },
                 },
                 planned_on_air,
                 reached,
@@ -160,7 +180,11 @@ mod tests {
     use super::*;
 
     fn on_air_by(plan: &[SitePlan], y: i32) -> usize {
-        let end = NaiveDate::from_ymd_opt(y, 12, 31).unwrap().and_hms_opt(23, 59, 59).unwrap().and_utc();
+        let end = NaiveDate::from_ymd_opt(y, 12, 31)
+            .unwrap()
+            .and_hms_opt(23, 59, 59)
+            .unwrap()
+            .and_utc();
         plan.iter().filter(|p| p.stage_at(end).is_on_air()).count()
     }
 
@@ -168,13 +192,20 @@ mod tests {
     fn city_reaches_roughly_the_plan_targets() {
         let plan = liaocheng(10_000, 1);
         let by_2020 = on_air_by(&plan, 2020);
-        assert!((1300..=1600).contains(&by_2020), "{by_2020} on air by end of 2020");
+        assert!(
+            (1300..=1600).contains(&by_2020),
+            "{by_2020} on air by end of 2020"
+        );
         assert!(on_air_by(&plan, 2023) >= 9700);
         let ids: std::collections::HashSet<_> = plan.iter().map(|p| &p.info.site).collect();
         assert_eq!(ids.len(), plan.len(), "site ids are unique");
         for p in &plan {
             crate::wire::validate::info(&p.info).unwrap();
-            assert!(p.reached.windows(2).all(|w| w[0] <= w[1]), "stages in order for {}", p.info.site);
+            assert!(
+                p.reached.windows(2).all(|w| w[0] <= w[1]),
+                "stages in order for {}",
+                p.info.site
+            );
         }
     }
 }

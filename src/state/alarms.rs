@@ -62,7 +62,12 @@ impl Alarm {
 }
 
 /// The alarms active for a site whose latest report is `s`, received at `received`, seen at `now`.
-pub fn derive(s: &Status, received: DateTime<Utc>, now: DateTime<Utc>, cfg: &AlarmConfig) -> Vec<Alarm> {
+pub fn derive(
+    s: &Status,
+    received: DateTime<Utc>,
+    now: DateTime<Utc>,
+    cfg: &AlarmConfig,
+) -> Vec<Alarm> {
     let mut out = Vec::new();
     let silence = Duration::seconds(i64::from(s.interval_s) * i64::from(cfg.offline_intervals));
     if now - received > silence {
@@ -103,10 +108,27 @@ mod tests {
             ts: "2026-01-01T00:00:00Z".parse().unwrap(),
             interval_s: 60,
             stage: Stage::OnAir,
-            power: Power { source: PowerSource::Mains, supply: Supply::Direct, battery_v: 53.0, energy_kwh: 1.0 },
-            cabinet: Cabinet { temp_c: 30.0, door_open: false },
-            backhaul: Backhaul { up: true, latency_ms: Some(3.0) },
-            cells: vec![Cell { band: Band::N78, state: CellState::Active, tx_power_dbm: 46.0, users: 3, throughput_mbps: 100.0 }],
+            power: Power {
+                source: PowerSource::Mains,
+                supply: Supply::Direct,
+                battery_v: 53.0,
+                energy_kwh: 1.0,
+            },
+            cabinet: Cabinet {
+                temp_c: 30.0,
+                door_open: false,
+            },
+            backhaul: Backhaul {
+                up: true,
+                latency_ms: Some(3.0),
+            },
+            cells: vec![Cell {
+                band: Band::N78,
+                state: CellState::Active,
+                tx_power_dbm: 46.0,
+                users: 3,
+                throughput_mbps: 100.0,
+            }],
             alarms: vec![],
             gps: None,
             fw: "1".into(),
@@ -137,7 +159,8 @@ mod tests {
     fn each_condition_raises_its_alarm() {
         let r = at("2026-01-01T00:00:00Z");
         let cfg = AlarmConfig::default();
-        let cases: Vec<(fn(&mut Status), Alarm)> = vec![
+        type Breaker = fn(&mut Status);
+        let cases: Vec<(Breaker, Alarm)> = vec![
             (|s| s.power.source = PowerSource::Battery, Alarm::MainsLost),
             (|s| s.power.battery_v = 45.9, Alarm::BatteryLow),
             (|s| s.cabinet.temp_c = 55.1, Alarm::OverTemperature),

@@ -2,7 +2,7 @@
 //! says about itself. Rebuilt from the store at start; updated by the ingest pipeline after each
 //! commit, so it never shows data that is not durable.
 //!
-//! - [`alarms`]: alarms derived from the latest report and the clock.
+//! - [`alarms`] — alarms derived from the latest report and the clock.
 
 pub mod alarms;
 
@@ -32,7 +32,9 @@ pub struct SiteEntry {
 impl SiteEntry {
     /// Stage from the latest report; a site known only from its info is `planned`.
     pub fn stage(&self) -> Stage {
-        self.latest.as_ref().map_or(Stage::Planned, |l| l.status.stage)
+        self.latest
+            .as_ref()
+            .map_or(Stage::Planned, |l| l.status.stage)
     }
 }
 
@@ -67,9 +69,15 @@ impl Registry {
         if status.stage.is_on_air() && entry.on_air_since.is_none_or(|t| status.ts < t) {
             entry.on_air_since = Some(status.ts);
         }
-        let newer = entry.latest.as_ref().is_none_or(|l| status.ts >= l.status.ts);
+        let newer = entry
+            .latest
+            .as_ref()
+            .is_none_or(|l| status.ts >= l.status.ts);
         if newer {
-            entry.latest = Some(Latest { status: status.clone(), received });
+            entry.latest = Some(Latest {
+                status: status.clone(),
+                received,
+            });
         }
     }
 

@@ -1,7 +1,7 @@
 //! Durable storage behind one trait, so the embedded store, a line-protocol sink and a test store
 //! are interchangeable.
 //!
-//! - [`sqlite`]: the embedded store (SQLite, WAL): raw status series, latest state per site, the
+//! - [`sqlite`] — the embedded store (SQLite, WAL): raw status series, latest state per site, the
 //!   site registry, stage transitions and the quarantine.
 
 pub mod sqlite;

@@ -28,7 +28,7 @@ CREATE TABLE IF NOT EXISTS status (
     received INTEGER NOT NULL,  -- collector clock, ms since the epoch
     stage    TEXT    NOT NULL,
     skewed   INTEGER NOT NULL,  -- 1 when stamped ahead of the collector's clock
-    payload  TEXT    NOT NULL   -- the report as the agent sent it
+    payload  BLOB    NOT NULL   -- the report as the agent sent it (JSON)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS status_key ON status (site, boot, seq);
 
@@ -37,7 +37,7 @@ CREATE TABLE IF NOT EXISTS site_state (
     ts       INTEGER NOT NULL,
     received INTEGER NOT NULL,
     stage    TEXT    NOT NULL,
-    payload  TEXT    NOT NULL
+    payload  BLOB    NOT NULL
 ) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS sites (
@@ -94,6 +94,8 @@ fn open_rw(path: &Path) -> Result<Connection, StoreError> {
 /// The writer side. Owned by the ingest pipeline's commit thread.
 pub struct SqliteStore {
     conn: Connection,
+    /// Dropping it stops the checkpoint thread.
+    _checkpointer: std::sync::mpsc::Sender<()>,
     quarantine_max: u64,
     /// Newest (agent timestamp, stage) per site: decides whether a report replaces the latest
     /// state and whether it is a stage transition, without a read per report.
@@ -103,19 +105,53 @@ pub struct SqliteStore {
 impl SqliteStore {
     pub fn open(path: &Path, quarantine_max: u64) -> Result<Self, StoreError> {
         let conn = open_rw(path)?;
+        // Checkpoints run on a thread of their own so that commits never wait for the WAL to be
+        // copied back into the database file.
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let checkpointer = spawn_checkpointer(path)?;
         let mut latest = HashMap::new();
         {
             let mut stmt = conn.prepare("SELECT site, ts, stage FROM site_state")?;
             let rows = stmt.query_map([], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?))
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
             })?;
             for row in rows {
                 let (site, ts, stage) = row?;
                 latest.insert(site, (ts, Stage::parse(&stage).unwrap_or(Stage::Planned)));
             }
         }
-        Ok(SqliteStore { conn, quarantine_max, latest })
+        Ok(SqliteStore {
+            conn,
+            _checkpointer: checkpointer,
+            quarantine_max,
+            latest,
+        })
     }
+}
+
+/// Every 500 ms, copies committed WAL frames into the database file (PASSIVE: never blocks the
+/// writer or readers), until the returned sender is dropped.
+fn spawn_checkpointer(path: &Path) -> Result<std::sync::mpsc::Sender<()>, StoreError> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    std::thread::Builder::new()
+        .name("sqlite-checkpoint".into())
+        .spawn(move || {
+            while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                rx.recv_timeout(std::time::Duration::from_millis(500))
+            {
+                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                    tracing::warn!(error = %e, "wal checkpoint failed");
+                }
+            }
+            let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        })?;
+    Ok(tx)
 }
 
 impl Store for SqliteStore {
@@ -145,7 +181,7 @@ impl Store for SqliteStore {
                 let outcome = match &env.decoded {
                     Ok(Message::Status { status, skewed }) => {
                         let ts = ms(status.ts);
-                        let payload = std::str::from_utf8(&env.payload).unwrap_or_default();
+                        let payload: &[u8] = &env.payload;
                         let n = ins_status.execute(params![
                             status.site,
                             status.boot,
@@ -206,8 +242,14 @@ impl Store for SqliteStore {
             )?;
             for (site, &(ts, stage, i)) in &newest {
                 let env = &batch[i];
-                let payload = std::str::from_utf8(&env.payload).unwrap_or_default();
-                upsert_state.execute(params![site, ts, ms(env.received), stage.as_str(), payload])?;
+                let payload: &[u8] = &env.payload;
+                upsert_state.execute(params![
+                    site,
+                    ts,
+                    ms(env.received),
+                    stage.as_str(),
+                    payload
+                ])?;
             }
             if quarantined {
                 tx.execute(
@@ -230,6 +272,16 @@ pub struct HistoryRow {
     pub received: DateTime<Utc>,
     pub skewed: bool,
     pub status: serde_json::Value,
+}
+
+/// A stage transition seen in telemetry.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StageChange {
+    /// Agent timestamp of the first report at the new stage.
+    pub ts: DateTime<Utc>,
+    /// `None` for a site's first report.
+    pub from: Option<String>,
+    pub to: String,
 }
 
 /// One quarantined message.
@@ -270,7 +322,10 @@ impl SqliteReader {
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        Ok(SqliteReader { path: path.into(), conn: Mutex::new(conn) })
+        Ok(SqliteReader {
+            path: path.into(),
+            conn: Mutex::new(conn),
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -297,11 +352,11 @@ impl SqliteReader {
                  WHERE site = ?1 AND ts BETWEEN ?2 AND ?3 ORDER BY ts, boot, seq LIMIT ?4",
             )?;
             let rows = stmt.query_map(params![site, ms(from), ms(to), limit], |r| {
-                let payload: String = r.get(2)?;
+                let payload: Vec<u8> = r.get(2)?;
                 Ok(HistoryRow {
                     received: from_ms(r.get(0)?),
                     skewed: r.get::<_, i64>(1)? != 0,
-                    status: serde_json::from_str(&payload).unwrap_or(serde_json::Value::Null),
+                    status: serde_json::from_slice(&payload).unwrap_or(serde_json::Value::Null),
                 })
             })?;
             rows.collect()
@@ -352,21 +407,26 @@ impl SqliteReader {
     pub fn all_keys(&self) -> Result<Vec<(String, String, u64)>, StoreError> {
         self.with(|c| {
             let mut stmt = c.prepare("SELECT site, boot, seq FROM status")?;
-            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64)))?;
+            let rows = stmt.query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64))
+            })?;
             rows.collect()
         })
     }
 
-    /// Stage transitions of one site, oldest first: `(ts, from, to)`.
-    pub fn stage_changes(
-        &self,
-        site: &str,
-    ) -> Result<Vec<(DateTime<Utc>, Option<String>, String)>, StoreError> {
+    /// Stage transitions of one site, oldest first.
+    pub fn stage_changes(&self, site: &str) -> Result<Vec<StageChange>, StoreError> {
         self.with(|c| {
             let mut stmt = c.prepare_cached(
                 "SELECT ts, from_stage, to_stage FROM stage_changes WHERE site = ?1 ORDER BY ts",
             )?;
-            let rows = stmt.query_map(params![site], |r| Ok((from_ms(r.get(0)?), r.get(1)?, r.get(2)?)))?;
+            let rows = stmt.query_map(params![site], |r| {
+                Ok(StageChange {
+                    ts: from_ms(r.get(0)?),
+                    from: r.get(1)?,
+                    to: r.get(2)?,
+                })
+            })?;
             rows.collect()
         })
     }
@@ -382,9 +442,9 @@ impl SqliteReader {
                 }
             }
             let mut stmt = c.prepare("SELECT payload, received FROM site_state")?;
-            for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
+            for row in stmt.query_map([], |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, i64>(1)?)))? {
                 let (json, received) = row?;
-                if let Ok(status) = serde_json::from_str::<Status>(&json) {
+                if let Ok(status) = serde_json::from_slice::<Status>(&json) {
                     snap.latest.push((status, from_ms(received)));
                 }
             }
@@ -402,8 +462,12 @@ impl SqliteReader {
     /// The stored info of one site, if any.
     pub fn info(&self, site: &str) -> Result<Option<Info>, StoreError> {
         self.with(|c| {
-            c.query_row("SELECT info FROM sites WHERE site = ?1", params![site], |r| r.get::<_, String>(0))
-                .optional()
+            c.query_row(
+                "SELECT info FROM sites WHERE site = ?1",
+                params![site],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()
         })
         .map(|o| o.and_then(|j| serde_json::from_str(&j).ok()))
     }

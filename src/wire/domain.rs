@@ -104,7 +104,12 @@ pub enum Operator {
 }
 
 impl Operator {
-    pub const ALL: [Operator; 4] = [Operator::Cmcc, Operator::Cucc, Operator::Ctcc, Operator::Cbn];
+    pub const ALL: [Operator; 4] = [
+        Operator::Cmcc,
+        Operator::Cucc,
+        Operator::Ctcc,
+        Operator::Cbn,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {

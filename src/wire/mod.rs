@@ -1,12 +1,12 @@
 //! Protocol v1 between site agents and the collector: topics, payloads, their rules and their
 //! JSON Schema. Defined once here; `firmware-sim` and the collector both use it.
 //!
-//! - [`topic`]: topic names and the subscription filter.
-//! - [`domain`]: stages, operators, bands and the other shared enums; Liaocheng's counties.
-//! - [`status`]: the periodic telemetry report.
-//! - [`info`]: the site description an agent publishes at boot.
-//! - [`validate`]: range and format rules beyond the JSON types.
-//! - [`schema`]: the JSON Schema documents, generated from the types.
+//! - [`topic`] — topic names and the subscription filter.
+//! - [`domain`] — stages, operators, bands and the other shared enums; Liaocheng's counties.
+//! - [`status`] — the periodic telemetry report.
+//! - [`info`] — the site description an agent publishes at boot.
+//! - [`validate`] — range and format rules beyond the JSON types.
+//! - [`schema`] — the JSON Schema documents, generated from the types.
 
 pub mod domain;
 pub mod info;

@@ -50,7 +50,9 @@ pub struct Topic<'a> {
 pub enum TopicError {
     #[error("topic does not start with `{PREFIX}`")]
     Prefix,
-    #[error("site id in topic is empty, longer than {MAX_SITE_ID_LEN} or holds characters outside A-Z a-z 0-9 - _ .")]
+    #[error(
+        "site id in topic is empty, longer than {MAX_SITE_ID_LEN} or holds characters outside A-Z a-z 0-9 - _ ."
+    )]
     SiteId,
     #[error("unknown message kind in topic; expected `status` or `info`")]
     Kind,
@@ -117,11 +119,23 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_a_site_topic() {
-        assert_eq!(Topic::parse("sitepulse/v2/sites/x/status"), Err(TopicError::Prefix));
+        assert_eq!(
+            Topic::parse("sitepulse/v2/sites/x/status"),
+            Err(TopicError::Prefix)
+        );
         assert_eq!(Topic::parse("sitepulse/v1/sites/x"), Err(TopicError::Kind));
-        assert_eq!(Topic::parse("sitepulse/v1/sites/x/status/extra"), Err(TopicError::Kind));
-        assert_eq!(Topic::parse("sitepulse/v1/sites//status"), Err(TopicError::SiteId));
-        assert_eq!(Topic::parse("sitepulse/v1/sites/a b/status"), Err(TopicError::SiteId));
+        assert_eq!(
+            Topic::parse("sitepulse/v1/sites/x/status/extra"),
+            Err(TopicError::Kind)
+        );
+        assert_eq!(
+            Topic::parse("sitepulse/v1/sites//status"),
+            Err(TopicError::SiteId)
+        );
+        assert_eq!(
+            Topic::parse("sitepulse/v1/sites/a b/status"),
+            Err(TopicError::SiteId)
+        );
         let long = format!("sitepulse/v1/sites/{}/status", "x".repeat(65));
         assert_eq!(Topic::parse(&long), Err(TopicError::SiteId));
     }
@@ -129,7 +143,10 @@ mod tests {
     #[test]
     fn shared_subscription_wraps_the_filter() {
         assert_eq!(subscription(None), "sitepulse/v1/sites/+/+");
-        assert_eq!(subscription(Some("ingest")), "$share/ingest/sitepulse/v1/sites/+/+");
+        assert_eq!(
+            subscription(Some("ingest")),
+            "$share/ingest/sitepulse/v1/sites/+/+"
+        );
     }
 
     proptest! {

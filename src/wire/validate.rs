@@ -99,9 +99,14 @@ pub fn info(i: &Info) -> Result<(), FieldError> {
     if !is_valid_site_id(&i.site) {
         return fail("site", "must be 1-64 characters of A-Z a-z 0-9 - _ .");
     }
-    if i.name.is_empty() || i.name.chars().count() > MAX_NAME || i.name.chars().any(char::is_control)
+    if i.name.is_empty()
+        || i.name.chars().count() > MAX_NAME
+        || i.name.chars().any(char::is_control)
     {
-        return fail("name", "must be 1 to 128 characters without control characters");
+        return fail(
+            "name",
+            "must be 1 to 128 characters without control characters",
+        );
     }
     if i.county.len() != 6 || !i.county.bytes().all(|b| b.is_ascii_digit()) {
         return fail("county", "must be a 6-digit admin code, e.g. 371502");

@@ -1,1 +1,229 @@
-fn main() {}
+//! Ingest benchmark: the collector against a do-nothing subscriber, same broker, same publisher,
+//! same payloads.
+//!
+//! ```sh
+//! cargo bench --bench ingest                        # 10,000 sites, 1,000,000 messages, QoS 1
+//! BENCH_MESSAGES=200000 cargo bench --bench ingest  # shorter
+//! ```
+//!
+//! Needs Mosquitto installed (`apt-get install mosquitto`); starts its own on a free loopback port.
+//! Prints: (a) the do-nothing subscriber's rate (the ceiling), (b) `sitepulse serve`'s rate with
+//! every message committed before its ack, b/a, p50/p99 publish-to-stored latency, and the
+//! collector's peak RSS.
+
+#[path = "../util/mod.rs"]
+mod util;
+
+use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+use sitepulse::sim::load::{self, LoadConfig};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::{Duration, Instant};
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Role of the child process: subscribe, count to `n`, print "done", exit.
+async fn subscriber(url: String, n: u64) {
+    let (host, port, _) = sitepulse::ingest::mqtt::parse_url(&url).unwrap();
+    let mut opts = MqttOptions::new("bench-null-subscriber", host, port);
+    opts.set_max_packet_size(1 << 20, 1 << 20);
+    opts.set_keep_alive(Duration::from_secs(60));
+    let (client, mut el) = AsyncClient::new(opts, 65_536);
+    let mut seen = 0u64;
+    loop {
+        match el.poll().await {
+            Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                client
+                    .try_subscribe(sitepulse::wire::topic::SUBSCRIPTION, QoS::AtLeastOnce)
+                    .unwrap();
+            }
+            Ok(Event::Incoming(Packet::SubAck(_))) => println!("ready"),
+            Ok(Event::Incoming(Packet::Publish(_))) => {
+                seen += 1;
+                if seen == n {
+                    println!("done");
+                    // Keep acking what is in flight a moment so the broker is not left hanging.
+                    let _ = tokio::time::timeout(Duration::from_millis(300), async {
+                        loop {
+                            let _ = el.poll().await;
+                        }
+                    })
+                    .await;
+                    return;
+                }
+            }
+            Ok(_) => {}
+            Err(e) => panic!("subscriber: {e}"),
+        }
+    }
+}
+
+fn load_config(url: &str, sites: usize, messages: u64, publishers: usize) -> LoadConfig {
+    LoadConfig {
+        url: url.into(),
+        sites,
+        messages,
+        publishers,
+        qos: QoS::AtLeastOnce,
+        ..LoadConfig::default()
+    }
+}
+
+/// Quantile from Prometheus histogram buckets, linearly interpolated inside the bucket.
+fn quantile(metrics: &str, name: &str, q: f64) -> f64 {
+    let mut buckets: Vec<(f64, f64)> = metrics
+        .lines()
+        .filter_map(|l| l.strip_prefix(&format!("{name}_bucket{{le=\"")))
+        .filter_map(|rest| {
+            let (le, v) = rest.split_once("\"} ")?;
+            let le = if le == "+Inf" {
+                f64::INFINITY
+            } else {
+                le.parse().ok()?
+            };
+            Some((le, v.trim().parse().ok()?))
+        })
+        .collect();
+    buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let total = buckets.last().map_or(0.0, |b| b.1);
+    let target = q * total;
+    let mut prev = (0.0, 0.0);
+    for (le, count) in buckets {
+        if count >= target {
+            if le.is_infinite() {
+                return prev.0;
+            }
+            let frac = if count > prev.1 {
+                (target - prev.1) / (count - prev.1)
+            } else {
+                0.0
+            };
+            return prev.0 + frac * (le - prev.0);
+        }
+        prev = (le, count);
+    }
+    f64::NAN
+}
+
+fn peak_rss_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[tokio::main]
+async fn main() {
+    if std::env::var("BENCH_ROLE").as_deref() == Ok("subscriber") {
+        let url = std::env::var("BENCH_URL").unwrap();
+        subscriber(url, env_or("BENCH_MESSAGES", 1_000_000)).await;
+        return;
+    }
+    let messages: u64 = env_or("BENCH_MESSAGES", 1_000_000);
+    let sites: usize = env_or("BENCH_SITES", 10_000);
+    let publishers: usize = env_or("BENCH_PUBLISHERS", 1);
+    println!(
+        "ingest benchmark: {messages} messages, {sites} sites, {publishers} publisher(s), QoS 1, loadavg before {}",
+        load_average()
+    );
+    let broker = util::Mosquitto::start();
+    let url = broker.url();
+
+    // (a) do-nothing subscriber in its own process.
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .env("BENCH_ROLE", "subscriber")
+        .env("BENCH_URL", &url)
+        .env("BENCH_MESSAGES", messages.to_string())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "ready");
+    let started = Instant::now();
+    let publish = tokio::spawn({
+        let cfg = load_config(&url, sites, messages, publishers);
+        async move { load::run(&cfg, Arc::new(AtomicU64::new(0))).await.unwrap() }
+    });
+    let done = tokio::task::spawn_blocking(move || lines.next().unwrap().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(done, "done");
+    let a_elapsed = started.elapsed();
+    let a_pub = publish.await.unwrap();
+    child.wait().unwrap();
+    let a_rate = messages as f64 / a_elapsed.as_secs_f64();
+    println!(
+        "(a) do-nothing subscriber: {a_rate:>9.0} msg/s  ({messages} in {:.2} s; publisher acked at {:.0} msg/s; {} B/payload)",
+        a_elapsed.as_secs_f64(),
+        a_pub.rate(),
+        a_pub.payload_bytes
+    );
+
+    // (b) sitepulse serve, committing every message before acking it.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("bench.db");
+    let collector = util::CollectorProcess::spawn(&db, &url, "bench-collector");
+    collector.wait_ready().await;
+    let pid = collector.pid();
+    let started = Instant::now();
+    let publish = tokio::spawn({
+        let cfg = load_config(&url, sites, messages, publishers);
+        async move { load::run(&cfg, Arc::new(AtomicU64::new(0))).await.unwrap() }
+    });
+    let stored_metric = "sitepulse_messages_stored_total{kind=\"status\"}";
+    loop {
+        let stored = util::metric(collector.http, stored_metric).await;
+        if stored as u64 >= messages {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let b_elapsed = started.elapsed();
+    let b_pub = publish.await.unwrap();
+    let text = reqwest::get(format!("http://{}/metrics", collector.http))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let p50 = quantile(&text, "sitepulse_report_age_at_commit_seconds", 0.50) * 1e3;
+    let p99 = quantile(&text, "sitepulse_report_age_at_commit_seconds", 0.99) * 1e3;
+    let batch_p50 = quantile(&text, "sitepulse_batch_size", 0.5);
+    let rss = peak_rss_mib(pid);
+    let b_rate = messages as f64 / b_elapsed.as_secs_f64();
+    println!(
+        "(b) sitepulse serve:       {b_rate:>9.0} msg/s  ({messages} in {:.2} s; publisher acked at {:.0} msg/s)",
+        b_elapsed.as_secs_f64(),
+        b_pub.rate()
+    );
+    println!("    b/a = {:.2}", b_rate / a_rate);
+    println!(
+        "    publish-to-stored latency: p50 {p50:.1} ms, p99 {p99:.1} ms (histogram-interpolated)"
+    );
+    println!("    median batch {batch_p50:.0} messages; collector peak RSS {rss:.1} MiB");
+    let reader = sitepulse::store::sqlite::SqliteReader::open(&db).unwrap();
+    println!(
+        "    stored rows {} (every message once); loadavg after {}",
+        reader.status_count().unwrap(),
+        load_average()
+    );
+    collector.kill();
+}

@@ -16,7 +16,11 @@ use tokio::sync::oneshot;
 
 /// A loopback port nobody listens on right now.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Polls `f` every 50 ms until it returns `Some`, for at most `secs` seconds; panics with `what`
@@ -77,9 +81,15 @@ impl Mosquitto {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("start mosquitto");
+        // Owned from here on: dropped (and killed) even if it never listens.
+        let m = Mosquitto {
+            port,
+            child,
+            _dir: dir,
+        };
         for _ in 0..200 {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Mosquitto { port, child, _dir: dir };
+                return m;
             }
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -122,7 +132,10 @@ impl Collector {
         Self::start_with_store(config, None).await
     }
 
-    pub async fn start_with_store(config: Config, store: Option<sitepulse::store::BoxStore>) -> Collector {
+    pub async fn start_with_store(
+        config: Config,
+        store: Option<sitepulse::store::BoxStore>,
+    ) -> Collector {
         let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         std_listener.set_nonblocking(true).unwrap();
         let http = std_listener.local_addr().unwrap();
@@ -130,13 +143,23 @@ impl Collector {
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let (kill_tx, kill_rx) = oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
             rt.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(std_listener).unwrap();
                 let shutdown = async move {
                     let _ = stop_rx.await;
                 };
-                let run = sitepulse::server::run_with_store(config, listener, Arc::new(SystemClock), shutdown, store);
+                let run = sitepulse::server::run_with_store(
+                    config,
+                    listener,
+                    Arc::new(SystemClock),
+                    shutdown,
+                    store,
+                );
                 tokio::select! {
                     r = run => r.expect("collector runs"),
                     _ = kill_rx => {}
@@ -145,7 +168,13 @@ impl Collector {
             // Ends every task of the collector without waiting for any of them.
             rt.shutdown_background();
         });
-        let c = Collector { http, db, stop: Some(stop_tx), kill: Some(kill_tx), thread: Some(thread) };
+        let c = Collector {
+            http,
+            db,
+            stop: Some(stop_tx),
+            kill: Some(kill_tx),
+            thread: Some(thread),
+        };
         c.wait_ready().await;
         c
     }
@@ -154,7 +183,13 @@ impl Collector {
         let url = format!("http://{}/readyz", self.http);
         eventually(30, "collector ready (connected to the broker)", || {
             let url = url.clone();
-            async move { reqwest::get(&url).await.ok().filter(|r| r.status() == 200).map(|_| ()) }
+            async move {
+                reqwest::get(&url)
+                    .await
+                    .ok()
+                    .filter(|r| r.status() == 200)
+                    .map(|_| ())
+            }
         })
         .await;
     }
@@ -165,7 +200,10 @@ impl Collector {
             let _ = tx.send(());
         }
         let t = self.thread.take().unwrap();
-        tokio::task::spawn_blocking(move || t.join()).await.unwrap().unwrap();
+        tokio::task::spawn_blocking(move || t.join())
+            .await
+            .unwrap()
+            .unwrap();
     }
 
     /// Ends the collector without any cleanup, as a crash would.
@@ -174,7 +212,10 @@ impl Collector {
             let _ = tx.send(());
         }
         let t = self.thread.take().unwrap();
-        tokio::task::spawn_blocking(move || t.join()).await.unwrap().unwrap();
+        tokio::task::spawn_blocking(move || t.join())
+            .await
+            .unwrap()
+            .unwrap();
     }
 
     pub async fn get(&self, path: &str) -> (u16, serde_json::Value) {
@@ -195,7 +236,9 @@ impl Drop for Collector {
 }
 
 pub async fn get(http: SocketAddr, path: &str) -> (u16, serde_json::Value) {
-    let r = reqwest::get(format!("http://{http}{path}")).await.expect("http request");
+    let r = reqwest::get(format!("http://{http}{path}"))
+        .await
+        .expect("http request");
     let status = r.status().as_u16();
     let body = r.json().await.unwrap_or(serde_json::Value::Null);
     (status, body)
@@ -203,9 +246,17 @@ pub async fn get(http: SocketAddr, path: &str) -> (u16, serde_json::Value) {
 
 /// The value of one series on `/metrics`, e.g. `sitepulse_messages_rejected_total{reason="invalid_json"}`.
 pub async fn metric(http: SocketAddr, name_and_labels: &str) -> f64 {
-    let text = reqwest::get(format!("http://{http}/metrics")).await.unwrap().text().await.unwrap();
+    let text = reqwest::get(format!("http://{http}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     text.lines()
-        .find_map(|l| l.strip_prefix(name_and_labels).and_then(|rest| rest.trim().parse().ok()))
+        .find_map(|l| {
+            l.strip_prefix(name_and_labels)
+                .and_then(|rest| rest.trim().parse().ok())
+        })
         .unwrap_or_else(|| panic!("no series {name_and_labels} in /metrics"))
 }
 
@@ -229,16 +280,29 @@ impl CollectorProcess {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("start sitepulse serve");
-        CollectorProcess { http: SocketAddr::from(([127, 0, 0, 1], port)), child }
+        CollectorProcess {
+            http: SocketAddr::from(([127, 0, 0, 1], port)),
+            child,
+        }
     }
 
     pub async fn wait_ready(&self) {
         let url = format!("http://{}/readyz", self.http);
         eventually(60, "collector process ready", || {
             let url = url.clone();
-            async move { reqwest::get(&url).await.ok().filter(|r| r.status() == 200).map(|_| ()) }
+            async move {
+                reqwest::get(&url)
+                    .await
+                    .ok()
+                    .filter(|r| r.status() == 200)
+                    .map(|_| ())
+            }
         })
         .await;
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// SIGKILL: no shutdown, no flush.
@@ -330,14 +394,27 @@ impl TrackingPublisher {
                 }
             }
         });
-        TrackingPublisher { client, pending, acked, poller }
+        TrackingPublisher {
+            client,
+            pending,
+            acked,
+            poller,
+        }
     }
 
     pub async fn publish_status(&self, site: &str, boot: &str, seq: u64) {
-        self.pending.lock().unwrap().push((site.into(), boot.into(), seq));
+        self.pending
+            .lock()
+            .unwrap()
+            .push((site.into(), boot.into(), seq));
         let topic = format!("sitepulse/v1/sites/{site}/status");
         self.client
-            .publish(topic, QoS::AtLeastOnce, false, status_json(site, boot, seq, "on_air"))
+            .publish(
+                topic,
+                QoS::AtLeastOnce,
+                false,
+                status_json(site, boot, seq, "on_air"),
+            )
             .await
             .unwrap();
     }
@@ -363,7 +440,10 @@ pub async fn publish(url: &str, topic: &str, payload: impl Into<Vec<u8>>) {
     let mut opts = MqttOptions::new(format!("test-pub-{}", free_port()), host, port);
     opts.set_max_packet_size(1 << 21, 1 << 21);
     let (client, mut el) = AsyncClient::new(opts, 10);
-    client.publish(topic, QoS::AtLeastOnce, false, payload.into()).await.unwrap();
+    client
+        .publish(topic, QoS::AtLeastOnce, false, payload.into())
+        .await
+        .unwrap();
     loop {
         match el.poll().await {
             Ok(Event::Incoming(Packet::PubAck(_))) => break,
