@@ -57,11 +57,23 @@ pub enum DemoError {
     Serve(#[from] crate::server::ServeError),
 }
 
-/// Runs the demo until `shutdown` completes. `on_ready` gets the HTTP address once everything
+/// `addr` if it is free, else a free port on the same address: a Mosquitto installed as a
+/// service often holds 1883, and the demo should start anyway.
+fn free_or_other(addr: SocketAddr) -> SocketAddr {
+    match std::net::TcpListener::bind(addr) {
+        Ok(_) => addr,
+        Err(_) => std::net::TcpListener::bind(SocketAddr::new(addr.ip(), 0))
+            .and_then(|l| l.local_addr())
+            .unwrap_or(addr),
+    }
+}
+
+/// Runs the demo until `shutdown` completes. `on_ready` gets the HTTP and broker addresses once
+/// everything
 /// listens.
 pub async fn run(
     opts: DemoOptions,
-    on_ready: impl FnOnce(SocketAddr),
+    on_ready: impl FnOnce(SocketAddr, SocketAddr),
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), DemoError> {
     for suffix in ["", "-wal", "-shm"] {
@@ -82,6 +94,17 @@ pub async fn run(
         .and_utc();
     let clock: SharedClock = Arc::new(SimClock::new(start, speed));
 
+    let mut opts = opts;
+    let broker = free_or_other(opts.broker);
+    if broker != opts.broker {
+        tracing::warn!(wanted = %opts.broker, using = %broker, "broker port taken; the demo broker uses another");
+        opts.broker = broker;
+    }
+    let http = free_or_other(opts.http);
+    if http != opts.http {
+        tracing::warn!(wanted = %opts.http, using = %http, "http port taken; the demo uses another");
+        opts.http = http;
+    }
     let mut config = Config::default();
     config.broker.embedded = true;
     config.broker.listen = opts.broker;
@@ -143,7 +166,7 @@ pub async fn run(
         stats.clone(),
         stop_rx.clone(),
     );
-    on_ready(http);
+    on_ready(http, opts.broker);
 
     let mut report = tokio::time::interval(Duration::from_secs(10));
     report.tick().await;

@@ -179,8 +179,9 @@ async fn main() -> anyhow::Result<()> {
             };
             sitepulse::demo::run(
                 opts,
-                |addr| {
+                |addr, broker| {
                     println!("sitepulse demo is running: open http://{addr}/  (progress: http://{addr}/api/v1/progress)");
+                    println!("embedded MQTT broker: mqtt://{broker}");
                     println!("simulated Liaocheng, time runs fast; press Ctrl-C to stop");
                 },
                 shutdown_signal(),

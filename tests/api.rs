@@ -3,11 +3,7 @@
 use crate::util::*;
 
 async fn collector_with_embedded_broker(dir: &std::path::Path) -> (Collector, String) {
-    let port = free_port();
-    let url = format!("mqtt://127.0.0.1:{port}");
-    let mut cfg = config(dir, &url);
-    cfg.broker.embedded = true;
-    cfg.broker.listen = ([127, 0, 0, 1], port).into();
+    let (cfg, url) = embedded_config(dir);
     (Collector::start(cfg).await, url)
 }
 
@@ -163,12 +159,8 @@ async fn state_is_rebuilt_from_the_store_at_start() {
     c.stop().await;
 
     // A new collector on the same store, another broker, nothing published.
-    let port = free_port();
-    let url = format!("mqtt://127.0.0.1:{port}");
-    let mut cfg = config(dir.path(), &url);
+    let (mut cfg, _) = embedded_config(dir.path());
     cfg.store.path = db;
-    cfg.broker.embedded = true;
-    cfg.broker.listen = ([127, 0, 0, 1], port).into();
     let c = Collector::start(cfg).await;
     let (code, d) = c.get("/api/v1/sites/KEEP-1").await;
     assert_eq!(code, 200);

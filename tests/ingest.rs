@@ -121,11 +121,7 @@ async fn end_to_end(url: &str, config: sitepulse::config::Config) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn through_the_embedded_broker() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let url = format!("mqtt://127.0.0.1:{port}");
-    let mut cfg = config(dir.path(), &url);
-    cfg.broker.embedded = true;
-    cfg.broker.listen = ([127, 0, 0, 1], port).into();
+    let (cfg, url) = embedded_config(dir.path());
     end_to_end(&url, cfg).await;
 }
 
@@ -176,11 +172,7 @@ async fn simulated_agents_with_faults() {
     use sitepulse::sim::runner::{Faults, RunConfig, Stats, spawn_agents};
     use std::sync::atomic::Ordering;
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let url = format!("mqtt://127.0.0.1:{port}");
-    let mut cfg = config(dir.path(), &url);
-    cfg.broker.embedded = true;
-    cfg.broker.listen = ([127, 0, 0, 1], port).into();
+    let (cfg, url) = embedded_config(dir.path());
     let c = Collector::start(cfg).await;
     let stats = std::sync::Arc::new(Stats::default());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);

@@ -48,7 +48,7 @@ impl Writer {
             }
             self.metrics.queue_depth.set(rx.len() as i64);
             let (envelopes, outcomes) = self.commit(envelopes).await;
-            self.apply(&envelopes, &outcomes);
+            self.apply(envelopes, &outcomes);
             if !tokens.is_empty() {
                 self.metrics.acks_pending.inc_by(tokens.len() as i64);
                 // Unbounded on purpose: its length is bounded by the broker's in-flight window,
@@ -93,25 +93,26 @@ impl Writer {
         }
     }
 
-    fn apply(&self, envelopes: &[Envelope], outcomes: &[Outcome]) {
+    /// Moves what was stored into the state and counts the outcomes.
+    fn apply(&self, envelopes: Vec<Envelope>, outcomes: &[Outcome]) {
         let committed = self.clock.now();
         let mut reg = state::write(&self.registry);
-        for (env, outcome) in envelopes.iter().zip(outcomes) {
-            match (outcome, &env.decoded) {
+        for (env, outcome) in envelopes.into_iter().zip(outcomes) {
+            match (outcome, env.decoded) {
                 (Outcome::Stored, Ok(Message::Status { status, skewed })) => {
                     self.metrics.stored_status.inc();
-                    if *skewed {
+                    if skewed {
                         self.metrics.skewed.inc();
                     }
                     let age = (committed - status.ts)
                         .num_microseconds()
                         .unwrap_or(i64::MAX);
                     self.metrics.report_age.observe(age as f64 / 1e6);
-                    reg.apply_status(status, env.received);
+                    reg.apply_status(*status, env.received);
                 }
                 (Outcome::Stored, Ok(Message::Info(info))) => {
                     self.metrics.stored_info.inc();
-                    reg.apply_info((**info).clone());
+                    reg.apply_info(*info);
                 }
                 (Outcome::Duplicate, _) => {
                     self.metrics.duplicates.inc();

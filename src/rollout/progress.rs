@@ -197,24 +197,24 @@ mod tests {
         // A: shared by cmcc and cucc in 371502, on air in Nov 2020 (counts for the 2020 target).
         r.apply_info(info("A", "371502", &[Operator::Cmcc, Operator::Cucc]));
         r.apply_status(
-            &status("A", Stage::OnAir, "2020-11-05T00:00:00Z"),
+            status("A", Stage::OnAir, "2020-11-05T00:00:00Z"),
             Utc::now(),
         );
         // B: cmcc in 371502, installed (built, not on air).
         r.apply_info(info("B", "371502", &[Operator::Cmcc]));
         r.apply_status(
-            &status("B", Stage::Installed, "2021-01-05T00:00:00Z"),
+            status("B", Stage::Installed, "2021-01-05T00:00:00Z"),
             Utc::now(),
         );
         // C: ctcc in 371581, on air only in 2021 (too late for 2020).
         r.apply_info(info("C", "371581", &[Operator::Ctcc]));
         r.apply_status(
-            &status("C", Stage::Accepted, "2021-03-01T00:00:00Z"),
+            status("C", Stage::Accepted, "2021-03-01T00:00:00Z"),
             Utc::now(),
         );
         // D: telemetry only, county unknown, planned.
         r.apply_status(
-            &status("D", Stage::Planned, "2021-03-01T00:00:00Z"),
+            status("D", Stage::Planned, "2021-03-01T00:00:00Z"),
             Utc::now(),
         );
 

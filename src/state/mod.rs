@@ -54,7 +54,7 @@ impl Registry {
             r.apply_info(info);
         }
         for (status, received) in snap.latest {
-            r.apply_status(&status, received);
+            r.apply_status(status, received);
         }
         for (site, since) in snap.on_air_since {
             r.sites.entry(site).or_default().on_air_since = Some(since);
@@ -64,8 +64,12 @@ impl Registry {
 
     /// Takes a stored report; it replaces the latest one only if it is not older (reports may
     /// arrive out of order).
-    pub fn apply_status(&mut self, status: &Status, received: DateTime<Utc>) {
-        let entry = self.sites.entry(status.site.clone()).or_default();
+    pub fn apply_status(&mut self, status: Status, received: DateTime<Utc>) {
+        // Look up before inserting: the site is almost always known, and the id need not be cloned.
+        let entry = match self.sites.get_mut(&status.site) {
+            Some(e) => e,
+            None => self.sites.entry(status.site.clone()).or_default(),
+        };
         if status.stage.is_on_air() && entry.on_air_since.is_none_or(|t| status.ts < t) {
             entry.on_air_since = Some(status.ts);
         }
@@ -74,10 +78,7 @@ impl Registry {
             .as_ref()
             .is_none_or(|l| status.ts >= l.status.ts);
         if newer {
-            entry.latest = Some(Latest {
-                status: status.clone(),
-                received,
-            });
+            entry.latest = Some(Latest { status, received });
         }
     }
 

@@ -108,6 +108,30 @@ impl Drop for Mosquitto {
     }
 }
 
+/// Waits until `/readyz` answers 200: the collector is connected to its broker.
+pub async fn wait_ready(http: SocketAddr, secs: u64) {
+    let url = format!("http://{http}/readyz");
+    eventually(secs, "collector ready (connected to the broker)", || {
+        let url = url.clone();
+        async move {
+            let r = reqwest::get(&url).await.ok()?;
+            (r.status() == 200).then_some(())
+        }
+    })
+    .await;
+}
+
+/// A configuration for a test collector with its own embedded broker on a free port, and that
+/// broker's URL.
+pub fn embedded_config(dir: &Path) -> (Config, String) {
+    let port = free_port();
+    let url = format!("mqtt://127.0.0.1:{port}");
+    let mut cfg = config(dir, &url);
+    cfg.broker.embedded = true;
+    cfg.broker.listen = ([127, 0, 0, 1], port).into();
+    (cfg, url)
+}
+
 /// A configuration for a test collector: store in `dir`, HTTP on port 0.
 pub fn config(dir: &Path, mqtt_url: &str) -> Config {
     let mut c = Config::default();
@@ -180,35 +204,23 @@ impl Collector {
     }
 
     pub async fn wait_ready(&self) {
-        let url = format!("http://{}/readyz", self.http);
-        eventually(30, "collector ready (connected to the broker)", || {
-            let url = url.clone();
-            async move {
-                reqwest::get(&url)
-                    .await
-                    .ok()
-                    .filter(|r| r.status() == 200)
-                    .map(|_| ())
-            }
-        })
-        .await;
+        wait_ready(self.http, 30).await;
     }
 
     /// Clean shutdown: the batch in hand is committed and acknowledged.
     pub async fn stop(mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
-        let t = self.thread.take().unwrap();
-        tokio::task::spawn_blocking(move || t.join())
-            .await
-            .unwrap()
-            .unwrap();
+        let signal = self.stop.take();
+        self.end(signal).await;
     }
 
     /// Ends the collector without any cleanup, as a crash would.
     pub async fn abort(mut self) {
-        if let Some(tx) = self.kill.take() {
+        let signal = self.kill.take();
+        self.end(signal).await;
+    }
+
+    async fn end(mut self, signal: Option<oneshot::Sender<()>>) {
+        if let Some(tx) = signal {
             let _ = tx.send(());
         }
         let t = self.thread.take().unwrap();
@@ -287,18 +299,7 @@ impl CollectorProcess {
     }
 
     pub async fn wait_ready(&self) {
-        let url = format!("http://{}/readyz", self.http);
-        eventually(60, "collector process ready", || {
-            let url = url.clone();
-            async move {
-                reqwest::get(&url)
-                    .await
-                    .ok()
-                    .filter(|r| r.status() == 200)
-                    .map(|_| ())
-            }
-        })
-        .await;
+        wait_ready(self.http, 60).await;
     }
 
     pub fn pid(&self) -> u32 {

@@ -1,0 +1,54 @@
+//! `sitepulse demo`: everything in one process, progress rising on simulated time.
+
+use crate::util::*;
+use sitepulse::demo::{DemoOptions, run};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_shows_sites_coming_on_air() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = DemoOptions {
+        http: ([127, 0, 0, 1], free_port()).into(),
+        broker: ([127, 0, 0, 1], free_port()).into(),
+        db: dir.path().join("demo.db"),
+        sites: 600,
+        days_per_second: 20.0,
+        interval_s: 0.5,
+        ..DemoOptions::default()
+    };
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let demo = tokio::spawn(run(
+        opts,
+        move |http, _| {
+            let _ = ready_tx.send(http);
+        },
+        async move {
+            let _ = stop_rx.await;
+        },
+    ));
+    let http = ready_rx.await.expect("demo starts");
+    let on_air = || async move {
+        let (_, p) = get(http, "/api/v1/progress").await;
+        p["total"]["on_air"].as_u64().unwrap_or(0)
+    };
+    let first = eventually(60, "first sites on air", || async {
+        let n = on_air().await;
+        (n > 0).then_some(n)
+    })
+    .await;
+    let later = eventually(60, "more sites on air", || async {
+        let n = on_air().await;
+        (n > first).then_some(n)
+    })
+    .await;
+    assert!(later > first);
+    let (_, p) = get(http, "/api/v1/progress").await;
+    assert_eq!(p["total"]["sites"], 600, "every simulated site registered");
+    assert_eq!(
+        p["by_county"].as_array().unwrap().len(),
+        8,
+        "all eight counties"
+    );
+    let _ = stop_tx.send(());
+    demo.await.unwrap().unwrap();
+}
