@@ -123,7 +123,7 @@ impl Default for StoreConfig {
         StoreConfig {
             path: "sitepulse.db".into(),
             batch_max: 5000,
-            batch_linger_ms: 5,
+            batch_linger_ms: 0,
             queue_capacity: 20_000,
             quarantine_max: 10_000,
         }
@@ -212,6 +212,14 @@ impl Config {
         Ok(cfg)
     }
 
+    /// With the embedded broker on and `mqtt.url` left at its default, the collector connects to
+    /// the embedded broker, wherever it listens.
+    pub fn connect_to_embedded_broker(&mut self) {
+        if self.broker.embedded && self.mqtt.url == MqttConfig::default().url {
+            self.mqtt.url = format!("mqtt://{}", self.broker.listen);
+        }
+    }
+
     /// Checks values that types alone cannot.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let bad = |m: &str| Err(ConfigError::Invalid(m.to_string()));
@@ -256,6 +264,19 @@ mod tests {
         let parsed: Config = toml::from_str(DEFAULT_TOML).unwrap();
         assert_eq!(parsed, Config::default());
         parsed.validate().unwrap();
+    }
+
+    #[test]
+    fn embedded_broker_is_the_default_peer() {
+        let mut c = Config::default();
+        c.broker.embedded = true;
+        c.broker.listen = "127.0.0.1:2883".parse().unwrap();
+        c.connect_to_embedded_broker();
+        assert_eq!(c.mqtt.url, "mqtt://127.0.0.1:2883");
+        // An explicit URL wins.
+        c.mqtt.url = "mqtt://10.0.0.1:1883".into();
+        c.connect_to_embedded_broker();
+        assert_eq!(c.mqtt.url, "mqtt://10.0.0.1:1883");
     }
 
     #[test]

@@ -146,6 +146,7 @@ fn serve_config(a: ServeArgs) -> anyhow::Result<Config> {
     if let Some(v) = a.broker_listen {
         c.broker.listen = v;
     }
+    c.connect_to_embedded_broker();
     c.validate()?;
     Ok(c)
 }
