@@ -94,6 +94,9 @@ struct Args {
     /// Load mode: publisher connections.
     #[arg(long, default_value_t = 1)]
     publishers: usize,
+    /// Load mode: target rate in messages per second (default: as fast as the broker accepts).
+    #[arg(long)]
+    rate: Option<f64>,
     /// Load mode: QoS 0 or 1.
     #[arg(long, default_value_t = 1)]
     qos: u8,
@@ -123,6 +126,7 @@ async fn run_load(a: &Args) -> anyhow::Result<()> {
         publishers: a.publishers,
         qos,
         password: a.password.clone(),
+        rate: a.rate,
         ..LoadConfig::default()
     };
     let progress = Arc::new(AtomicU64::new(0));

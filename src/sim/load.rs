@@ -28,6 +28,9 @@ pub struct LoadConfig {
     pub password: Option<String>,
     /// Prefix of the publishers' client ids.
     pub client_prefix: String,
+    /// Target rate in messages per second over all publishers; `None`: as fast as the broker
+    /// accepts.
+    pub rate: Option<f64>,
 }
 
 impl Default for LoadConfig {
@@ -42,6 +45,7 @@ impl Default for LoadConfig {
             username: None,
             password: None,
             client_prefix: "sitepulse-load".into(),
+            rate: None,
         }
     }
 }
@@ -106,10 +110,19 @@ pub async fn run(cfg: &LoadConfig, progress: Arc<AtomicU64>) -> Result<LoadRepor
         let progress = progress.clone();
         let payload_bytes = payload_bytes.clone();
         let boot = run_boot.clone();
+        let per_publisher_rate = cfg.rate.map(|r| r / publishers as f64);
         tasks.push(tokio::spawn(async move {
             let publisher = tokio::spawn(async move {
                 let mut bytes = 0u64;
+                let began = Instant::now();
                 for k in 0..share {
+                    if let Some(rate) = per_publisher_rate
+                        && k % 100 == 0
+                    {
+                        // Pace in steps of 100 messages: sleep until this one is due.
+                        let due = began + Duration::from_secs_f64(k as f64 / rate);
+                        tokio::time::sleep_until(due.into()).await;
+                    }
                     let n = agents.len();
                     let (topic, agent) = &mut agents[(k as usize) % n];
                     let mut s = agent.next_status(Utc::now());

@@ -9,7 +9,8 @@
 //! Needs Mosquitto installed (`apt-get install mosquitto`); starts its own on a free loopback port.
 //! Prints: (a) the do-nothing subscriber's rate (the ceiling), (b) `sitepulse serve`'s rate with
 //! every message committed before its ack, b/a, p50/p99 publish-to-stored latency, and the
-//! collector's peak RSS.
+//! collector's peak RSS; (c) latency at a province's rate (`BENCH_PACED_RATE`, default 22,400
+//! msg/s: 224,000 sites reporting every 10 s).
 
 #[path = "../util/mod.rs"]
 mod util;
@@ -177,53 +178,84 @@ async fn main() {
         a_pub.payload_bytes
     );
 
-    // (b) sitepulse serve, committing every message before acking it.
+    // (b) sitepulse serve, committing every message before acking it, as fast as it goes.
+    let b = run_collector(&url, load_config(&url, sites, messages, publishers)).await;
+    let b_rate = messages as f64 / b.elapsed.as_secs_f64();
+    println!(
+        "(b) sitepulse serve:       {b_rate:>9.0} msg/s  ({messages} in {:.2} s; publisher acked at {:.0} msg/s)",
+        b.elapsed.as_secs_f64(),
+        b.publisher_rate
+    );
+    println!("    b/a = {:.2}", b_rate / a_rate);
+    println!(
+        "    publish-to-stored latency at saturation: p50 {:.1} ms, p99 {:.1} ms (queueing included)",
+        b.p50_ms, b.p99_ms
+    );
+    println!(
+        "    median batch {:.0} messages; collector peak RSS {:.1} MiB; stored rows {}",
+        b.batch_p50, b.rss_mib, b.stored
+    );
+
+    // (c) paced at a province's rate (Shandong: about 224,000 sites, one report each per 10 s):
+    // latency when the collector keeps up.
+    let paced_rate: f64 = env_or("BENCH_PACED_RATE", 22_400.0);
+    let paced_messages = (messages / 5).max(10_000);
+    let mut cfg = load_config(&url, sites, paced_messages, publishers);
+    cfg.rate = Some(paced_rate);
+    let c = run_collector(&url, cfg).await;
+    println!(
+        "(c) paced at {paced_rate:.0} msg/s ({paced_messages} messages): p50 {:.1} ms, p99 {:.1} ms publish-to-stored; peak RSS {:.1} MiB",
+        c.p50_ms, c.p99_ms, c.rss_mib
+    );
+    println!("loadavg after {}", load_average());
+}
+
+struct CollectorRun {
+    elapsed: Duration,
+    publisher_rate: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    batch_p50: f64,
+    rss_mib: f64,
+    stored: u64,
+}
+
+/// A fresh `sitepulse serve` on its own store; publishes `cfg` and waits until all is stored.
+async fn run_collector(url: &str, cfg: LoadConfig) -> CollectorRun {
+    let messages = cfg.messages;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("bench.db");
-    let collector = util::CollectorProcess::spawn(&db, &url, "bench-collector");
+    let collector =
+        util::CollectorProcess::spawn(&db, url, &format!("bench-collector-{}", util::free_port()));
     collector.wait_ready().await;
     let pid = collector.pid();
     let started = Instant::now();
-    let publish = tokio::spawn({
-        let cfg = load_config(&url, sites, messages, publishers);
-        async move { load::run(&cfg, Arc::new(AtomicU64::new(0))).await.unwrap() }
-    });
+    let publish =
+        tokio::spawn(async move { load::run(&cfg, Arc::new(AtomicU64::new(0))).await.unwrap() });
     let stored_metric = "sitepulse_messages_stored_total{kind=\"status\"}";
-    loop {
-        let stored = util::metric(collector.http, stored_metric).await;
-        if stored as u64 >= messages {
-            break;
-        }
+    while (util::metric(collector.http, stored_metric).await as u64) < messages {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let b_elapsed = started.elapsed();
-    let b_pub = publish.await.unwrap();
+    let elapsed = started.elapsed();
+    let publisher = publish.await.unwrap();
     let text = reqwest::get(format!("http://{}/metrics", collector.http))
         .await
         .unwrap()
         .text()
         .await
         .unwrap();
-    let p50 = quantile(&text, "sitepulse_report_age_at_commit_seconds", 0.50) * 1e3;
-    let p99 = quantile(&text, "sitepulse_report_age_at_commit_seconds", 0.99) * 1e3;
-    let batch_p50 = quantile(&text, "sitepulse_batch_size", 0.5);
-    let rss = peak_rss_mib(pid);
-    let b_rate = messages as f64 / b_elapsed.as_secs_f64();
-    println!(
-        "(b) sitepulse serve:       {b_rate:>9.0} msg/s  ({messages} in {:.2} s; publisher acked at {:.0} msg/s)",
-        b_elapsed.as_secs_f64(),
-        b_pub.rate()
-    );
-    println!("    b/a = {:.2}", b_rate / a_rate);
-    println!(
-        "    publish-to-stored latency: p50 {p50:.1} ms, p99 {p99:.1} ms (histogram-interpolated)"
-    );
-    println!("    median batch {batch_p50:.0} messages; collector peak RSS {rss:.1} MiB");
-    let reader = sitepulse::store::sqlite::SqliteReader::open(&db).unwrap();
-    println!(
-        "    stored rows {} (every message once); loadavg after {}",
-        reader.status_count().unwrap(),
-        load_average()
-    );
+    let run = CollectorRun {
+        elapsed,
+        publisher_rate: publisher.rate(),
+        p50_ms: quantile(&text, "sitepulse_report_age_at_commit_seconds", 0.50) * 1e3,
+        p99_ms: quantile(&text, "sitepulse_report_age_at_commit_seconds", 0.99) * 1e3,
+        batch_p50: quantile(&text, "sitepulse_batch_size", 0.5),
+        rss_mib: peak_rss_mib(pid),
+        stored: sitepulse::store::sqlite::SqliteReader::open(&db)
+            .unwrap()
+            .status_count()
+            .unwrap(),
+    };
     collector.kill();
+    run
 }
