@@ -100,6 +100,8 @@ pub struct SqliteStore {
     /// Newest (agent timestamp, stage) per site: decides whether a report replaces the latest
     /// state and whether it is a stage transition, without a read per report.
     latest: HashMap<String, (i64, Stage)>,
+    /// Payload bytes committed since the WAL last started over.
+    wal_bytes: usize,
 }
 
 impl SqliteStore {
@@ -129,12 +131,19 @@ impl SqliteStore {
             _checkpointer: checkpointer,
             quarantine_max,
             latest,
+            wal_bytes: 0,
         })
     }
 }
 
-/// Every 500 ms, copies committed WAL frames into the database file (PASSIVE: never blocks the
-/// writer or readers), until the returned sender is dropped.
+/// Bytes committed after which the writer restarts the WAL from its beginning.
+const WAL_RESTART_BYTES: usize = 64 << 20;
+
+/// Every 200 ms, copies committed WAL frames into the database file (PASSIVE: never blocks the
+/// writer or readers), until the returned sender is dropped. This does the bulk of the copying
+/// off the commit path; the writer itself restarts the log now and then (see
+/// [`SqliteStore::commit`]), because a writer that never pauses keeps the log from ever starting
+/// over on its own.
 fn spawn_checkpointer(path: &Path) -> Result<std::sync::mpsc::Sender<()>, StoreError> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
@@ -143,7 +152,7 @@ fn spawn_checkpointer(path: &Path) -> Result<std::sync::mpsc::Sender<()>, StoreE
         .name("sqlite-checkpoint".into())
         .spawn(move || {
             while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
-                rx.recv_timeout(std::time::Duration::from_millis(500))
+                rx.recv_timeout(std::time::Duration::from_millis(200))
             {
                 if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
                     tracing::warn!(error = %e, "wal checkpoint failed");
@@ -261,6 +270,15 @@ impl Store for SqliteStore {
         tx.commit()?;
         for (site, (ts, stage, _)) in newest {
             self.latest.insert(site.to_string(), (ts, stage));
+        }
+        self.wal_bytes += batch.iter().map(|e| e.payload.len() + 64).sum::<usize>();
+        if self.wal_bytes > WAL_RESTART_BYTES {
+            // The checkpointer has copied most of the log already; this copies the rest and
+            // makes the next commit write from the start of the log, so it stays small.
+            let (busy, log, done): (i64, i64, i64) =
+                self.conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            tracing::warn!(busy, log, done, "restart");
+            self.wal_bytes = 0;
         }
         Ok(outcomes)
     }
