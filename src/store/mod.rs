@@ -1,9 +1,11 @@
 //! Durable storage behind one trait, so the embedded store, a line-protocol sink and a test store
 //! are interchangeable.
 //!
+//! - [`dedupe`] — keys stored but not yet in the key index, checked in memory.
 //! - [`sqlite`] — the embedded store (SQLite, WAL): raw status series, latest state per site, the
 //!   site registry, stage transitions and the quarantine.
 
+pub mod dedupe;
 pub mod sqlite;
 
 use crate::ingest::decode::{Message, Reject};
