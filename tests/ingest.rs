@@ -231,3 +231,90 @@ async fn simulated_agents_with_faults() {
     assert_eq!(p["total"]["sites"], 50);
     c.stop().await;
 }
+
+/// `mqtts://` with a private CA: the collector verifies the broker's certificate and ingests
+/// over TLS. Certificates are made with the openssl command for the test.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn through_mosquitto_over_tls() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let openssl = |args: &[&str]| {
+        let out = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(d)
+            .output()
+            .expect("openssl is installed (apt-get install openssl)");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=sitepulse-test-ca",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]);
+    std::fs::write(d.join("ext.cnf"), "subjectAltName=IP:127.0.0.1\n").unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+    ]);
+    let tls_port = free_port();
+    let m = Mosquitto::start_with(&format!(
+        "listener {tls_port} 127.0.0.1\ncafile {ca}\ncertfile {cert}\nkeyfile {key}\n",
+        ca = d.join("ca.pem").display(),
+        cert = d.join("server.pem").display(),
+        key = d.join("server.key").display(),
+    ));
+    let mut cfg = config(d, &format!("mqtts://127.0.0.1:{tls_port}"));
+    cfg.mqtt.ca_file = Some(d.join("ca.pem"));
+    let c = Collector::start(cfg).await;
+    // Agents on the plain listener; the collector reads over TLS.
+    publish(
+        &m.url(),
+        "sitepulse/v1/sites/TLS-1/status",
+        status_json("TLS-1", "b", 1, "on_air"),
+    )
+    .await;
+    eventually(30, "report stored through the TLS connection", || async {
+        (c.get("/api/v1/sites/TLS-1").await.0 == 200).then_some(())
+    })
+    .await;
+    c.stop().await;
+}
