@@ -199,7 +199,9 @@ impl SqliteStore {
     /// Adds the keys of every report after `indexed_through` to the key index, sorted, in one
     /// transaction.
     fn index_tail(&mut self) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let through: i64 =
             tx.query_row("SELECT coalesce(max(id), 0) FROM status", [], |r| r.get(0))?;
         tx.execute(
@@ -286,9 +288,14 @@ impl Store for SqliteStore {
         // Changes to `latest` are applied only once the transaction commits.
         let mut newest: HashMap<&str, (i64, Stage, usize, i64)> = HashMap::new();
         let mut quarantined = false;
+        // IMMEDIATE: take the write lock first. A transaction that reads (the key checks) and then
+        // writes could otherwise fail at once with "database is locked" when the log was reset
+        // under it, instead of waiting for the lock.
         // Keys stored by this batch, joined to the tail once it commits.
         let mut pending = Tail::default();
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         {
             let mut ins_status = tx.prepare_cached(
                 "INSERT INTO status (site, boot, seq, ts, received, stage, skewed, payload)
