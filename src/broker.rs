@@ -64,9 +64,10 @@ next_connection_delay_ms = 0
             }
         })
         .map_err(|e| BrokerError::Config(e.to_string()))?;
-    // Wait until it accepts connections.
+    // Wait until it listens. Probing by connecting would make rumqttd log an aborted
+    // connection; a failing bind says the same without touching it.
     for _ in 0..200 {
-        if std::net::TcpStream::connect(listen).is_ok() {
+        if is_listening(listen) {
             return Ok(());
         }
         std::thread::sleep(std::time::Duration::from_millis(10));
@@ -74,4 +75,9 @@ next_connection_delay_ms = 0
     Err(BrokerError::Config(format!(
         "embedded broker did not start listening on {listen}"
     )))
+}
+
+/// True when something listens on `addr` (binding it fails).
+pub fn is_listening(addr: SocketAddr) -> bool {
+    std::net::TcpListener::bind(addr).is_err()
 }

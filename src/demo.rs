@@ -37,7 +37,7 @@ impl Default for DemoOptions {
         DemoOptions {
             http: SocketAddr::from(([127, 0, 0, 1], 8080)),
             broker: SocketAddr::from(([127, 0, 0, 1], 1883)),
-            db: "sitepulse-demo.db".into(),
+            db: std::env::temp_dir().join("sitepulse-demo.db"),
             sites: 10_000,
             start: NaiveDate::from_ymd_opt(2020, 3, 1).expect("valid date"),
             days_per_second: 3.0,
@@ -134,7 +134,7 @@ pub async fn run(
     ));
     // The server starts the broker first; wait until it accepts connections.
     for _ in 0..500 {
-        if server.is_finished() || tokio::net::TcpStream::connect(opts.broker).await.is_ok() {
+        if server.is_finished() || crate::broker::is_listening(opts.broker) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;

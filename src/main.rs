@@ -77,9 +77,10 @@ struct DemoArgs {
         default_value = "127.0.0.1:1883"
     )]
     broker_listen: SocketAddr,
-    /// Demo store file; replaced at every start.
-    #[arg(long, env = "SITEPULSE_DB", default_value = "sitepulse-demo.db")]
-    db: PathBuf,
+    /// Demo store file, deleted and created anew at every start (default: sitepulse-demo.db in
+    /// the temp directory). Its own variable, so a production SITEPULSE_DB is never touched.
+    #[arg(long, env = "SITEPULSE_DEMO_DB")]
+    db: Option<PathBuf>,
     /// Simulated sites.
     #[arg(long, env = "SITEPULSE_DEMO_SITES", default_value_t = 10_000)]
     sites: usize,
@@ -172,7 +173,9 @@ async fn main() -> anyhow::Result<()> {
             let opts = sitepulse::demo::DemoOptions {
                 http: a.http_listen,
                 broker: a.broker_listen,
-                db: a.db,
+                db: a
+                    .db
+                    .unwrap_or_else(|| std::env::temp_dir().join("sitepulse-demo.db")),
                 sites: a.sites,
                 days_per_second: a.days_per_second,
                 interval_s: a.interval,
