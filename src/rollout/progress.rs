@@ -162,33 +162,7 @@ mod tests {
     }
 
     fn status(site: &str, stage: Stage, ts: &str) -> Status {
-        Status {
-            schema: STATUS_SCHEMA.into(),
-            site: site.into(),
-            boot: "b".into(),
-            seq: 0,
-            ts: ts.parse().unwrap(),
-            interval_s: 60,
-            stage,
-            power: Power {
-                source: PowerSource::Mains,
-                supply: Supply::Direct,
-                battery_v: 53.0,
-                energy_kwh: 0.0,
-            },
-            cabinet: Cabinet {
-                temp_c: 20.0,
-                door_open: false,
-            },
-            backhaul: Backhaul {
-                up: true,
-                latency_ms: None,
-            },
-            cells: vec![],
-            alarms: vec![],
-            gps: None,
-            fw: "1".into(),
-        }
+        crate::wire::status::fixtures::status(site, stage, ts.parse().unwrap())
     }
 
     #[test]

@@ -100,39 +100,7 @@ mod tests {
     use crate::wire::*;
 
     fn healthy() -> Status {
-        Status {
-            schema: STATUS_SCHEMA.into(),
-            site: "S1".into(),
-            boot: "b".into(),
-            seq: 1,
-            ts: "2026-01-01T00:00:00Z".parse().unwrap(),
-            interval_s: 60,
-            stage: Stage::OnAir,
-            power: Power {
-                source: PowerSource::Mains,
-                supply: Supply::Direct,
-                battery_v: 53.0,
-                energy_kwh: 1.0,
-            },
-            cabinet: Cabinet {
-                temp_c: 30.0,
-                door_open: false,
-            },
-            backhaul: Backhaul {
-                up: true,
-                latency_ms: Some(3.0),
-            },
-            cells: vec![Cell {
-                band: Band::N78,
-                state: CellState::Active,
-                tx_power_dbm: 46.0,
-                users: 3,
-                throughput_mbps: 100.0,
-            }],
-            alarms: vec![],
-            gps: None,
-            fw: "1".into(),
-        }
+        crate::wire::status::fixtures::status("S1", Stage::OnAir, at("2026-01-01T00:00:00Z"))
     }
 
     fn at(s: &str) -> DateTime<Utc> {

@@ -653,33 +653,13 @@ mod tests {
     use proptest::prelude::*;
 
     fn envelope(site: &str, boot: &str, seq: u64) -> Envelope {
-        let status = Status {
-            schema: STATUS_SCHEMA.into(),
-            site: site.into(),
-            boot: boot.into(),
-            seq,
-            ts: Utc.timestamp_opt(1_600_000_000 + seq as i64, 0).unwrap(),
-            interval_s: 60,
-            stage: Stage::OnAir,
-            power: Power {
-                source: PowerSource::Mains,
-                supply: Supply::Direct,
-                battery_v: 53.0,
-                energy_kwh: 1.0,
-            },
-            cabinet: Cabinet {
-                temp_c: 20.0,
-                door_open: false,
-            },
-            backhaul: Backhaul {
-                up: true,
-                latency_ms: None,
-            },
-            cells: vec![],
-            alarms: vec![],
-            gps: None,
-            fw: "t".into(),
-        };
+        let mut status = crate::wire::status::fixtures::status(
+            site,
+            Stage::OnAir,
+            Utc.timestamp_opt(1_600_000_000 + seq as i64, 0).unwrap(),
+        );
+        status.boot = boot.into();
+        status.seq = seq;
         Envelope {
             topic: format!("sitepulse/v1/sites/{site}/status"),
             payload: serde_json::to_vec(&status).unwrap().into(),

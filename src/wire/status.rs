@@ -98,3 +98,47 @@ pub struct Gps {
     #[schemars(range(min = -180.0, max = 180.0))]
     pub lon: f64,
 }
+
+/// Reports for unit tests elsewhere in the crate.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use super::*;
+
+    /// A healthy report: mains on direct supply, battery full, cabinet cool and closed, backhaul
+    /// up, one active n78 cell; no alarm derives from it.
+    pub fn status(site: &str, stage: Stage, ts: DateTime<Utc>) -> Status {
+        Status {
+            schema: STATUS_SCHEMA.into(),
+            site: site.into(),
+            boot: "b".into(),
+            seq: 0,
+            ts,
+            interval_s: 60,
+            stage,
+            power: Power {
+                source: PowerSource::Mains,
+                supply: Supply::Direct,
+                battery_v: 53.0,
+                energy_kwh: 1.0,
+            },
+            cabinet: Cabinet {
+                temp_c: 30.0,
+                door_open: false,
+            },
+            backhaul: Backhaul {
+                up: true,
+                latency_ms: Some(3.0),
+            },
+            cells: vec![Cell {
+                band: Band::N78,
+                state: CellState::Active,
+                tx_power_dbm: 46.0,
+                users: 3,
+                throughput_mbps: 100.0,
+            }],
+            alarms: vec![],
+            gps: None,
+            fw: "test".into(),
+        }
+    }
+}
