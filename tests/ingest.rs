@@ -318,3 +318,80 @@ async fn through_mosquitto_over_tls() {
     .await;
     c.stop().await;
 }
+
+/// Agents log in with credentials of their own (username = site id, password from a template);
+/// a broker that refuses anonymous clients lets each in, and the collector with its own account.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agents_with_their_own_credentials() {
+    use sitepulse::sim::runner::{Faults, RunConfig, Stats, spawn_agents};
+    use std::sync::atomic::Ordering;
+    let dir = tempfile::tempdir().unwrap();
+    let plans = sitepulse::sim::scenario::liaocheng(3, 5);
+    let passwd = dir.path().join("passwd");
+    let mut users: Vec<(String, String)> = plans
+        .iter()
+        .map(|p| (p.info.site.clone(), format!("pw-{}", p.info.site)))
+        .collect();
+    users.push(("collector".into(), "collector-secret".into()));
+    for (i, (user, pass)) in users.iter().enumerate() {
+        let mut cmd = std::process::Command::new("mosquitto_passwd");
+        if i == 0 {
+            cmd.arg("-c");
+        }
+        let out = cmd
+            .arg("-b")
+            .arg(&passwd)
+            .arg(user)
+            .arg(pass)
+            .output()
+            .expect("mosquitto_passwd is installed");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let m = Mosquitto::start_with(&format!(
+        "allow_anonymous false\npassword_file {}\n",
+        passwd.display()
+    ));
+    let mut cfg = config(dir.path(), &m.url());
+    cfg.mqtt.username = Some("collector".into());
+    cfg.mqtt.password = Some("collector-secret".into());
+    let c = Collector::start(cfg).await;
+    let stats = std::sync::Arc::new(Stats::default());
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let run = RunConfig {
+        brokers: vec![m.url()],
+        interval: std::time::Duration::from_millis(100),
+        interval_s: 60,
+        password: Some("pw-{site}".into()),
+        faults: Faults::default(),
+        seed: 1,
+    };
+    let sites: Vec<String> = plans.iter().map(|p| p.info.site.clone()).collect();
+    let tasks = spawn_agents(
+        plans,
+        run,
+        1,
+        std::sync::Arc::new(sitepulse::clock::SystemClock),
+        stats.clone(),
+        stop_rx,
+    );
+    for site in &sites {
+        eventually(30, "each agent's reports stored", || async {
+            (c.get(&format!("/api/v1/sites/{site}")).await.0 == 200).then_some(())
+        })
+        .await;
+    }
+    let _ = stop_tx.send(true);
+    for t in tasks {
+        let _ = t.await;
+    }
+    assert_eq!(
+        stats.connection_errors.load(Ordering::Relaxed),
+        0,
+        "every agent was let in"
+    );
+    c.stop().await;
+}

@@ -50,7 +50,8 @@ struct Args {
     /// Agents sharing one MQTT connection (1: each agent has its own).
     #[arg(long, env = "SITEPULSE_SIM_AGENTS_PER_CONNECTION", default_value_t = 1)]
     agents_per_connection: usize,
-    /// Password of every agent (the username is the site id).
+    /// Password of the agents (the username is the site id); `{site}` in it is replaced by the
+    /// site id, e.g. `secret-{site}`, so each agent has credentials of its own.
     #[arg(long, env = "SITEPULSE_SIM_PASSWORD", hide_env_values = true)]
     password: Option<String>,
     /// First simulated day (default: today).

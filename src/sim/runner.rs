@@ -41,7 +41,9 @@ pub struct RunConfig {
     pub interval: Duration,
     /// Site time between two reports, written into each report as `interval_s`.
     pub interval_s: u32,
-    /// Password for every agent (username is the site id), if the broker asks for one.
+    /// Password of the agents, if the broker asks for one; the username is the site id. `{site}`
+    /// in it is replaced by the site id, so each agent has credentials of its own
+    /// (e.g. `secret-{site}`, matching a password file made the same way).
     pub password: Option<String>,
     pub faults: Faults,
     pub seed: u64,
@@ -87,7 +89,8 @@ pub fn spawn_agents(
         opts.set_keep_alive(Duration::from_secs(60));
         opts.set_inflight(32);
         if let Some(p) = &cfg.password {
-            opts.set_credentials(group[0].info.site.clone(), p.clone());
+            let site = &group[0].info.site;
+            opts.set_credentials(site.clone(), p.replace("{site}", site));
         }
         let (client, eventloop) = AsyncClient::new(opts, 64 * per);
         let stopping = Arc::new(std::sync::atomic::AtomicBool::new(false));

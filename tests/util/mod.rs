@@ -65,12 +65,18 @@ impl Mosquitto {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let conf = dir.path().join("mosquitto.conf");
+        // Anonymous access unless the test configures authentication itself.
+        let anonymous = if extra.contains("allow_anonymous") {
+            ""
+        } else {
+            "allow_anonymous true\n"
+        };
         // `user root`: when started as root, Mosquitto would otherwise switch to its own user and
         // could not read the test's files (TLS keys in a private temp dir); ignored otherwise.
         std::fs::write(
             &conf,
             format!(
-                "listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\nuser root\n\
+                "listener {port} 127.0.0.1\n{anonymous}persistence false\nuser root\n\
                  max_inflight_messages 10000\nmax_queued_messages 0\nmax_packet_size 1048576\n\
                  log_dest stderr\nlog_type error\nlog_type warning\n{extra}\n"
             ),
