@@ -12,7 +12,7 @@ use crate::state::{self, SharedRegistry};
 use crate::store::{BoxStore, Envelope, Outcome};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
-use tracing::{error, warn};
+use tracing::{debug, error};
 
 pub struct Writer {
     pub store: BoxStore,
@@ -119,7 +119,9 @@ impl Writer {
                 }
                 (Outcome::Quarantined, Err(reject)) => {
                     self.metrics.rejected(reject.reason());
-                    warn!(topic = %env.topic, reason = reject.reason(), detail = %reject, "rejected message");
+                    // Debug, not warn: a misbehaving agent could flood the log; the quarantine and
+                    // `sitepulse_messages_rejected_total` keep the record.
+                    debug!(topic = %env.topic, reason = reject.reason(), detail = %reject, "rejected message");
                 }
                 (o, _) => {
                     error!(outcome = ?o, "store returned an outcome that does not fit the message")
