@@ -148,3 +148,88 @@ impl crate::store::Store for Unavailable {
         )))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::decode::Reject;
+    use crate::store::{Store, StoreError};
+    use crate::wire::topic::TopicError;
+    use proptest::prelude::*;
+    use std::sync::{Arc, Mutex};
+
+    /// A store that fails its first `failures` commits and records what it committed.
+    struct Recording {
+        failures: usize,
+        committed: Arc<Mutex<Vec<String>>>,
+    }
+
+    impl Store for Recording {
+        fn commit(&mut self, batch: &[Envelope]) -> Result<Vec<Outcome>, StoreError> {
+            if self.failures > 0 {
+                self.failures -= 1;
+                return Err(StoreError::Io(std::io::Error::other("test fault")));
+            }
+            self.committed
+                .lock()
+                .unwrap()
+                .extend(batch.iter().map(|e| e.topic.clone()));
+            Ok(batch.iter().map(|_| Outcome::Quarantined).collect())
+        }
+    }
+
+    fn inbound(i: u16) -> Inbound {
+        Inbound {
+            envelope: Envelope {
+                topic: format!("m{i}"),
+                payload: bytes::Bytes::new(),
+                received: chrono::Utc::now(),
+                decoded: Err(Reject::Topic(TopicError::Prefix)),
+            },
+            ack: Some(AckToken { pkid: i, epoch: 1 }),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+        /// Acks leave in arrival order, each only after the batch holding it committed, however
+        /// the messages are cut into batches and however many commits fail first.
+        #[test]
+        fn acks_follow_commits_in_arrival_order(n in 1u16..300, batch_max in 1usize..50, failures in 0usize..4) {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().start_paused(true).build().unwrap();
+            rt.block_on(async {
+                let committed = Arc::new(Mutex::new(Vec::new()));
+                let writer = Writer {
+                    store: Box::new(Recording { failures, committed: committed.clone() }),
+                    registry: Arc::default(),
+                    metrics: Metrics::new(),
+                    config: StoreConfig { batch_max, ..StoreConfig::default() },
+                    clock: Arc::new(crate::clock::SystemClock),
+                };
+                let (tx, rx) = mpsc::channel(16);
+                let (ack_tx, mut ack_rx) = mpsc::unbounded_channel();
+                let task = tokio::spawn(writer.run(rx, ack_tx));
+                let mut acked = Vec::new();
+                for i in 0..n {
+                    tx.send(inbound(i)).await.unwrap();
+                    while let Ok(tokens) = ack_rx.try_recv() {
+                        let done = committed.lock().unwrap().len();
+                        for t in tokens {
+                            // Committed before acknowledged.
+                            assert!((t.pkid as usize) < done, "ack {} before its commit ({done} committed)", t.pkid);
+                            acked.push(t.pkid);
+                        }
+                    }
+                }
+                drop(tx);
+                task.await.unwrap();
+                while let Some(tokens) = ack_rx.recv().await {
+                    acked.extend(tokens.iter().map(|t| t.pkid));
+                }
+                assert_eq!(acked, (0..n).collect::<Vec<_>>());
+                assert_eq!(committed.lock().unwrap().len(), n as usize);
+            });
+        }
+    }
+}
