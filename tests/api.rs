@@ -24,12 +24,7 @@ async fn sites_history_filters_and_errors() {
     )
     .await;
     for seq in 0..5 {
-        publish(
-            &url,
-            "sitepulse/v1/sites/API-1/status",
-            status_json("API-1", "b", seq, "installed"),
-        )
-        .await;
+        publish_status(&url, "API-1", "b", seq, "installed").await;
     }
     let mut door =
         serde_json::from_str::<serde_json::Value>(&status_json("API-2", "b", 0, "on_air")).unwrap();
@@ -145,12 +140,7 @@ async fn state_is_rebuilt_from_the_store_at_start() {
         info_json("KEEP-1", "371526", &["ctcc"]),
     )
     .await;
-    publish(
-        &url,
-        "sitepulse/v1/sites/KEEP-1/status",
-        status_json("KEEP-1", "b", 3, "on_air"),
-    )
-    .await;
+    publish_status(&url, "KEEP-1", "b", 3, "on_air").await;
     eventually(30, "KEEP-1 stored", || async {
         (c.get("/api/v1/sites/KEEP-1").await.0 == 200).then_some(())
     })

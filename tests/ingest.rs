@@ -58,12 +58,7 @@ async fn end_to_end(url: &str, config: sitepulse::config::Config) {
         status_json(&site, "b1", 1, "on_air"),
     )
     .await;
-    publish(
-        url,
-        &format!("sitepulse/v1/sites/{site}/status"),
-        status_json(&site, "b1", 7, "accepted"),
-    )
-    .await;
+    publish_status(url, &site, "b1", 7, "accepted").await;
     eventually(30, "stage accepted after the bad messages", || async {
         let (_, body) = c.get(&format!("/api/v1/sites/{site}")).await;
         (body["site"]["stage"] == "accepted").then_some(())
@@ -89,18 +84,8 @@ async fn end_to_end(url: &str, config: sitepulse::config::Config) {
     assert_eq!(reasons, vec!["site_mismatch", "invalid_json"]);
 
     // A repeated report is stored once.
-    publish(
-        url,
-        &format!("sitepulse/v1/sites/{site}/status"),
-        status_json(&site, "b1", 8, "accepted"),
-    )
-    .await;
-    publish(
-        url,
-        &format!("sitepulse/v1/sites/{site}/status"),
-        status_json(&site, "b1", 8, "accepted"),
-    )
-    .await;
+    publish_status(url, &site, "b1", 8, "accepted").await;
+    publish_status(url, &site, "b1", 8, "accepted").await;
     eventually(30, "duplicate counted", || async {
         (c.metric("sitepulse_messages_duplicate_total").await == 1.0).then_some(())
     })
@@ -239,16 +224,11 @@ async fn through_mosquitto_over_tls() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let openssl = |args: &[&str]| {
-        let out = std::process::Command::new("openssl")
-            .args(args)
-            .current_dir(d)
-            .output()
-            .expect("openssl is installed (apt-get install openssl)");
-        assert!(
-            out.status.success(),
-            "openssl {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        run_tool(
+            std::process::Command::new("openssl")
+                .args(args)
+                .current_dir(d),
+        )
     };
     openssl(&[
         "req",
@@ -338,18 +318,7 @@ async fn agents_with_their_own_credentials() {
         if i == 0 {
             cmd.arg("-c");
         }
-        let out = cmd
-            .arg("-b")
-            .arg(&passwd)
-            .arg(user)
-            .arg(pass)
-            .output()
-            .expect("mosquitto_passwd is installed");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        run_tool(cmd.arg("-b").arg(&passwd).arg(user).arg(pass));
     }
     let m = Mosquitto::start_with(&format!(
         "allow_anonymous false\npassword_file {}\n",

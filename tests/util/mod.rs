@@ -443,6 +443,24 @@ impl Drop for TrackingPublisher {
     }
 }
 
+/// Runs a helper command (openssl, mosquitto_passwd) and fails the test if it fails.
+pub fn run_tool(cmd: &mut Command) {
+    let out = cmd.output().unwrap_or_else(|e| {
+        panic!("{cmd:?} could not start ({e}); .ci/run installs the tools the tests use")
+    });
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Publishes `status_json(site, boot, seq, stage)` on the site's status topic.
+pub async fn publish_status(url: &str, site: &str, boot: &str, seq: u64, stage: &str) {
+    let topic = format!("sitepulse/v1/sites/{site}/status");
+    publish(url, &topic, status_json(site, boot, seq, stage)).await;
+}
+
 /// A plain QoS 1 publish that waits for the broker's PUBACK.
 pub async fn publish(url: &str, topic: &str, payload: impl Into<Vec<u8>>) {
     let (host, port, _) = sitepulse::ingest::mqtt::parse_url(url).unwrap();
