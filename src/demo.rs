@@ -108,7 +108,6 @@ pub async fn run(
     let mut config = Config::default();
     config.broker.embedded = true;
     config.broker.listen = opts.broker;
-    config.mqtt.url = format!("mqtt://{}", opts.broker);
     config.mqtt.client_id = "sitepulse-demo-collector".into();
     config.store.path = opts.db.clone();
     config.http.listen = opts.http;

@@ -147,7 +147,7 @@ fn serve_config(a: ServeArgs) -> anyhow::Result<Config> {
     if let Some(v) = a.broker_listen {
         c.broker.listen = v;
     }
-    c.connect_to_embedded_broker();
+    // Checked before the HTTP port is bound (server::run checks again).
     c.validate()?;
     Ok(c)
 }

@@ -51,6 +51,8 @@ pub async fn run_with_store(
     shutdown: impl Future<Output = ()> + Send + 'static,
     store: Option<BoxStore>,
 ) -> Result<(), ServeError> {
+    let mut config = config;
+    config.connect_to_embedded_broker();
     config.validate()?;
     if config.broker.embedded {
         crate::broker::start(config.broker.listen)?;

@@ -154,43 +154,30 @@ async fn mosquitto_pub_of_the_readme_example() {
 /// acknowledged that was well-formed is stored, duplicates once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn simulated_agents_with_faults() {
-    use sitepulse::sim::runner::{Faults, RunConfig, Stats, spawn_agents};
+    use sitepulse::sim::runner::Faults;
     use std::sync::atomic::Ordering;
     let dir = tempfile::tempdir().unwrap();
     let (cfg, url) = embedded_config(dir.path());
     let c = Collector::start(cfg).await;
-    let stats = std::sync::Arc::new(Stats::default());
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let run = RunConfig {
-        brokers: vec![url.clone()],
-        interval: std::time::Duration::from_millis(100),
-        interval_s: 60,
-        password: None,
-        faults: Faults {
-            duplicate: 0.2,
-            out_of_order: 0.1,
-            malformed: 0.05,
-            ..Faults::default()
-        },
-        seed: 9,
+    let faults = Faults {
+        duplicate: 0.2,
+        out_of_order: 0.1,
+        malformed: 0.05,
+        ..Faults::default()
     };
-    let plans = sitepulse::sim::scenario::liaocheng(50, 3);
-    let tasks = spawn_agents(
-        plans,
-        run,
-        1,
-        std::sync::Arc::new(sitepulse::clock::SystemClock),
-        stats.clone(),
-        stop_rx,
+    let agents = SimAgents::start(
+        sitepulse::sim::scenario::liaocheng(50, 3),
+        &url,
+        None,
+        faults,
+        9,
     );
+    let stats = agents.stats.clone();
     eventually(60, "2000 reports published", || async {
         (stats.published.load(Ordering::Relaxed) >= 2000).then_some(())
     })
     .await;
-    let _ = stop_tx.send(true);
-    for t in tasks {
-        let _ = t.await;
-    }
+    agents.stop().await;
     let published = stats.published.load(Ordering::Relaxed);
     let malformed = stats.malformed.load(Ordering::Relaxed);
     let duplicates = stats.duplicates.load(Ordering::Relaxed);
@@ -303,7 +290,7 @@ async fn through_mosquitto_over_tls() {
 /// a broker that refuses anonymous clients lets each in, and the collector with its own account.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn agents_with_their_own_credentials() {
-    use sitepulse::sim::runner::{Faults, RunConfig, Stats, spawn_agents};
+    use sitepulse::sim::runner::Faults;
     use std::sync::atomic::Ordering;
     let dir = tempfile::tempdir().unwrap();
     let plans = sitepulse::sim::scenario::liaocheng(3, 5);
@@ -328,35 +315,16 @@ async fn agents_with_their_own_credentials() {
     cfg.mqtt.username = Some("collector".into());
     cfg.mqtt.password = Some("collector-secret".into());
     let c = Collector::start(cfg).await;
-    let stats = std::sync::Arc::new(Stats::default());
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let run = RunConfig {
-        brokers: vec![m.url()],
-        interval: std::time::Duration::from_millis(100),
-        interval_s: 60,
-        password: Some("pw-{site}".into()),
-        faults: Faults::default(),
-        seed: 1,
-    };
     let sites: Vec<String> = plans.iter().map(|p| p.info.site.clone()).collect();
-    let tasks = spawn_agents(
-        plans,
-        run,
-        1,
-        std::sync::Arc::new(sitepulse::clock::SystemClock),
-        stats.clone(),
-        stop_rx,
-    );
+    let agents = SimAgents::start(plans, &m.url(), Some("pw-{site}"), Faults::default(), 1);
     for site in &sites {
         eventually(30, "each agent's reports stored", || async {
             (c.get(&format!("/api/v1/sites/{site}")).await.0 == 200).then_some(())
         })
         .await;
     }
-    let _ = stop_tx.send(true);
-    for t in tasks {
-        let _ = t.await;
-    }
+    let stats = agents.stats.clone();
+    agents.stop().await;
     assert_eq!(
         stats.connection_errors.load(Ordering::Relaxed),
         0,

@@ -6,11 +6,12 @@
 //! and an ack meant for the old connection could otherwise acknowledge a different message that
 //! reuses its packet id.
 
-use super::decode::decode;
+use super::decode::{Message, decode};
 use crate::clock::SharedClock;
 use crate::config::IngestConfig;
 use crate::metrics::Metrics;
 use crate::store::Envelope;
+use crate::wire::{Kind, Topic};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, Publish, QoS};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -125,12 +126,18 @@ impl Source {
     fn inbound(&self, p: Publish, epoch: u64) -> Inbound {
         let topic = p.topic;
         let received = self.clock.now();
-        match crate::wire::Topic::parse(&topic).map(|t| t.kind) {
-            Ok(crate::wire::Kind::Status) => self.metrics.received_status.inc(),
-            Ok(crate::wire::Kind::Info) => self.metrics.received_info.inc(),
+        let decoded = decode(&topic, &p.payload, received, &self.ingest);
+        // The kind from the decoded message; the topic is parsed again only for a rejected one.
+        let kind = match &decoded {
+            Ok(Message::Status { .. }) => Ok(Kind::Status),
+            Ok(Message::Info(_)) => Ok(Kind::Info),
+            Err(_) => Topic::parse(&topic).map(|t| t.kind),
+        };
+        match kind {
+            Ok(Kind::Status) => self.metrics.received_status.inc(),
+            Ok(Kind::Info) => self.metrics.received_info.inc(),
             Err(_) => self.metrics.received_unknown.inc(),
         };
-        let decoded = decode(&topic, &p.payload, received, &self.ingest);
         let ack = (p.qos != QoS::AtMostOnce).then_some(AckToken {
             pkid: p.pkid,
             epoch,

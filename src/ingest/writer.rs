@@ -51,8 +51,9 @@ impl Writer {
             self.apply(envelopes, &outcomes);
             if !tokens.is_empty() {
                 self.metrics.acks_pending.inc_by(tokens.len() as i64);
-                // Unbounded on purpose: its length is bounded by the broker's in-flight window,
-                // and blocking here could deadlock with the source waiting on our queue.
+                // Unbounded on purpose: blocking here could deadlock with the source waiting on
+                // our queue. It holds only what the broker sent and we committed, which is also
+                // what the broker keeps in flight for us (`sitepulse_acks_pending`).
                 if acks.send(tokens).is_err() {
                     break;
                 }

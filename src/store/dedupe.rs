@@ -48,9 +48,15 @@ impl Tail {
         self.len == 0
     }
 
-    /// The keys, by site and boot.
-    pub fn into_keys(self) -> HashMap<String, HashMap<String, HashSet<u64>>> {
-        self.keys
+    /// Moves every key of `other` into this tail.
+    pub fn absorb(&mut self, other: Tail) {
+        for (site, boots) in other.keys {
+            for (boot, seqs) in boots {
+                for seq in seqs {
+                    self.insert(&site, &boot, seq);
+                }
+            }
+        }
     }
 
     /// Empties the tail, returning the highest sequence per `(site, boot)` it held.

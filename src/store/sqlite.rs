@@ -255,6 +255,17 @@ fn in_index(
     }
 }
 
+/// The newest report of a site within one batch.
+struct Newest {
+    /// Agent timestamp, ms.
+    ts: i64,
+    stage: Stage,
+    /// Collector clock, ms.
+    received: i64,
+    /// `status.id`.
+    id: i64,
+}
+
 /// Bytes committed after which the writer restarts the WAL from its beginning.
 const WAL_RESTART_BYTES: usize = 64 << 20;
 
@@ -285,14 +296,14 @@ fn spawn_checkpointer(path: &Path) -> Result<std::sync::mpsc::Sender<()>, StoreE
 impl Store for SqliteStore {
     fn commit(&mut self, batch: &[Envelope]) -> Result<Vec<Outcome>, StoreError> {
         let mut outcomes = Vec::with_capacity(batch.len());
-        // Changes to `latest` are applied only once the transaction commits.
-        let mut newest: HashMap<&str, (i64, Stage, usize, i64)> = HashMap::new();
+        // The newest report per site in this batch; `latest` is updated once the batch commits.
+        let mut newest: HashMap<&str, Newest> = HashMap::new();
         let mut quarantined = false;
+        // Keys stored by this batch, joined to the tail once it commits.
+        let mut pending = Tail::default();
         // IMMEDIATE: take the write lock first. A transaction that reads (the key checks) and then
         // writes could otherwise fail at once with "database is locked" when the log was reset
         // under it, instead of waiting for the lock.
-        // Keys stored by this batch, joined to the tail once it commits.
-        let mut pending = Tail::default();
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -312,7 +323,7 @@ impl Store for SqliteStore {
             let mut ins_change = tx.prepare_cached(
                 "INSERT INTO stage_changes (site, ts, from_stage, to_stage) VALUES (?1, ?2, ?3, ?4)",
             )?;
-            for (i, env) in batch.iter().enumerate() {
+            for env in batch {
                 let outcome = match &env.decoded {
                     Ok(Message::Status { status, skewed }) => {
                         let ts = ms(status.ts);
@@ -320,43 +331,47 @@ impl Store for SqliteStore {
                         let (site, boot, seq) =
                             (status.site.as_str(), status.boot.as_str(), status.seq);
                         let seen = self.tail.contains(site, boot, seq)
-                            || !pending.insert(site, boot, seq)
+                            || pending.contains(site, boot, seq)
                             || in_index(&tx, &mut self.indexed_max, site, boot, seq)?;
-                        let n = if seen {
-                            0
+                        if seen {
+                            Outcome::Duplicate
                         } else {
                             ins_status.execute(params![
-                                status.site,
-                                status.boot,
-                                status.seq as i64,
+                                site,
+                                boot,
+                                seq as i64,
                                 ts,
                                 ms(env.received),
                                 status.stage.as_str(),
                                 *skewed as i64,
                                 payload,
-                            ])?
-                        };
-                        // Taken before any other insert of this report changes it.
-                        let id = tx.last_insert_rowid();
-                        if n == 0 {
-                            Outcome::Duplicate
-                        } else {
+                            ])?;
+                            let id = tx.last_insert_rowid();
+                            pending.insert(site, boot, seq);
                             let prev = newest
-                                .get(status.site.as_str())
-                                .map(|&(t, s, _, _)| (t, s))
-                                .or_else(|| self.latest.get(&status.site).copied());
-                            let is_newer = prev.is_none_or(|(t, _)| ts >= t);
-                            if is_newer {
+                                .get(site)
+                                .map(|n| (n.ts, n.stage))
+                                .or_else(|| self.latest.get(site).copied());
+                            if prev.is_none_or(|(t, _)| ts >= t) {
                                 let from = prev.map(|(_, s)| s);
                                 if from != Some(status.stage) {
                                     ins_change.execute(params![
-                                        status.site,
+                                        site,
                                         ts,
                                         from.map(Stage::as_str),
                                         status.stage.as_str()
                                     ])?;
                                 }
-                                newest.insert(&status.site, (ts, status.stage, i, id));
+                                let received = ms(env.received);
+                                newest.insert(
+                                    site,
+                                    Newest {
+                                        ts,
+                                        stage: status.stage,
+                                        received,
+                                        id,
+                                    },
+                                );
                             }
                             Outcome::Stored
                         }
@@ -386,14 +401,8 @@ impl Store for SqliteStore {
                  ON CONFLICT (site) DO UPDATE SET ts = excluded.ts, received = excluded.received,
                      stage = excluded.stage, id = excluded.id",
             )?;
-            for (site, &(ts, stage, i, id)) in &newest {
-                upsert_state.execute(params![
-                    site,
-                    ts,
-                    ms(batch[i].received),
-                    stage.as_str(),
-                    id
-                ])?;
+            for (site, n) in &newest {
+                upsert_state.execute(params![site, n.ts, n.received, n.stage.as_str(), n.id])?;
             }
             if quarantined {
                 tx.execute(
@@ -403,16 +412,10 @@ impl Store for SqliteStore {
             }
         }
         tx.commit()?;
-        for (site, (ts, stage, _, _)) in newest {
-            self.latest.insert(site.to_string(), (ts, stage));
+        for (site, n) in newest {
+            self.latest.insert(site.to_string(), (n.ts, n.stage));
         }
-        for (site, boots) in pending.into_keys() {
-            for (boot, seqs) in boots {
-                for seq in seqs {
-                    self.tail.insert(&site, &boot, seq);
-                }
-            }
-        }
+        self.tail.absorb(pending);
         if self.tail.len() >= self.index_every
             && let Err(e) = self.index_tail()
         {

@@ -443,6 +443,51 @@ impl Drop for TrackingPublisher {
     }
 }
 
+/// Simulated agents from `sitepulse::sim`, reporting every 100 ms on real time.
+pub struct SimAgents {
+    pub stats: Arc<sitepulse::sim::runner::Stats>,
+    stop: tokio::sync::watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl SimAgents {
+    pub fn start(
+        plans: Vec<sitepulse::sim::scenario::SitePlan>,
+        url: &str,
+        password: Option<&str>,
+        faults: sitepulse::sim::runner::Faults,
+        seed: u64,
+    ) -> SimAgents {
+        let run = sitepulse::sim::runner::RunConfig {
+            brokers: vec![url.to_string()],
+            interval: Duration::from_millis(100),
+            interval_s: 60,
+            password: password.map(str::to_string),
+            faults,
+            seed,
+        };
+        let stats = Arc::new(sitepulse::sim::runner::Stats::default());
+        let (stop, stop_rx) = tokio::sync::watch::channel(false);
+        let tasks = sitepulse::sim::runner::spawn_agents(
+            plans,
+            run,
+            1,
+            Arc::new(SystemClock),
+            stats.clone(),
+            stop_rx,
+        );
+        SimAgents { stats, stop, tasks }
+    }
+
+    /// Stops every agent once what it queued has gone out.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+    }
+}
+
 /// Runs a helper command (openssl, mosquitto_passwd) and fails the test if it fails.
 pub fn run_tool(cmd: &mut Command) {
     let out = cmd.output().unwrap_or_else(|e| {
