@@ -34,7 +34,10 @@ pub struct Config {
     pub alarms: AlarmConfig,
     pub http: HttpConfig,
     pub broker: BrokerConfig,
+    pub rollout: RolloutConfig,
     pub targets: Vec<Target>,
+    /// Yearly tasks (年度任务) per county, optionally per operator.
+    pub tasks: Vec<Task>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -90,6 +93,89 @@ pub struct HttpConfig {
 pub struct BrokerConfig {
     pub embedded: bool,
     pub listen: SocketAddr,
+}
+
+/// Rules of rollout tracking.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RolloutConfig {
+    /// A milestone reported further than this from the site (or with no position) is flagged.
+    pub milestone_max_distance_m: f64,
+    /// A site not on air whose planned date is this close, and which is not yet `installed` or
+    /// has an open obstacle, is at risk.
+    pub at_risk_days: i64,
+    /// A site silent this long at the checklist's time is listed for operations.
+    pub silent_hours: i64,
+    /// Default time limit, in days from opening, per obstacle kind.
+    pub obstacle_days: ObstacleDays,
+}
+
+/// Days to clear an obstacle, per kind (限时).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ObstacleDays {
+    pub access: u32,
+    pub power: u32,
+    pub fees: u32,
+    pub dispute: u32,
+    pub permit: u32,
+    pub interference: u32,
+    pub relocation: u32,
+    pub damage: u32,
+}
+
+impl ObstacleDays {
+    pub fn of(&self, kind: crate::rollout::obstacle::ObstacleKind) -> u32 {
+        use crate::rollout::obstacle::ObstacleKind as K;
+        match kind {
+            K::Access => self.access,
+            K::Power => self.power,
+            K::Fees => self.fees,
+            K::Dispute => self.dispute,
+            K::Permit => self.permit,
+            K::Interference => self.interference,
+            K::Relocation => self.relocation,
+            K::Damage => self.damage,
+        }
+    }
+}
+
+impl Default for ObstacleDays {
+    fn default() -> Self {
+        ObstacleDays {
+            access: 30,
+            power: 30,
+            fees: 15,
+            dispute: 30,
+            permit: 60,
+            interference: 60,
+            relocation: 90,
+            damage: 15,
+        }
+    }
+}
+
+impl Default for RolloutConfig {
+    fn default() -> Self {
+        RolloutConfig {
+            milestone_max_distance_m: 500.0,
+            at_risk_days: 30,
+            silent_hours: 24,
+            obstacle_days: ObstacleDays::default(),
+        }
+    }
+}
+
+/// A county's yearly task (年度任务): sites to bring on air in `year`. With an operator, the
+/// task of that carrier in the county; without, the county's own (counting a shared site once).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Task {
+    pub county: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<crate::wire::Operator>,
+    pub year: i32,
+    pub on_air: u64,
 }
 
 /// A milestone of the plan: at least `on_air` sites switched on by `deadline`.
@@ -177,7 +263,9 @@ impl Default for Config {
             alarms: AlarmConfig::default(),
             http: HttpConfig::default(),
             broker: BrokerConfig::default(),
+            rollout: RolloutConfig::default(),
             targets: default_targets(),
+            tasks: Vec::new(),
         }
     }
 }
@@ -250,6 +338,31 @@ impl Config {
         }
         if self.alarms.offline_intervals == 0 {
             return bad("alarms.offline_intervals must be at least 1");
+        }
+        if !(self.rollout.milestone_max_distance_m > 0.0) {
+            return bad("rollout.milestone_max_distance_m must be a positive number of metres");
+        }
+        if self.rollout.at_risk_days < 0 || self.rollout.silent_hours < 1 {
+            return bad("rollout.at_risk_days must be ≥ 0 and rollout.silent_hours ≥ 1");
+        }
+        let mut seen = std::collections::HashSet::new();
+        for t in &self.tasks {
+            if t.county.len() != 6 || !t.county.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(ConfigError::Invalid(format!(
+                    "tasks: county `{}` must be a 6-digit admin code such as 371502",
+                    t.county
+                )));
+            }
+            if !seen.insert((t.county.as_str(), t.operator, t.year)) {
+                return Err(ConfigError::Invalid(format!(
+                    "tasks: county {} year {}{} is given twice",
+                    t.county,
+                    t.year,
+                    t.operator
+                        .map(|o| format!(" operator {}", o.as_str()))
+                        .unwrap_or_default()
+                )));
+            }
         }
         Ok(())
     }

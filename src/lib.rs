@@ -11,7 +11,9 @@
 //! - [`ingest`] — MQTT source → decode/validate → batch → store, ack after commit.
 //! - [`store`] — the storage trait and the embedded SQLite store (writer and reader).
 //! - [`state`] — the in-memory latest state of every site; derived alarms.
-//! - [`rollout`] — progress against the targets, per county and operator.
+//! - [`rollout`] — the plan, stages from telemetry and people, obstacles, the backward schedule,
+//!   progress against the targets; the service people's writes go through.
+//! - [`checklist`] — the monthly dispatch checklist: build (pure), tables, CSV/XLSX/MD/HTML.
 //! - [`metrics`] — Prometheus metrics.
 //! - [`api`] — axum routes — health, metrics, sites, history, progress, schema, quarantine.
 //! - [`broker`] — the embedded MQTT broker (rumqttd) for the demo and small deployments.
@@ -22,6 +24,7 @@
 
 pub mod api;
 pub mod broker;
+pub mod checklist;
 pub mod clock;
 pub mod config;
 pub mod demo;

@@ -25,6 +25,10 @@ pub struct SiteSummary<'a> {
     pub ts: Option<DateTime<Utc>>,
     pub alarms: Vec<Alarm>,
     pub position: Option<crate::wire::Gps>,
+    /// The deadline the plan sets, if the site is in the plan.
+    pub planned_on_air: Option<chrono::NaiveDate>,
+    /// Listed in the imported plan; `false` for sites known only from their agents.
+    pub in_plan: bool,
 }
 
 fn summary<'a>(
@@ -35,20 +39,18 @@ fn summary<'a>(
 ) -> SiteSummary<'a> {
     SiteSummary {
         site: id,
-        name: e.info.as_ref().map(|i| i.name.as_str()),
-        county: e.info.as_ref().map(|i| i.county.as_str()),
-        operators: e.info.as_ref().map_or(&[][..], |i| &i.operators[..]),
+        name: e.name(),
+        county: e.county(),
+        operators: e.operators(),
         stage: e.stage(),
         last_seen: e.latest.as_ref().map(|l| l.received),
         ts: e.latest.as_ref().map(|l| l.status.ts),
         alarms: e.latest.as_ref().map_or_else(Vec::new, |l| {
             alarms::derive(&l.status, l.received, now, cfg)
         }),
-        position: e
-            .info
-            .as_ref()
-            .map(|i| i.position)
-            .or_else(|| e.latest.as_ref().and_then(|l| l.status.gps)),
+        position: e.position(),
+        planned_on_air: e.plan.as_ref().map(|p| p.planned_on_air),
+        in_plan: e.plan.is_some(),
     }
 }
 
@@ -59,6 +61,10 @@ pub struct ListQuery {
     operator: Option<String>,
     stage: Option<String>,
     alarm: Option<String>,
+    /// `true`: only sites in the plan; `false`: only sites known from their agents alone.
+    in_plan: Option<bool>,
+    /// Free text matched against id and name.
+    q: Option<String>,
     limit: Option<usize>,
     offset: Option<usize>,
 }
@@ -113,6 +119,10 @@ pub async fn list(
             || operator.is_some_and(|o| !sum.operators.contains(&o))
             || stage.is_some_and(|st| sum.stage != st)
             || alarm.is_some_and(|a| !sum.alarms.contains(&a))
+            || q.in_plan.is_some_and(|p| sum.in_plan != p)
+            || q.q
+                .as_deref()
+                .is_some_and(|t| !sum.site.contains(t) && !sum.name.is_some_and(|n| n.contains(t)))
         {
             continue;
         }

@@ -74,16 +74,13 @@ pub fn progress(reg: &Registry, targets: &[Target], now: DateTime<Utc>) -> Progr
         let stage = e.stage();
         let (built, on_air) = (stage.is_built(), stage.is_on_air());
         add(&mut total, built, on_air);
-        let county = e
-            .info
-            .as_ref()
-            .map_or(UNKNOWN_COUNTY, |i| i.county.as_str());
+        let county = e.county().unwrap_or(UNKNOWN_COUNTY);
         add(
             by_county.entry(county.to_string()).or_default(),
             built,
             on_air,
         );
-        for op in e.info.iter().flat_map(|i| i.operators.iter()) {
+        for op in e.operators() {
             add(by_operator.entry(*op).or_default(), built, on_air);
             let row = by_county_operator.entry(county.to_string()).or_default();
             add(row.entry(*op).or_default(), built, on_air);

@@ -6,8 +6,10 @@
 
 pub mod alarms;
 
+use crate::rollout::plan::PlannedSite;
+use crate::rollout::timeline::StageEvent;
 use crate::store::sqlite::Snapshot;
-use crate::wire::{Info, Stage, Status};
+use crate::wire::{Gps, Info, Operator, Stage, Status};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
@@ -23,18 +25,75 @@ pub struct Latest {
 /// What is known of one site.
 #[derive(Debug, Clone, Default)]
 pub struct SiteEntry {
+    /// The site as the plan lists it; authoritative where present.
+    pub plan: Option<PlannedSite>,
+    /// The site as its agent describes it.
     pub info: Option<Info>,
     pub latest: Option<Latest>,
     /// Agent timestamp of the first report that showed the site on air.
     pub on_air_since: Option<DateTime<Utc>>,
+    /// Agent timestamp of the latest stage transition in telemetry.
+    pub stage_since: Option<DateTime<Utc>>,
+    /// The latest stage reported by a person.
+    pub milestone: Option<StageEvent>,
 }
 
 impl SiteEntry {
-    /// Stage from the latest report; a site known only from its info is `planned`.
+    /// The stage set by the latest event, telemetry transition or milestone (a person's report
+    /// wins a tie), as [`crate::rollout::timeline`] defines it; `planned` before any.
     pub fn stage(&self) -> Stage {
-        self.latest
+        let telemetry = self
+            .latest
             .as_ref()
-            .map_or(Stage::Planned, |l| l.status.stage)
+            .map(|l| (self.stage_since.unwrap_or(l.status.ts), l.status.stage));
+        match (telemetry, self.milestone) {
+            (Some((since, s)), Some(m)) => {
+                if m.at >= since {
+                    m.stage
+                } else {
+                    s
+                }
+            }
+            (Some((_, s)), None) => s,
+            (None, Some(m)) => m.stage,
+            (None, None) => Stage::Planned,
+        }
+    }
+
+    pub fn name(&self) -> Option<&str> {
+        self.plan
+            .as_ref()
+            .map(|p| p.name.as_str())
+            .or_else(|| self.info.as_ref().map(|i| i.name.as_str()))
+    }
+
+    pub fn county(&self) -> Option<&str> {
+        self.plan
+            .as_ref()
+            .map(|p| p.county.as_str())
+            .or_else(|| self.info.as_ref().map(|i| i.county.as_str()))
+    }
+
+    pub fn operators(&self) -> &[Operator] {
+        self.plan
+            .as_ref()
+            .map(|p| &p.operators[..])
+            .or_else(|| self.info.as_ref().map(|i| &i.operators[..]))
+            .unwrap_or(&[])
+    }
+
+    /// Planned position, else the agent's surveyed one, else its last GPS fix.
+    pub fn position(&self) -> Option<Gps> {
+        self.plan
+            .as_ref()
+            .map(|p| p.position)
+            .or_else(|| self.info.as_ref().map(|i| i.position))
+            .or_else(|| self.latest.as_ref().and_then(|l| l.status.gps))
+    }
+
+    /// Known from its agent only: the plan does not list it.
+    pub fn unplanned(&self) -> bool {
+        self.plan.is_none()
     }
 }
 
@@ -59,7 +118,36 @@ impl Registry {
         for (site, since) in snap.on_air_since {
             r.sites.entry(site).or_default().on_air_since = Some(since);
         }
+        for (site, since) in snap.stage_since {
+            r.sites.entry(site).or_default().stage_since = Some(since);
+        }
         r
+    }
+
+    /// Replaces the plan: sites it no longer lists keep what their agents said.
+    pub fn set_plan(&mut self, plan: Vec<PlannedSite>) {
+        for e in self.sites.values_mut() {
+            e.plan = None;
+        }
+        for p in plan {
+            let id = p.id.clone();
+            self.sites.entry(id).or_default().plan = Some(p);
+        }
+        self.sites.retain(|_, e| {
+            e.plan.is_some() || e.info.is_some() || e.latest.is_some() || e.milestone.is_some()
+        });
+    }
+
+    /// Takes a person's stage report; the latest one (by the time the stage was reached) is
+    /// kept.
+    pub fn apply_milestone(&mut self, site: &str, event: StageEvent) {
+        let entry = self.sites.entry(site.to_string()).or_default();
+        if entry.milestone.is_none_or(|m| event.at >= m.at) {
+            entry.milestone = Some(event);
+        }
+        if event.stage.is_on_air() && entry.on_air_since.is_none_or(|t| event.at < t) {
+            entry.on_air_since = Some(event.at);
+        }
     }
 
     /// Takes a stored report; it replaces the latest one only if it is not older (reports may
@@ -78,6 +166,13 @@ impl Registry {
             .as_ref()
             .is_none_or(|l| status.ts >= l.status.ts);
         if newer {
+            if entry
+                .latest
+                .as_ref()
+                .is_none_or(|l| l.status.stage != status.stage)
+            {
+                entry.stage_since = Some(status.ts);
+            }
             entry.latest = Some(Latest { status, received });
         }
     }

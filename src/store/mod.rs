@@ -3,8 +3,11 @@
 //!
 //! - [`dedupe`] — keys stored but not yet in the key index, checked in memory.
 //! - [`sqlite`] — the embedded store (SQLite, WAL): raw status series, latest state per site, the
-//!   site registry, stage transitions and the quarantine.
+//!   site registry, stage transitions, reports per day and the quarantine.
+//! - [`control`] — what people write (plan, milestones, obstacles, closed months) and the audit
+//!   trail, in the same file.
 
+pub mod control;
 pub mod dedupe;
 pub mod sqlite;
 
@@ -38,6 +41,8 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("cannot create directory for the store: {0}")]
     Io(#[from] std::io::Error),
+    #[error("stored data cannot be read: {0}")]
+    Corrupt(String),
 }
 
 /// A durable destination for batches. `commit` returns only once the whole batch is durable (or

@@ -13,12 +13,15 @@
 //!   state at start.
 //! - `sites`: the registry as agents describe their sites (`info` messages).
 //! - `stage_changes`: every stage transition seen in telemetry.
+//! - `site_day`: per site and local day (UTC+8) with reports, the last report's agent time and
+//!   power supply; written once per site and day, it answers "when did this site last report
+//!   before that day ended" for any past month without scanning `status`.
 //! - `quarantine`: rejected messages with their reason, bounded to the newest `quarantine_max`.
 
 use super::dedupe::{IndexedMax, Tail};
 use super::{Envelope, Outcome, Store, StoreError};
 use crate::ingest::decode::Message;
-use crate::wire::{Info, Stage, Status};
+use crate::wire::{Info, Stage, Status, Supply};
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use std::collections::HashMap;
@@ -72,6 +75,14 @@ CREATE TABLE IF NOT EXISTS stage_changes (
 );
 CREATE INDEX IF NOT EXISTS stage_changes_site ON stage_changes (site, ts);
 
+CREATE TABLE IF NOT EXISTS site_day (
+    site     TEXT    NOT NULL,
+    day      INTEGER NOT NULL,  -- local (UTC+8) days since 1970-01-01
+    last_ts  INTEGER NOT NULL,  -- agent time of the day's last report known, ms
+    supply   TEXT,              -- power supply in that report
+    PRIMARY KEY (site, day)
+) WITHOUT ROWID;
+
 CREATE TABLE IF NOT EXISTS quarantine (
     id       INTEGER PRIMARY KEY AUTOINCREMENT,
     received INTEGER NOT NULL,
@@ -97,7 +108,26 @@ fn from_ms(v: i64) -> DateTime<Utc> {
     Utc.timestamp_millis_opt(v).single().unwrap_or_default()
 }
 
-fn open_rw(path: &Path) -> Result<Connection, StoreError> {
+/// Local (UTC+8) day number of an agent timestamp in ms: days since 1970-01-01.
+fn day_of_ms(ts: i64) -> i64 {
+    (ts + 8 * 3_600_000).div_euclid(86_400_000)
+}
+
+/// The day number `site_day` uses for a local date.
+pub fn day_number(day: chrono::NaiveDate) -> i64 {
+    (day - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date")).num_days()
+}
+
+/// A site's newest day with reports, as the writer tracks it.
+#[derive(Debug, Clone, Copy)]
+struct DayMark {
+    day: i64,
+    last_ts: i64,
+    supply: Supply,
+}
+
+/// Opens the file read-write in WAL mode and creates the telemetry tables.
+pub(crate) fn open_rw(path: &Path) -> Result<Connection, StoreError> {
     if let Some(dir) = path.parent()
         && !dir.as_os_str().is_empty()
     {
@@ -129,6 +159,15 @@ pub struct SqliteStore {
     indexed_max: IndexedMax,
     indexed_through: i64,
     index_every: usize,
+    /// Newest day with reports per site (`site_day`).
+    days: HashMap<String, DayMark>,
+}
+
+fn supply_str(s: Supply) -> &'static str {
+    match s {
+        Supply::Direct => "direct",
+        Supply::Transferred => "transferred",
+    }
 }
 
 impl SqliteStore {
@@ -176,7 +215,44 @@ impl SqliteStore {
                 tail.insert(&site, &boot, seq as u64);
             }
         }
+        let mut days = HashMap::new();
+        {
+            let mut stmt =
+                conn.prepare("SELECT site, max(day), last_ts, supply FROM site_day GROUP BY site")?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                ))
+            })?;
+            for row in rows {
+                let (site, day, last_ts, supply) = row?;
+                let supply = if supply.as_deref() == Some("direct") {
+                    Supply::Direct
+                } else {
+                    Supply::Transferred
+                };
+                // The day's last report may be newer than the row says: the row is finished
+                // when the next day begins.
+                let last_ts = latest
+                    .get(&site)
+                    .map(|(ts, _)| *ts)
+                    .filter(|ts| day_of_ms(*ts) == day)
+                    .map_or(last_ts, |ts| ts.max(last_ts));
+                days.insert(
+                    site,
+                    DayMark {
+                        day,
+                        last_ts,
+                        supply,
+                    },
+                );
+            }
+        }
         Ok(SqliteStore {
+            days,
             conn,
             _checkpointer: checkpointer,
             quarantine_max,
@@ -301,6 +377,8 @@ impl Store for SqliteStore {
         let mut quarantined = false;
         // Keys stored by this batch, joined to the tail once it commits.
         let mut pending = Tail::default();
+        // Day marks touched by this batch; they replace `days` once it commits.
+        let mut day_marks: HashMap<&str, DayMark> = HashMap::new();
         // IMMEDIATE: take the write lock first. A transaction that reads (the key checks) and then
         // writes could otherwise fail at once with "database is locked" when the log was reset
         // under it, instead of waiting for the lock.
@@ -322,6 +400,12 @@ impl Store for SqliteStore {
             )?;
             let mut ins_change = tx.prepare_cached(
                 "INSERT INTO stage_changes (site, ts, from_stage, to_stage) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            let mut put_day = tx.prepare_cached(
+                "INSERT INTO site_day (site, day, last_ts, supply) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (site, day) DO UPDATE SET
+                     supply = CASE WHEN excluded.last_ts >= last_ts THEN excluded.supply ELSE supply END,
+                     last_ts = max(last_ts, excluded.last_ts)",
             )?;
             for env in batch {
                 let outcome = match &env.decoded {
@@ -348,6 +432,44 @@ impl Store for SqliteStore {
                             ])?;
                             let id = tx.last_insert_rowid();
                             pending.insert(site, boot, seq);
+                            let day = day_of_ms(ts);
+                            let supply = status.power.supply;
+                            let mark = day_marks.get(site).or_else(|| self.days.get(site)).copied();
+                            match mark {
+                                Some(m) if day == m.day => {
+                                    if ts >= m.last_ts {
+                                        day_marks.insert(
+                                            site,
+                                            DayMark {
+                                                last_ts: ts,
+                                                supply,
+                                                ..m
+                                            },
+                                        );
+                                    }
+                                }
+                                Some(m) if day < m.day => {}
+                                _ => {
+                                    // A new day: finish the previous one, start this one.
+                                    if let Some(m) = mark {
+                                        put_day.execute(params![
+                                            site,
+                                            m.day,
+                                            m.last_ts,
+                                            supply_str(m.supply)
+                                        ])?;
+                                    }
+                                    put_day.execute(params![site, day, ts, supply_str(supply)])?;
+                                    day_marks.insert(
+                                        site,
+                                        DayMark {
+                                            day,
+                                            last_ts: ts,
+                                            supply,
+                                        },
+                                    );
+                                }
+                            }
                             let prev = newest
                                 .get(site)
                                 .map(|n| (n.ts, n.stage))
@@ -415,6 +537,14 @@ impl Store for SqliteStore {
         for (site, n) in newest {
             self.latest.insert(site.to_string(), (n.ts, n.stage));
         }
+        for (site, m) in day_marks {
+            match self.days.get_mut(site) {
+                Some(d) => *d = m,
+                None => {
+                    self.days.insert(site.to_string(), m);
+                }
+            }
+        }
         self.tail.absorb(pending);
         if self.tail.len() >= self.index_every
             && let Err(e) = self.index_tail()
@@ -473,6 +603,8 @@ pub struct Snapshot {
     pub latest: Vec<(Status, DateTime<Utc>)>,
     /// First time each site was seen on air.
     pub on_air_since: HashMap<String, DateTime<Utc>>,
+    /// Agent time of each site's latest stage transition in telemetry.
+    pub stage_since: HashMap<String, DateTime<Utc>>,
 }
 
 /// Read side: queries for the API and tests, on its own connection so reads never wait for the
@@ -630,6 +762,11 @@ impl SqliteReader {
             for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
                 let (site, ts) = row?;
                 snap.on_air_since.insert(site, from_ms(ts));
+            }
+            let mut stmt = c.prepare("SELECT site, max(ts) FROM stage_changes GROUP BY site")?;
+            for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
+                let (site, ts) = row?;
+                snap.stage_since.insert(site, from_ms(ts));
             }
             Ok(snap)
         })

@@ -79,6 +79,19 @@ impl Stage {
             Stage::Accepted => "入网验收",
         }
     }
+
+    /// English label used in reports.
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Stage::Planned => "Planned",
+            Stage::Approved => "Site approved",
+            Stage::Built => "Tower built",
+            Stage::Powered => "Powered",
+            Stage::Installed => "Installed",
+            Stage::OnAir => "On air",
+            Stage::Accepted => "Accepted",
+        }
+    }
 }
 
 impl fmt::Display for Stage {
@@ -126,6 +139,15 @@ impl Operator {
             Operator::Cucc => "中国联通",
             Operator::Ctcc => "中国电信",
             Operator::Cbn => "中国广电",
+        }
+    }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Operator::Cmcc => "China Mobile",
+            Operator::Cucc => "China Unicom",
+            Operator::Ctcc => "China Telecom",
+            Operator::Cbn => "China Broadnet",
         }
     }
 }
@@ -196,6 +218,14 @@ pub const LIAOCHENG_COUNTIES: [(&str, &str, &str); 8] = [
     ("371526", "高唐县", "Gaotang"),
     ("371581", "临清市", "Linqing"),
 ];
+
+/// The English name of a Liaocheng county code, if it is one.
+pub fn county_name_en(code: &str) -> Option<&'static str> {
+    LIAOCHENG_COUNTIES
+        .iter()
+        .find(|(c, _, _)| *c == code)
+        .map(|(_, _, en)| *en)
+}
 
 /// The Chinese name of a Liaocheng county code, if it is one.
 pub fn county_name_zh(code: &str) -> Option<&'static str> {

@@ -1,0 +1,445 @@
+//! Builds a month's checklist. Pure: the plan with each site's timeline, the obstacles, the
+//! tasks and targets, and the time of building go in; the [`Checklist`] comes out. The same
+//! input gives the same checklist, byte for byte once serialized.
+//!
+//! Counting rules (the dispatch tables' own):
+//! - A site counts in its county's subtotal once, and in the row of each operator on it.
+//! - Built (建成) from `installed`, on air (开通) from `on_air`, each at the checklist's time.
+//! - New this month: on air now, not at the end of the previous month. This year: not at the
+//!   end of the previous year.
+//! - Only sites in the plan are counted; sites known only from their agents are listed apart.
+
+use super::*;
+use crate::config::{RolloutConfig, Target, Task};
+use crate::rollout::calendar::{Month, days_between, end_of_day, local_date};
+use crate::rollout::obstacle::Obstacle;
+use crate::rollout::plan::PlannedSite;
+use crate::rollout::schedule::{self, Scope, Standing};
+use crate::rollout::timeline::Timeline;
+use crate::wire::Supply;
+use std::collections::HashMap;
+
+/// One planned site and what happened to it.
+#[derive(Debug, Clone)]
+pub struct SiteFacts {
+    pub plan: PlannedSite,
+    pub timeline: Timeline,
+    /// Its last report at or before the checklist's time, if any.
+    pub ops: Option<Ops>,
+}
+
+/// A site's last report as operations sees it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Ops {
+    pub last_report: DateTime<Utc>,
+    pub supply: Option<Supply>,
+}
+
+pub struct Input<'a> {
+    pub month: Month,
+    /// When the checklist is built; figures hold at the end of the month or at this time,
+    /// whichever comes first.
+    pub now: DateTime<Utc>,
+    pub sites: &'a [SiteFacts],
+    pub obstacles: &'a [Obstacle],
+    pub unplanned: Vec<UnplannedSite>,
+    pub tasks: &'a [Task],
+    pub targets: &'a [Target],
+    pub rules: &'a RolloutConfig,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum BuildError {
+    #[error("month {month} has not started yet (it is {today} in Liaocheng)")]
+    NotStarted { month: Month, today: NaiveDate },
+}
+
+/// Longest trend shown, in months.
+const TREND_MAX_MONTHS: usize = 120;
+
+#[derive(Default)]
+struct Acc {
+    new_on_air: u64,
+    built: u64,
+    on_air: u64,
+    on_air_this_year: u64,
+    open: BTreeMap<ObstacleKind, u64>,
+    resolved: u64,
+    overdue: u64,
+}
+
+struct SiteNow<'a> {
+    built: bool,
+    on_air: bool,
+    new_on_air: bool,
+    this_year: bool,
+    overdue: bool,
+    open: &'a [&'a Obstacle],
+    resolved: u64,
+}
+
+impl Acc {
+    fn add(&mut self, s: &SiteNow<'_>) {
+        self.built += u64::from(s.built);
+        self.on_air += u64::from(s.on_air);
+        self.new_on_air += u64::from(s.new_on_air);
+        self.on_air_this_year += u64::from(s.this_year);
+        self.overdue += u64::from(s.overdue);
+        self.resolved += s.resolved;
+        for o in s.open {
+            *self.open.entry(o.kind).or_default() += 1;
+        }
+    }
+
+    fn row(
+        &self,
+        county: &str,
+        operator: Option<Operator>,
+        tasks: &[Task],
+        scope: Scope<'_>,
+        month: Month,
+    ) -> SummaryRow {
+        let yearly_task = schedule::task(tasks, scope, month.year);
+        let expected = schedule::expected(tasks, scope, month);
+        SummaryRow {
+            county: county.to_string(),
+            operator,
+            yearly_task,
+            new_on_air: self.new_on_air,
+            built: self.built,
+            on_air: self.on_air,
+            on_air_this_year: self.on_air_this_year,
+            completion: yearly_task
+                .filter(|t| *t > 0)
+                .map(|t| self.on_air_this_year as f64 / t as f64),
+            expected,
+            shortfall: expected.saturating_sub(self.on_air),
+            rank: None,
+            open_obstacles: self.open.clone(),
+            resolved_obstacles: self.resolved,
+            overdue: self.overdue,
+        }
+    }
+}
+
+/// Competition ranking by completion, highest first, over the rows `pick` selects.
+fn rank(rows: &mut [SummaryRow], pick: impl Fn(&SummaryRow) -> bool) {
+    let scores: Vec<f64> = rows
+        .iter()
+        .filter(|r| pick(r))
+        .filter_map(|r| r.completion)
+        .collect();
+    for r in rows.iter_mut().filter(|r| pick(r)) {
+        r.rank = r
+            .completion
+            .map(|c| 1 + scores.iter().filter(|s| **s > c).count() as u32);
+    }
+}
+
+fn site_ref(p: &PlannedSite) -> SiteRef {
+    SiteRef {
+        site: p.id.clone(),
+        name: p.name.clone(),
+        county: p.county.clone(),
+        operators: p.operators.clone(),
+    }
+}
+
+pub fn build(input: Input<'_>) -> Result<Checklist, BuildError> {
+    let Input {
+        month,
+        now,
+        sites,
+        obstacles,
+        mut unplanned,
+        tasks,
+        targets,
+        rules,
+    } = input;
+    let today = local_date(now);
+    if today < month.first_day() {
+        return Err(BuildError::NotStarted { month, today });
+    }
+    let provisional = now < month.end();
+    let as_of = if provisional { now } else { month.end() };
+    let day = local_date(as_of);
+    let prev = month.prev();
+    let prev_end = prev.end();
+    let prev_day = prev.last_day();
+    let year_start = Month::new(month.year, 1).expect("January").prev().end();
+
+    let mut by_site: HashMap<&str, Vec<&Obstacle>> = HashMap::new();
+    for o in obstacles {
+        by_site.entry(o.site.as_str()).or_default().push(o);
+    }
+    let resolved_in_month = |o: &Obstacle| {
+        o.resolved
+            .is_some_and(|r| r >= month.first_day() && r <= day)
+    };
+
+    let mut counties: BTreeMap<&str, (Acc, BTreeMap<Operator, Acc>)> = BTreeMap::new();
+    for t in tasks.iter().filter(|t| t.year == month.year) {
+        let c = counties.entry(t.county.as_str()).or_default();
+        if let Some(op) = t.operator {
+            c.1.entry(op).or_default();
+        }
+    }
+    let mut total = Acc::default();
+    let mut overdue = Vec::new();
+    let mut silent = Vec::new();
+    let mut power: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+    let mut changes = Changes::default();
+    let no_obstacles: Vec<&Obstacle> = Vec::new();
+    let silent_after = chrono::Duration::hours(rules.silent_hours);
+
+    for s in sites {
+        let p = &s.plan;
+        let stage = s.timeline.stage_at(as_of);
+        let prev_stage = s.timeline.stage_at(prev_end);
+        let site_obstacles = by_site.get(p.id.as_str()).unwrap_or(&no_obstacles);
+        let open: Vec<&Obstacle> = site_obstacles
+            .iter()
+            .copied()
+            .filter(|o| o.open_on(day))
+            .collect();
+        let (standing, days_overdue) = schedule::standing(
+            p.planned_on_air,
+            stage,
+            !open.is_empty(),
+            day,
+            rules.at_risk_days,
+        );
+        let was_overdue = prev_stage < Stage::OnAir && p.planned_on_air < prev_day;
+        let now_site = SiteNow {
+            built: stage.is_built(),
+            on_air: stage.is_on_air(),
+            new_on_air: stage.is_on_air() && !prev_stage.is_on_air(),
+            this_year: stage.is_on_air() && !s.timeline.stage_at(year_start).is_on_air(),
+            overdue: standing == Standing::Overdue,
+            open: &open,
+            resolved: site_obstacles
+                .iter()
+                .filter(|o| resolved_in_month(o))
+                .count() as u64,
+        };
+        let county = counties.entry(p.county.as_str()).or_default();
+        county.0.add(&now_site);
+        for op in &p.operators {
+            county.1.entry(*op).or_default().add(&now_site);
+        }
+        total.add(&now_site);
+        if now_site.new_on_air {
+            changes.newly_on_air.push(site_ref(p));
+        }
+        if now_site.overdue {
+            if !was_overdue {
+                changes.newly_overdue.push(site_ref(p));
+            }
+            overdue.push(OverdueSite {
+                site: p.id.clone(),
+                name: p.name.clone(),
+                county: p.county.clone(),
+                operators: p.operators.clone(),
+                stage,
+                planned_on_air: p.planned_on_air,
+                days_overdue,
+                open_obstacles: open.iter().map(|o| o.kind).collect(),
+                responsible_unit: p.responsible_unit.clone(),
+            });
+        }
+        if let Some(ops) = s.ops.filter(|o| o.last_report <= as_of) {
+            if as_of - ops.last_report >= silent_after {
+                silent.push(SilentSite {
+                    site: p.id.clone(),
+                    name: p.name.clone(),
+                    county: p.county.clone(),
+                    stage,
+                    last_report: ops.last_report,
+                    hours_silent: (as_of - ops.last_report).num_hours(),
+                });
+            }
+            if let Some(supply) = ops.supply {
+                let e = power.entry(p.county.as_str()).or_default();
+                match supply {
+                    Supply::Direct => e.0 += 1,
+                    Supply::Transferred => e.1 += 1,
+                }
+            }
+        }
+    }
+
+    let mut summary = Vec::new();
+    for (county, (acc, ops)) in &counties {
+        for (op, a) in ops {
+            summary.push(a.row(
+                county,
+                Some(*op),
+                tasks,
+                Scope::CountyOperator(county, *op),
+                month,
+            ));
+        }
+        summary.push(acc.row(county, None, tasks, Scope::County(county), month));
+    }
+    rank(&mut summary, |r| r.operator.is_some());
+    rank(&mut summary, |r| r.operator.is_none());
+    let total_row = total.row("", None, tasks, Scope::City, month);
+
+    overdue.sort_by(|a, b| {
+        b.days_overdue
+            .cmp(&a.days_overdue)
+            .then_with(|| a.site.cmp(&b.site))
+    });
+    silent.sort_by(|a, b| {
+        b.hours_silent
+            .cmp(&a.hours_silent)
+            .then_with(|| a.site.cmp(&b.site))
+    });
+
+    let names: HashMap<&str, &PlannedSite> = sites
+        .iter()
+        .map(|s| (s.plan.id.as_str(), &s.plan))
+        .collect();
+    let mut open_obstacles: Vec<OpenObstacle> = obstacles
+        .iter()
+        .filter(|o| o.open_on(day))
+        .map(|o| {
+            let p = names.get(o.site.as_str());
+            OpenObstacle {
+                id: o.id,
+                site: o.site.clone(),
+                name: p.map(|p| p.name.clone()).unwrap_or_default(),
+                county: p.map(|p| p.county.clone()).unwrap_or_default(),
+                kind: o.kind,
+                description: o.description.clone(),
+                responsible_unit: o.responsible_unit.clone(),
+                opened: o.opened,
+                due: o.due,
+                age_days: days_between(o.opened, day),
+                days_past_due: days_between(o.due, day).max(0),
+            }
+        })
+        .collect();
+    open_obstacles.sort_by(|a, b| {
+        b.days_past_due
+            .cmp(&a.days_past_due)
+            .then_with(|| b.age_days.cmp(&a.age_days))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    changes.resolved = obstacles
+        .iter()
+        .filter(|o| resolved_in_month(o))
+        .map(|o| ResolvedObstacle {
+            id: o.id,
+            site: o.site.clone(),
+            kind: o.kind,
+            responsible_unit: o.responsible_unit.clone(),
+            opened: o.opened,
+            resolved: o.resolved.unwrap_or(o.opened),
+            resolution: o.resolution.clone().unwrap_or_default(),
+        })
+        .collect();
+    changes.resolved.sort_by_key(|r| (r.resolved, r.id));
+    changes.newly_on_air.sort_by(|a, b| a.site.cmp(&b.site));
+    changes.newly_overdue.sort_by(|a, b| a.site.cmp(&b.site));
+
+    let power_row = |county: &str, direct: u64, transferred: u64| {
+        let reporting = direct + transferred;
+        PowerRow {
+            county: county.to_string(),
+            reporting,
+            direct,
+            transferred,
+            direct_share: (reporting > 0).then(|| direct as f64 / reporting as f64),
+        }
+    };
+    let power_total = power_row(
+        "",
+        power.values().map(|v| v.0).sum(),
+        power.values().map(|v| v.1).sum(),
+    );
+    let power: Vec<PowerRow> = power
+        .iter()
+        .map(|(c, (d, t))| power_row(c, *d, *t))
+        .collect();
+
+    let targets = targets
+        .iter()
+        .map(|t| {
+            let at = as_of.min(end_of_day(t.deadline));
+            let on_air = sites
+                .iter()
+                .filter(|s| s.timeline.stage_at(at).is_on_air())
+                .count() as u64;
+            TargetRow {
+                name: t.name.clone(),
+                deadline: t.deadline,
+                target: t.on_air,
+                on_air,
+                remaining: t.on_air.saturating_sub(on_air),
+                met: on_air >= t.on_air,
+            }
+        })
+        .collect();
+
+    unplanned.sort_by(|a, b| a.site.cmp(&b.site));
+    Ok(Checklist {
+        schema: CHECKLIST_SCHEMA.into(),
+        month,
+        as_of,
+        provisional,
+        closed: None,
+        targets,
+        summary,
+        total: total_row,
+        overdue,
+        obstacles: open_obstacles,
+        silent,
+        power,
+        power_total,
+        changes,
+        unplanned,
+        trend: trend(sites, tasks, month, now),
+    })
+}
+
+/// Cumulative on-air sites and the schedule's expectation at the end of each month, from the
+/// January of the first year with a task or a planned site, up to `month`.
+fn trend(sites: &[SiteFacts], tasks: &[Task], month: Month, now: DateTime<Utc>) -> Vec<TrendPoint> {
+    let first_year = tasks
+        .iter()
+        .map(|t| t.year)
+        .chain(
+            sites
+                .iter()
+                .map(|s| chrono::Datelike::year(&s.plan.planned_on_air)),
+        )
+        .min()
+        .unwrap_or(month.year)
+        .min(month.year);
+    let mut months = Vec::new();
+    let mut m = Month::new(first_year, 1).expect("January");
+    while m <= month {
+        months.push(m);
+        m = m.next();
+    }
+    if months.len() > TREND_MAX_MONTHS {
+        months.drain(..months.len() - TREND_MAX_MONTHS);
+    }
+    let ends: Vec<DateTime<Utc>> = months.iter().map(|m| m.end().min(now)).collect();
+    let mut on_air = vec![0u64; months.len()];
+    for s in sites {
+        for (i, at) in ends.iter().enumerate() {
+            on_air[i] += u64::from(s.timeline.stage_at(*at).is_on_air());
+        }
+    }
+    months
+        .iter()
+        .zip(on_air)
+        .map(|(m, on_air)| TrendPoint {
+            month: *m,
+            on_air,
+            expected: schedule::expected(tasks, Scope::City, *m),
+        })
+        .collect()
+}

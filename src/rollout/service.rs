@@ -1,0 +1,404 @@
+//! The writes people make — plan imports, milestones, obstacles, closing a month — and the
+//! monthly checklist. Each write is checked, stored with its audit entry in the control store,
+//! and then shown in the live state. The API, the command line and the demo all go through here.
+
+use super::calendar::{Month, local_date};
+use super::milestone::{Milestone, NewMilestone, distance_m, parse_when};
+use super::obstacle::{NewObstacle, Obstacle, ObstaclePatch};
+use super::plan::{self, PlanError};
+use super::timeline::{Source, StageEvent, Timeline};
+use crate::checklist::build::{self, BuildError, Input, Ops, SiteFacts};
+use crate::checklist::{Checklist, Closed, UnplannedSite};
+use crate::clock::SharedClock;
+use crate::config::Config;
+use crate::state::{self, SharedRegistry};
+use crate::store::StoreError;
+use crate::store::control::{Actor, ControlStore, ImportReport};
+use chrono::Duration;
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RolloutError {
+    /// 404.
+    #[error("{0}")]
+    NotFound(String),
+    /// 400: the request is wrong; the message says how.
+    #[error("{0}")]
+    Invalid(String),
+    /// 409: the request conflicts with what is stored.
+    #[error("{0}")]
+    Conflict(String),
+    /// 422: the plan file has bad rows (listed) or cannot be read.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<BuildError> for RolloutError {
+    fn from(e: BuildError) -> Self {
+        RolloutError::Invalid(e.to_string())
+    }
+}
+
+/// Longest free text accepted in notes, descriptions and reasons.
+const TEXT_MAX: usize = 2000;
+
+fn check_text(field: &str, v: &str, required: bool) -> Result<(), RolloutError> {
+    if required && v.trim().is_empty() {
+        return Err(RolloutError::Invalid(format!("`{field}` is required")));
+    }
+    if v.chars().count() > TEXT_MAX {
+        return Err(RolloutError::Invalid(format!(
+            "`{field}` is longer than {TEXT_MAX} characters"
+        )));
+    }
+    Ok(())
+}
+
+#[derive(Clone)]
+pub struct Rollout {
+    pub control: Arc<ControlStore>,
+    registry: SharedRegistry,
+    clock: SharedClock,
+    config: Arc<Config>,
+}
+
+impl Rollout {
+    pub fn new(
+        control: Arc<ControlStore>,
+        registry: SharedRegistry,
+        clock: SharedClock,
+        config: Arc<Config>,
+    ) -> Rollout {
+        Rollout {
+            control,
+            registry,
+            clock,
+            config,
+        }
+    }
+
+    /// Loads the stored plan and milestones into the live state (at start).
+    pub fn load(&self) -> Result<i64, StoreError> {
+        let version = self.control.plan_version()?;
+        let plan = self.control.plan()?;
+        let milestones = self.control.milestones(None)?;
+        let mut reg = state::write(&self.registry);
+        reg.set_plan(plan);
+        for m in milestones {
+            reg.apply_milestone(&m.site, event(&m));
+        }
+        Ok(version)
+    }
+
+    /// Reloads the plan if another process imported one since `known`; returns the version now.
+    pub fn reload_plan_if_changed(&self, known: i64) -> Result<i64, StoreError> {
+        let version = self.control.plan_version()?;
+        if version != known {
+            let plan = self.control.plan()?;
+            state::write(&self.registry).set_plan(plan);
+            tracing::info!(version, "site plan reloaded");
+        }
+        Ok(version)
+    }
+
+    /// Imports a plan file: all rows or none.
+    pub fn import(
+        &self,
+        bytes: &[u8],
+        source: &str,
+        actor: &Actor,
+        progress: &dyn Fn(u64, u64),
+    ) -> Result<(ImportReport, Vec<String>), RolloutError> {
+        let parsed = plan::parse(bytes, progress)?;
+        let report =
+            self.control
+                .import_plan(&parsed.sites, source, actor, self.clock.now(), progress)?;
+        let plan = self.control.plan()?;
+        state::write(&self.registry).set_plan(plan);
+        Ok((report, parsed.ignored_columns))
+    }
+
+    fn site_position(&self, site: &str) -> Result<Option<crate::wire::Gps>, RolloutError> {
+        let reg = state::read(&self.registry);
+        let e = reg.get(site).ok_or_else(|| unknown_site(site))?;
+        Ok(e.position())
+    }
+
+    /// Records a person's stage report.
+    pub fn report_milestone(
+        &self,
+        site: &str,
+        m: NewMilestone,
+        actor: &Actor,
+    ) -> Result<Milestone, RolloutError> {
+        check_text("reporter", &m.reporter, true)?;
+        check_text("note", &m.note, false)?;
+        let now = self.clock.now();
+        let at = match &m.date {
+            Some(d) => parse_when(d).map_err(RolloutError::Invalid)?,
+            None => now,
+        };
+        if at > now + Duration::days(1) {
+            return Err(RolloutError::Invalid(format!(
+                "`date` {} is in the future; report a stage once it is reached",
+                m.date.as_deref().unwrap_or_default()
+            )));
+        }
+        if let Some(p) = m.position
+            && (!p.lat.is_finite()
+                || !p.lon.is_finite()
+                || p.lat.abs() > 90.0
+                || p.lon.abs() > 180.0)
+        {
+            return Err(RolloutError::Invalid(
+                "`position` needs lat within ±90 and lon within ±180 (WGS-84 degrees)".into(),
+            ));
+        }
+        let site_pos = self.site_position(site)?;
+        // The stage the site had at that time, from everything stored.
+        let before = self.timeline(site)?.stage_at(at);
+        let reason = m.reason.filter(|r| !r.trim().is_empty());
+        if m.stage < before && reason.is_none() {
+            return Err(RolloutError::Invalid(format!(
+                "site {site} was at stage `{before}` then; a step back to `{}` needs a `reason`",
+                m.stage
+            )));
+        }
+        if let Some(r) = &reason {
+            check_text("reason", r, false)?;
+        }
+        let distance = m.position.zip(site_pos).map(|(a, b)| distance_m(a, b));
+        let flagged = distance.is_none_or(|d| d > self.config.rollout.milestone_max_distance_m);
+        let milestone = Milestone {
+            id: 0,
+            site: site.to_string(),
+            stage: m.stage,
+            at,
+            note: m.note,
+            reporter: m.reporter,
+            position: m.position,
+            distance_m: distance.map(|d| d.round()),
+            flagged,
+            reason,
+            recorded: now,
+        };
+        let stored = self.control.add_milestone(&milestone, actor)?;
+        state::write(&self.registry).apply_milestone(site, event(&stored));
+        Ok(stored)
+    }
+
+    /// A site's timeline from the store: telemetry transitions and milestones.
+    pub fn timeline(&self, site: &str) -> Result<Timeline, RolloutError> {
+        let mut events = self.control.stage_events_of(site)?;
+        events.sort_by_key(|e| (e.at, e.source));
+        Ok(Timeline::new(events))
+    }
+
+    pub fn open_obstacle(
+        &self,
+        site: &str,
+        o: NewObstacle,
+        actor: &Actor,
+    ) -> Result<Obstacle, RolloutError> {
+        check_text("description", &o.description, true)?;
+        check_text("responsible_unit", &o.responsible_unit, true)?;
+        check_text("reporter", &o.reporter, true)?;
+        if state::read(&self.registry).get(site).is_none() {
+            return Err(unknown_site(site));
+        }
+        let now = self.clock.now();
+        let opened = o.opened.unwrap_or_else(|| local_date(now));
+        if opened > local_date(now) {
+            return Err(RolloutError::Invalid("`opened` is in the future".into()));
+        }
+        let due = o.due.unwrap_or_else(|| {
+            opened + Duration::days(i64::from(self.config.rollout.obstacle_days.of(o.kind)))
+        });
+        if due < opened {
+            return Err(RolloutError::Invalid("`due` is before `opened`".into()));
+        }
+        let obstacle = Obstacle {
+            id: 0,
+            site: site.to_string(),
+            kind: o.kind,
+            description: o.description,
+            responsible_unit: o.responsible_unit,
+            opened,
+            due,
+            resolved: None,
+            resolution: None,
+            reporter: o.reporter,
+        };
+        Ok(self.control.add_obstacle(&obstacle, actor, now)?)
+    }
+
+    pub fn update_obstacle(
+        &self,
+        site: &str,
+        id: i64,
+        p: ObstaclePatch,
+        actor: &Actor,
+    ) -> Result<Obstacle, RolloutError> {
+        check_text("reporter", &p.reporter, true)?;
+        let before = self
+            .control
+            .obstacle(id)?
+            .filter(|o| o.site == site)
+            .ok_or_else(|| RolloutError::NotFound(format!("site {site} has no obstacle {id}")))?;
+        let mut after = before.clone();
+        if let Some(d) = p.description {
+            check_text("description", &d, true)?;
+            after.description = d;
+        }
+        if let Some(u) = p.responsible_unit {
+            check_text("responsible_unit", &u, true)?;
+            after.responsible_unit = u;
+        }
+        if let Some(d) = p.due {
+            if d < after.opened {
+                return Err(RolloutError::Invalid("`due` is before `opened`".into()));
+            }
+            after.due = d;
+        }
+        let now = self.clock.now();
+        if let Some(r) = p.resolved {
+            if before.resolved.is_some() {
+                return Err(RolloutError::Conflict(format!(
+                    "obstacle {id} was resolved on {} already",
+                    before.resolved.unwrap_or_default()
+                )));
+            }
+            if r < after.opened || r > local_date(now) {
+                return Err(RolloutError::Invalid(
+                    "`resolved` must be between the day it was opened and today".into(),
+                ));
+            }
+            let note = p.resolution.clone().unwrap_or_default();
+            check_text("resolution", &note, true)?;
+            after.resolved = Some(r);
+            after.resolution = Some(note);
+        } else if let Some(note) = p.resolution {
+            check_text("resolution", &note, false)?;
+            after.resolution = Some(note);
+        }
+        if after == before {
+            return Ok(before);
+        }
+        self.control.update_obstacle(&before, &after, actor, now)?;
+        Ok(after)
+    }
+
+    /// A month's checklist: the closed one as it was closed, else built now.
+    pub fn checklist(&self, month: Month) -> Result<Checklist, RolloutError> {
+        if let Some(json) = self.control.closed(month)? {
+            return serde_json::from_str(&json).map_err(|e| {
+                RolloutError::Store(StoreError::Corrupt(format!(
+                    "closed checklist {month}: {e}"
+                )))
+            });
+        }
+        self.build(month)
+    }
+
+    /// Builds a month's checklist from the stored data.
+    pub fn build(&self, month: Month) -> Result<Checklist, RolloutError> {
+        let now = self.clock.now();
+        let as_of = now.min(month.end());
+        let mut events = self.control.stage_events()?;
+        let past = self.control.last_reports(local_date(as_of))?;
+        let obstacles = self.control.obstacles(None)?;
+        let mut sites = Vec::new();
+        let mut unplanned = Vec::new();
+        {
+            let reg = state::read(&self.registry);
+            for (id, e) in reg.iter() {
+                // The newest report if it is not after the checklist's time, else the last day
+                // with reports up to then.
+                let ops = e
+                    .latest
+                    .as_ref()
+                    .filter(|l| l.status.ts <= as_of)
+                    .map(|l| Ops {
+                        last_report: l.status.ts,
+                        supply: Some(l.status.power.supply),
+                    })
+                    .or_else(|| {
+                        past.get(id.as_str()).map(|(ts, supply)| Ops {
+                            last_report: *ts,
+                            supply: *supply,
+                        })
+                    });
+                let timeline = Timeline::new(events.remove(id.as_str()).unwrap_or_default());
+                match &e.plan {
+                    Some(p) => sites.push(SiteFacts {
+                        plan: p.clone(),
+                        timeline,
+                        ops,
+                    }),
+                    None => unplanned.push(UnplannedSite {
+                        site: id.clone(),
+                        name: e.info.as_ref().map(|i| i.name.clone()),
+                        county: e.info.as_ref().map(|i| i.county.clone()),
+                        stage: timeline.stage_at(as_of),
+                        last_report: ops.map(|o| o.last_report),
+                    }),
+                }
+            }
+        }
+        Ok(build::build(Input {
+            month,
+            now,
+            sites: &sites,
+            obstacles: &obstacles,
+            unplanned,
+            tasks: &self.config.tasks,
+            targets: &self.config.targets,
+            rules: &self.config.rollout,
+        })?)
+    }
+
+    /// Closes a month that has ended: its checklist is stored and never built again.
+    pub fn close(&self, month: Month, actor: &Actor) -> Result<Checklist, RolloutError> {
+        check_text("closed_by", &actor.who, true)?;
+        let now = self.clock.now();
+        if now < month.end() {
+            return Err(RolloutError::Invalid(format!(
+                "month {month} has not ended yet; it can be closed from {} on",
+                month.next().first_day()
+            )));
+        }
+        if self.control.closed(month)?.is_some() {
+            return Err(RolloutError::Conflict(format!(
+                "month {month} is closed already"
+            )));
+        }
+        let mut c = self.build(month)?;
+        c.closed = Some(Closed {
+            at: now,
+            by: actor.who.clone(),
+        });
+        let json = serde_json::to_string(&c).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        if !self.control.close_month(month, &json, actor, now)? {
+            return Err(RolloutError::Conflict(format!(
+                "month {month} is closed already"
+            )));
+        }
+        Ok(c)
+    }
+}
+
+fn event(m: &Milestone) -> StageEvent {
+    StageEvent {
+        at: m.at,
+        source: Source::Milestone,
+        stage: m.stage,
+    }
+}
+
+fn unknown_site(site: &str) -> RolloutError {
+    RolloutError::NotFound(format!(
+        "site `{site}` is not in the plan and no agent has reported it; import the plan first"
+    ))
+}

@@ -1,0 +1,682 @@
+//! The control store: what people write — the site plan, milestones, obstacles, closed months —
+//! and the audit trail of every such write. Same SQLite file as the telemetry, its own
+//! connection: writes here are few and small, and SQLite serializes them with the ingest
+//! writer's batches.
+//!
+//! Every write and its audit entry commit in one transaction: a change is never without its
+//! record, nor a record without its change.
+
+use super::StoreError;
+use crate::rollout::calendar::Month;
+use crate::rollout::milestone::Milestone;
+use crate::rollout::obstacle::{Obstacle, ObstacleKind};
+use crate::rollout::plan::PlannedSite;
+use crate::rollout::timeline::{Source, StageEvent};
+use crate::wire::{Gps, Stage, Supply};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Mutex;
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS plan (
+    id       TEXT PRIMARY KEY,
+    site     TEXT    NOT NULL,  -- PlannedSite, JSON
+    updated  INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS milestones (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    site       TEXT    NOT NULL,
+    stage      TEXT    NOT NULL,
+    at         INTEGER NOT NULL,  -- when the stage was reached, ms
+    note       TEXT    NOT NULL,
+    reporter   TEXT    NOT NULL,
+    lat        REAL,
+    lon        REAL,
+    distance_m REAL,
+    flagged    INTEGER NOT NULL,
+    reason     TEXT,
+    recorded   INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS milestones_site ON milestones (site, at);
+
+CREATE TABLE IF NOT EXISTS obstacles (
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+    site             TEXT NOT NULL,
+    kind             TEXT NOT NULL,
+    description      TEXT NOT NULL,
+    responsible_unit TEXT NOT NULL,
+    opened           TEXT NOT NULL,  -- YYYY-MM-DD, local
+    due              TEXT NOT NULL,
+    resolved         TEXT,
+    resolution       TEXT,
+    reporter         TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS obstacles_site ON obstacles (site);
+
+CREATE TABLE IF NOT EXISTS checklist_closed (
+    month     TEXT PRIMARY KEY,  -- YYYY-MM
+    closed_at INTEGER NOT NULL,
+    closed_by TEXT    NOT NULL,
+    checklist TEXT    NOT NULL   -- the Checklist as closed, JSON
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS audit (
+    id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    at      INTEGER NOT NULL,
+    actor   TEXT    NOT NULL,
+    origin  TEXT    NOT NULL,  -- client address, or `cli`
+    action  TEXT    NOT NULL,
+    target  TEXT    NOT NULL,
+    before  TEXT,              -- JSON
+    after   TEXT               -- JSON
+);
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+"#;
+
+/// Who made a write, and from where.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Actor {
+    pub who: String,
+    /// Client address, or `cli`.
+    pub origin: String,
+}
+
+impl Actor {
+    pub fn cli(who: impl Into<String>) -> Actor {
+        Actor {
+            who: who.into(),
+            origin: "cli".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub origin: String,
+    pub action: String,
+    pub target: String,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ImportReport {
+    pub rows: usize,
+    pub added: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+/// A closed month as listed.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClosedMonth {
+    pub month: String,
+    pub closed_at: DateTime<Utc>,
+    pub closed_by: String,
+}
+
+fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+fn from_ms(v: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(v).single().unwrap_or_default()
+}
+
+fn json<T: Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_default()
+}
+
+fn date(s: &str) -> NaiveDate {
+    s.parse().unwrap_or_default()
+}
+
+pub struct ControlStore {
+    conn: Mutex<Connection>,
+}
+
+/// Appends to the audit trail inside the caller's transaction.
+fn audit(
+    tx: &Transaction<'_>,
+    at: DateTime<Utc>,
+    actor: &Actor,
+    action: &str,
+    target: &str,
+    before: Option<String>,
+    after: Option<String>,
+) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO audit (at, actor, origin, action, target, before, after)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            ms(at),
+            actor.who,
+            actor.origin,
+            action,
+            target,
+            before,
+            after
+        ],
+    )?;
+    Ok(())
+}
+
+fn obstacle_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Obstacle> {
+    let kind: String = r.get(2)?;
+    Ok(Obstacle {
+        id: r.get(0)?,
+        site: r.get(1)?,
+        kind: ObstacleKind::parse(&kind).unwrap_or(ObstacleKind::Access),
+        description: r.get(3)?,
+        responsible_unit: r.get(4)?,
+        opened: date(&r.get::<_, String>(5)?),
+        due: date(&r.get::<_, String>(6)?),
+        resolved: r.get::<_, Option<String>>(7)?.map(|s| date(&s)),
+        resolution: r.get(8)?,
+        reporter: r.get(9)?,
+    })
+}
+
+const OBSTACLE_COLUMNS: &str =
+    "id, site, kind, description, responsible_unit, opened, due, resolved, resolution, reporter";
+
+fn milestone_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Milestone> {
+    let stage: String = r.get(2)?;
+    let lat: Option<f64> = r.get(6)?;
+    let lon: Option<f64> = r.get(7)?;
+    Ok(Milestone {
+        id: r.get(0)?,
+        site: r.get(1)?,
+        stage: Stage::parse(&stage).unwrap_or(Stage::Planned),
+        at: from_ms(r.get(3)?),
+        note: r.get(4)?,
+        reporter: r.get(5)?,
+        position: lat.zip(lon).map(|(lat, lon)| Gps { lat, lon }),
+        distance_m: r.get(8)?,
+        flagged: r.get::<_, i64>(9)? != 0,
+        reason: r.get(10)?,
+        recorded: from_ms(r.get(11)?),
+    })
+}
+
+const MILESTONE_COLUMNS: &str =
+    "id, site, stage, at, note, reporter, lat, lon, distance_m, flagged, reason, recorded";
+
+impl ControlStore {
+    pub fn open(path: &Path) -> Result<ControlStore, StoreError> {
+        let conn = super::sqlite::open_rw(path)?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(ControlStore {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
+        // A poisoned lock means a panic between statements; SQLite rolled back what was open.
+        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(f(&mut conn)?)
+    }
+
+    /// Bumped by every plan import, so that a running collector notices imports made by
+    /// another process.
+    pub fn plan_version(&self) -> Result<i64, StoreError> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT value FROM meta WHERE key = 'plan_version'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map(|v| v.unwrap_or(0))
+        })
+    }
+
+    pub fn plan(&self) -> Result<Vec<PlannedSite>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c.prepare("SELECT site FROM plan ORDER BY id")?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            let mut out = Vec::new();
+            for json in rows {
+                if let Ok(s) = serde_json::from_str(&json?) {
+                    out.push(s);
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// Adds or updates every site in one transaction, with one audit entry that lists what was
+    /// added and what changed (before and after).
+    pub fn import_plan(
+        &self,
+        sites: &[PlannedSite],
+        source: &str,
+        actor: &Actor,
+        at: DateTime<Utc>,
+        progress: &dyn Fn(u64, u64),
+    ) -> Result<ImportReport, StoreError> {
+        self.with(|c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let mut report = ImportReport {
+                rows: sites.len(),
+                ..ImportReport::default()
+            };
+            let mut added = Vec::new();
+            let mut changed = Vec::new();
+            {
+                let mut get = tx.prepare_cached("SELECT site FROM plan WHERE id = ?1")?;
+                let mut put = tx.prepare_cached(
+                    "INSERT INTO plan (id, site, updated) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (id) DO UPDATE SET site = excluded.site, updated = excluded.updated",
+                )?;
+                let total = sites.len() as u64;
+                for (i, s) in sites.iter().enumerate() {
+                    let new = json(s);
+                    let old: Option<String> =
+                        get.query_row(params![s.id], |r| r.get(0)).optional()?;
+                    match old {
+                        Some(o) if o == new => report.unchanged += 1,
+                        Some(o) => {
+                            report.updated += 1;
+                            put.execute(params![s.id, new, ms(at)])?;
+                            changed.push(serde_json::json!({
+                                "id": s.id,
+                                "before": serde_json::from_str::<serde_json::Value>(&o).unwrap_or_default(),
+                                "after": s,
+                            }));
+                        }
+                        None => {
+                            report.added += 1;
+                            put.execute(params![s.id, new, ms(at)])?;
+                            added.push(s.id.as_str());
+                        }
+                    }
+                    if i % 1000 == 999 {
+                        progress(i as u64 + 1, total);
+                    }
+                }
+                progress(total, total);
+            }
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES ('plan_version', 1)
+                 ON CONFLICT (key) DO UPDATE SET value = value + 1",
+                [],
+            )?;
+            audit(
+                &tx,
+                at,
+                actor,
+                "plan.import",
+                source,
+                Some(json(&serde_json::json!({ "changed": changed.iter().map(|c| &c["before"]).collect::<Vec<_>>() }))),
+                Some(json(&serde_json::json!({
+                    "report": report,
+                    "added": added,
+                    "changed": changed.iter().map(|c| &c["after"]).collect::<Vec<_>>(),
+                }))),
+            )?;
+            tx.commit()?;
+            Ok(report)
+        })
+    }
+
+    pub fn add_milestone(&self, m: &Milestone, actor: &Actor) -> Result<Milestone, StoreError> {
+        self.with(|c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            tx.execute(
+                "INSERT INTO milestones (site, stage, at, note, reporter, lat, lon, distance_m, flagged, reason, recorded)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                params![
+                    m.site,
+                    m.stage.as_str(),
+                    ms(m.at),
+                    m.note,
+                    m.reporter,
+                    m.position.map(|p| p.lat),
+                    m.position.map(|p| p.lon),
+                    m.distance_m,
+                    m.flagged as i64,
+                    m.reason,
+                    ms(m.recorded)
+                ],
+            )?;
+            let stored = Milestone {
+                id: tx.last_insert_rowid(),
+                ..m.clone()
+            };
+            audit(
+                &tx,
+                m.recorded,
+                actor,
+                "milestone.add",
+                &m.site,
+                None,
+                Some(json(&stored)),
+            )?;
+            tx.commit()?;
+            Ok(stored)
+        })
+    }
+
+    /// Milestones of one site, or of every site, in time order.
+    pub fn milestones(&self, site: Option<&str>) -> Result<Vec<Milestone>, StoreError> {
+        self.with(|c| {
+            let sql = format!(
+                "SELECT {MILESTONE_COLUMNS} FROM milestones WHERE ?1 IS NULL OR site = ?1 ORDER BY site, at, id"
+            );
+            let mut stmt = c.prepare_cached(&sql)?;
+            let rows = stmt.query_map(params![site], milestone_row)?;
+            rows.collect()
+        })
+    }
+
+    pub fn add_obstacle(
+        &self,
+        o: &Obstacle,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<Obstacle, StoreError> {
+        self.with(|c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            tx.execute(
+                "INSERT INTO obstacles (site, kind, description, responsible_unit, opened, due, resolved, resolution, reporter)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    o.site,
+                    o.kind.as_str(),
+                    o.description,
+                    o.responsible_unit,
+                    o.opened.to_string(),
+                    o.due.to_string(),
+                    o.resolved.map(|d| d.to_string()),
+                    o.resolution,
+                    o.reporter
+                ],
+            )?;
+            let stored = Obstacle {
+                id: tx.last_insert_rowid(),
+                ..o.clone()
+            };
+            audit(
+                &tx,
+                at,
+                actor,
+                "obstacle.open",
+                &format!("{}#{}", o.site, stored.id),
+                None,
+                Some(json(&stored)),
+            )?;
+            tx.commit()?;
+            Ok(stored)
+        })
+    }
+
+    pub fn obstacle(&self, id: i64) -> Result<Option<Obstacle>, StoreError> {
+        self.with(|c| {
+            c.query_row(
+                &format!("SELECT {OBSTACLE_COLUMNS} FROM obstacles WHERE id = ?1"),
+                params![id],
+                obstacle_row,
+            )
+            .optional()
+        })
+    }
+
+    /// Replaces an obstacle by its new version, recording both.
+    pub fn update_obstacle(
+        &self,
+        before: &Obstacle,
+        after: &Obstacle,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.with(|c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            tx.execute(
+                "UPDATE obstacles SET description = ?2, responsible_unit = ?3, due = ?4, resolved = ?5, resolution = ?6
+                 WHERE id = ?1",
+                params![
+                    after.id,
+                    after.description,
+                    after.responsible_unit,
+                    after.due.to_string(),
+                    after.resolved.map(|d| d.to_string()),
+                    after.resolution
+                ],
+            )?;
+            let action = if before.resolved.is_none() && after.resolved.is_some() {
+                "obstacle.resolve"
+            } else {
+                "obstacle.update"
+            };
+            audit(
+                &tx,
+                at,
+                actor,
+                action,
+                &format!("{}#{}", after.site, after.id),
+                Some(json(before)),
+                Some(json(after)),
+            )?;
+            tx.commit()
+        })
+    }
+
+    /// Obstacles of one site, or all, by id.
+    pub fn obstacles(&self, site: Option<&str>) -> Result<Vec<Obstacle>, StoreError> {
+        self.with(|c| {
+            let sql = format!(
+                "SELECT {OBSTACLE_COLUMNS} FROM obstacles WHERE ?1 IS NULL OR site = ?1 ORDER BY id"
+            );
+            let mut stmt = c.prepare_cached(&sql)?;
+            let rows = stmt.query_map(params![site], obstacle_row)?;
+            rows.collect()
+        })
+    }
+
+    /// The checklist JSON of a closed month.
+    pub fn closed(&self, month: Month) -> Result<Option<String>, StoreError> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT checklist FROM checklist_closed WHERE month = ?1",
+                params![month.to_string()],
+                |r| r.get(0),
+            )
+            .optional()
+        })
+    }
+
+    /// Freezes a month. `false` when it was closed already (nothing changes then).
+    pub fn close_month(
+        &self,
+        month: Month,
+        checklist_json: &str,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.with(|c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let n = tx.execute(
+                "INSERT INTO checklist_closed (month, closed_at, closed_by, checklist) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (month) DO NOTHING",
+                params![month.to_string(), ms(at), actor.who, checklist_json],
+            )?;
+            if n == 0 {
+                return Ok(false);
+            }
+            audit(
+                &tx,
+                at,
+                actor,
+                "checklist.close",
+                &month.to_string(),
+                None,
+                Some(checklist_json.to_string()),
+            )?;
+            tx.commit()?;
+            Ok(true)
+        })
+    }
+
+    pub fn closed_months(&self) -> Result<Vec<ClosedMonth>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c.prepare(
+                "SELECT month, closed_at, closed_by FROM checklist_closed ORDER BY month",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok(ClosedMonth {
+                    month: r.get(0)?,
+                    closed_at: from_ms(r.get(1)?),
+                    closed_by: r.get(2)?,
+                })
+            })?;
+            rows.collect()
+        })
+    }
+
+    /// The newest audit entries, newest first.
+    pub fn audit(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT id, at, actor, origin, action, target, before, after FROM audit ORDER BY id DESC LIMIT ?1",
+            )?;
+            let rows = stmt.query_map(params![limit], |r| {
+                let parse = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
+                Ok(AuditEntry {
+                    id: r.get(0)?,
+                    at: from_ms(r.get(1)?),
+                    actor: r.get(2)?,
+                    origin: r.get(3)?,
+                    action: r.get(4)?,
+                    target: r.get(5)?,
+                    before: parse(r.get(6)?),
+                    after: parse(r.get(7)?),
+                })
+            })?;
+            rows.collect()
+        })
+    }
+
+    /// One site's stage events from telemetry and milestones, unsorted.
+    pub fn stage_events_of(&self, site: &str) -> Result<Vec<StageEvent>, StoreError> {
+        self.with(|c| {
+            let mut out = Vec::new();
+            for (sql, source) in [
+                (
+                    "SELECT ts, to_stage FROM stage_changes WHERE site = ?1",
+                    Source::Telemetry,
+                ),
+                (
+                    "SELECT at, stage FROM milestones WHERE site = ?1",
+                    Source::Milestone,
+                ),
+            ] {
+                let mut stmt = c.prepare_cached(sql)?;
+                let rows = stmt.query_map(params![site], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+                })?;
+                for row in rows {
+                    let (at, stage) = row?;
+                    if let Some(stage) = Stage::parse(&stage) {
+                        out.push(StageEvent {
+                            at: from_ms(at),
+                            source,
+                            stage,
+                        });
+                    }
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// Every site's stage events from telemetry and milestones, by site.
+    pub fn stage_events(&self) -> Result<HashMap<String, Vec<StageEvent>>, StoreError> {
+        self.with(|c| {
+            let mut out: HashMap<String, Vec<StageEvent>> = HashMap::new();
+            let mut stmt = c.prepare("SELECT site, ts, to_stage FROM stage_changes")?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })?;
+            for row in rows {
+                let (site, ts, stage) = row?;
+                if let Some(stage) = Stage::parse(&stage) {
+                    out.entry(site).or_default().push(StageEvent {
+                        at: from_ms(ts),
+                        source: Source::Telemetry,
+                        stage,
+                    });
+                }
+            }
+            let mut stmt = c.prepare("SELECT site, at, stage FROM milestones")?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })?;
+            for row in rows {
+                let (site, at, stage) = row?;
+                if let Some(stage) = Stage::parse(&stage) {
+                    out.entry(site).or_default().push(StageEvent {
+                        at: from_ms(at),
+                        source: Source::Milestone,
+                        stage,
+                    });
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// Each site's last report on or before local day `day` (see `site_day` in the telemetry
+    /// store): its agent time and power supply.
+    pub fn last_reports(
+        &self,
+        day: NaiveDate,
+    ) -> Result<HashMap<String, (DateTime<Utc>, Option<Supply>)>, StoreError> {
+        let day_no = super::sqlite::day_number(day);
+        self.with(|c| {
+            let mut stmt = c.prepare(
+                "SELECT site, max(day), last_ts, supply FROM site_day WHERE day <= ?1 GROUP BY site",
+            )?;
+            let rows = stmt.query_map(params![day_no], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                ))
+            })?;
+            let mut out = HashMap::new();
+            for row in rows {
+                let (site, ts, supply) = row?;
+                let supply = match supply.as_deref() {
+                    Some("direct") => Some(Supply::Direct),
+                    Some("transferred") => Some(Supply::Transferred),
+                    _ => None,
+                };
+                out.insert(site, (from_ms(ts), supply));
+            }
+            Ok(out)
+        })
+    }
+}
