@@ -3,8 +3,14 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use sitepulse::checklist::Format;
+use sitepulse::checklist::tables::Lang;
 use sitepulse::clock::SystemClock;
 use sitepulse::config::{Config, DEFAULT_TOML};
+use sitepulse::rollout::calendar::Month;
+use sitepulse::rollout::plan::PlanError;
+use sitepulse::rollout::service::{Rollout, RolloutError};
+use sitepulse::store::control::Actor;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -27,6 +33,13 @@ enum Command {
     /// Run everything in one process on simulated time: embedded broker, collector, API and
     /// simulated Liaocheng sites. Needs nothing installed.
     Demo(DemoArgs),
+    /// Import data into the store.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Export a month's dispatch checklist (月调度清单).
+    Checklist(ChecklistArgs),
+    /// Close a month: its checklist is frozen and every later export of it is the same.
+    CloseMonth(CloseArgs),
     /// Print the commented default configuration.
     GenerateConfig,
     /// Print the JSON Schema of protocol v1.
@@ -90,6 +103,188 @@ struct DemoArgs {
     /// Real seconds between two reports of one agent.
     #[arg(long, env = "SITEPULSE_DEMO_INTERVAL", default_value_t = 10.0)]
     interval: f64,
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Import the site plan from CSV (UTF-8, English or Chinese headers) or GeoJSON. All rows
+    /// or none: a file with bad rows is rejected with every bad row listed. Sites already in the
+    /// plan are updated in place.
+    Sites {
+        /// The plan file.
+        file: PathBuf,
+        /// Who imports (recorded in the audit trail).
+        #[arg(long, env = "USER")]
+        by: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+#[derive(clap::Args)]
+struct StoreArgs {
+    /// Configuration file (TOML); its tasks and targets shape the checklist.
+    #[arg(long, short, env = "SITEPULSE_CONFIG")]
+    config: Option<PathBuf>,
+    /// Embedded store file (SQLite).
+    #[arg(long, env = "SITEPULSE_DB")]
+    db: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+struct ChecklistArgs {
+    /// The month, e.g. 2020-09.
+    #[arg(long)]
+    month: String,
+    /// csv, xlsx, md, html or json.
+    #[arg(long, default_value = "xlsx")]
+    format: String,
+    /// zh (default) or en.
+    #[arg(long, default_value = "zh")]
+    lang: String,
+    /// Output file (default: checklist-MONTH-LANG.FORMAT in the current directory; `-` for
+    /// standard output).
+    #[arg(long, short)]
+    out: Option<PathBuf>,
+    #[command(flatten)]
+    store: StoreArgs,
+}
+
+#[derive(clap::Args)]
+struct CloseArgs {
+    /// The month, e.g. 2020-09.
+    #[arg(long)]
+    month: String,
+    /// Who closes it (recorded in the checklist and the audit trail).
+    #[arg(long, env = "USER")]
+    by: String,
+    #[command(flatten)]
+    store: StoreArgs,
+}
+
+fn store_config(a: &StoreArgs) -> anyhow::Result<Config> {
+    let mut c = match &a.config {
+        Some(p) => Config::load(p)?,
+        None => Config::default(),
+    };
+    if let Some(v) = &a.db {
+        c.store.path = v.clone();
+    }
+    c.validate()?;
+    Ok(c)
+}
+
+fn open_rollout(a: &StoreArgs) -> anyhow::Result<Rollout> {
+    let config = store_config(a)?;
+    let path = config.store.path.clone();
+    Rollout::open(config, Arc::new(SystemClock))
+        .with_context(|| format!("cannot open the store {}", path.display()))
+}
+
+fn month_arg(s: &str) -> anyhow::Result<Month> {
+    Month::parse(s).with_context(|| format!("`{s}` is not a month; write it as 2020-09"))
+}
+
+fn import_sites(file: &PathBuf, by: &str, store: &StoreArgs) -> anyhow::Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let rollout = open_rollout(store)?;
+    let bar = indicatif::ProgressBar::new(0).with_style(
+        indicatif::ProgressStyle::with_template("{msg:>10} [{bar:40}] {percent:>3}%")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let progress = |done: u64, total: u64| {
+        bar.set_length(total.max(1));
+        bar.set_position(done);
+    };
+    bar.set_message("importing");
+    let source = file.display().to_string();
+    match rollout.import(&bytes, &source, &Actor::cli(by), &progress) {
+        Ok((report, ignored)) => {
+            bar.finish_and_clear();
+            println!(
+                "imported {}: {} rows, {} added, {} updated, {} unchanged",
+                file.display(),
+                report.rows,
+                report.added,
+                report.updated,
+                report.unchanged
+            );
+            if !ignored.is_empty() {
+                println!("ignored columns: {}", ignored.join(", "));
+            }
+            Ok(())
+        }
+        Err(RolloutError::Plan(PlanError::Rows(rows))) => {
+            bar.finish_and_clear();
+            eprintln!(
+                "{}: {} bad row(s); nothing was imported",
+                file.display(),
+                rows.len()
+            );
+            for r in &rows {
+                eprintln!(
+                    "  row {}, column {}, value {:?}: {}",
+                    r.row, r.column, r.value, r.message
+                );
+            }
+            std::process::exit(1);
+        }
+        Err(e) => {
+            bar.finish_and_clear();
+            Err(anyhow::anyhow!("{}: {e}", file.display()))
+        }
+    }
+}
+
+fn export_checklist(a: &ChecklistArgs) -> anyhow::Result<()> {
+    let month = month_arg(&a.month)?;
+    let format = Format::parse(&a.format).with_context(|| {
+        format!(
+            "format `{}` is unknown; use csv, xlsx, md, html or json",
+            a.format
+        )
+    })?;
+    let lang = Lang::parse(&a.lang)
+        .with_context(|| format!("lang `{}` is unknown; use zh or en", a.lang))?;
+    let rollout = open_rollout(&a.store)?;
+    let c = rollout.checklist(month)?;
+    let bytes = sitepulse::checklist::render(&c, format, lang).map_err(anyhow::Error::msg)?;
+    let out = a.out.clone().unwrap_or_else(|| {
+        PathBuf::from(format!(
+            "checklist-{month}-{}.{}",
+            a.lang,
+            format.extension()
+        ))
+    });
+    if out.as_os_str() == "-" {
+        use std::io::Write;
+        std::io::stdout().write_all(&bytes)?;
+    } else {
+        std::fs::write(&out, &bytes).with_context(|| format!("cannot write {}", out.display()))?;
+        eprintln!(
+            "{} written{}",
+            out.display(),
+            if c.closed.is_some() {
+                " (closed month)"
+            } else if c.provisional {
+                " (month not over: provisional)"
+            } else {
+                ""
+            }
+        );
+    }
+    Ok(())
+}
+
+fn close_month(a: &CloseArgs) -> anyhow::Result<()> {
+    let month = month_arg(&a.month)?;
+    let rollout = open_rollout(&a.store)?;
+    let c = rollout.close(month, &Actor::cli(&a.by))?;
+    println!(
+        "month {month} closed by {}; on air {}, overdue {}",
+        a.by, c.total.on_air, c.total.overdue
+    );
+    Ok(())
 }
 
 fn init_tracing() {
@@ -157,6 +352,11 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::GenerateConfig => print!("{DEFAULT_TOML}"),
+        Command::Import(ImportCommand::Sites { file, by, store }) => {
+            import_sites(&file, &by, &store)?;
+        }
+        Command::Checklist(a) => export_checklist(&a)?,
+        Command::CloseMonth(a) => close_month(&a)?,
         Command::Schema => print!("{}", sitepulse::wire::schema::v1_pretty()),
         Command::Serve(args) => {
             init_tracing();

@@ -5,7 +5,9 @@ use crate::api::{self, AppState};
 use crate::clock::SharedClock;
 use crate::config::{Config, ConfigError};
 use crate::metrics::Metrics;
+use crate::rollout::service::Rollout;
 use crate::state::Registry;
+use crate::store::control::ControlStore;
 use crate::store::sqlite::{SqliteReader, SqliteStore};
 use crate::store::{BoxStore, StoreError};
 use std::future::Future;
@@ -72,8 +74,13 @@ pub async fn run_with_store(
     info!(sites = registry.len(), store = %path.display(), "state rebuilt from store");
     let registry = Arc::new(RwLock::new(registry));
     let metrics = Metrics::new();
+    let config = Arc::new(config);
+    let control = Arc::new(ControlStore::open(&path).map_err(store_err)?);
+    let rollout = Rollout::new(control, registry.clone(), clock.clone(), config.clone());
+    let plan_version = rollout.load().map_err(store_err)?;
 
     let (stop_tx, stop_rx) = watch::channel(false);
+    let stop_rx_reload = stop_rx.clone();
     let ingest = crate::ingest::spawn(
         &config,
         store,
@@ -83,19 +90,46 @@ pub async fn run_with_store(
         stop_rx,
     )?;
 
+    // Plans imported by another process (`sitepulse import sites`) show up within seconds.
+    let reload = {
+        let rollout = rollout.clone();
+        let mut stop = stop_rx_reload;
+        tokio::spawn(async move {
+            let mut version = plan_version;
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(2));
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = stop.changed() => break,
+                }
+                let r = rollout.clone();
+                match tokio::task::spawn_blocking(move || r.reload_plan_if_changed(version)).await {
+                    Ok(Ok(v)) => version = v,
+                    Ok(Err(e)) => tracing::warn!(error = %e, "reading the plan version failed"),
+                    Err(_) => break,
+                }
+            }
+        })
+    };
+
     let state = AppState {
         registry,
         reader: Arc::new(reader),
         metrics,
         clock,
-        config: Arc::new(config),
+        config,
+        rollout,
     };
     let app = api::router(state);
     info!(listen = %listener.local_addr()?, "http api listening");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
     let _ = stop_tx.send(true);
+    let _ = reload.await;
     let _ = ingest.await;
     info!("collector stopped");
     Ok(())

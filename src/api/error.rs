@@ -1,6 +1,8 @@
 //! Errors at the HTTP edge: each maps to a status code and a JSON body whose `error` says what to
 //! fix. Internal details go to the log, not to the client.
 
+use crate::rollout::plan::{PlanError, RowError};
+use crate::rollout::service::RolloutError;
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -14,6 +16,15 @@ pub enum ApiError {
     /// 404: no such site or resource.
     #[error("{0}")]
     NotFound(String),
+    /// 409: conflicts with what is stored (e.g. a month closed already).
+    #[error("{0}")]
+    Conflict(String),
+    /// 422: an uploaded file has bad rows; every one is listed.
+    #[error("{message}")]
+    Rows {
+        message: String,
+        rows: Vec<RowError>,
+    },
     /// 500: the store failed; logged, not shown.
     #[error("internal error")]
     Internal(#[from] crate::store::StoreError),
@@ -28,20 +39,50 @@ impl From<axum::extract::rejection::QueryRejection> for ApiError {
     }
 }
 
+impl From<axum::extract::rejection::JsonRejection> for ApiError {
+    fn from(r: axum::extract::rejection::JsonRejection) -> Self {
+        ApiError::BadRequest(format!("request body: {}", r.body_text()))
+    }
+}
+
+impl From<RolloutError> for ApiError {
+    fn from(e: RolloutError) -> Self {
+        match e {
+            RolloutError::NotFound(m) => ApiError::NotFound(m),
+            RolloutError::Invalid(m) => ApiError::BadRequest(m),
+            RolloutError::Conflict(m) => ApiError::Conflict(m),
+            RolloutError::Plan(PlanError::Rows(rows)) => ApiError::Rows {
+                message: format!(
+                    "{} bad row(s) in the file; nothing was imported. Fix every row listed and upload again",
+                    rows.len()
+                ),
+                rows,
+            },
+            RolloutError::Plan(other) => ApiError::Rows {
+                message: other.to_string(),
+                rows: Vec::new(),
+            },
+            RolloutError::Store(s) => ApiError::Internal(s),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = match &self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Rows { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Internal(e) => {
                 tracing::error!(error = %e, "api request failed");
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         };
-        (
-            status,
-            Json(json!({ "error": self.to_string(), "status": status.as_u16() })),
-        )
-            .into_response()
+        let mut body = json!({ "error": self.to_string(), "status": status.as_u16() });
+        if let ApiError::Rows { rows, .. } = &self {
+            body["rows"] = json!(rows);
+        }
+        (status, Json(body)).into_response()
     }
 }

@@ -4,19 +4,27 @@
 //! - [`ops`] — `/healthz`, `/readyz`, `/metrics`, `/api/v1/schema`, `/api/v1/quarantine`.
 //! - [`sites`] — `/api/v1/sites`, `/api/v1/sites/{id}`, `/api/v1/sites/{id}/history`.
 //! - [`progress`] — `/api/v1/progress`.
+//! - [`rollout`] — plan import, milestones, obstacles, the backward schedule.
+//! - [`checklist`] — the monthly checklist in every format; closing a month.
+//! - [`field`] — the field-report page for phones (`/field`).
 
+pub mod checklist;
 pub mod error;
+pub mod field;
 pub mod ops;
 pub mod progress;
+pub mod rollout;
 pub mod sites;
 
 use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::metrics::Metrics;
+use crate::rollout::service::Rollout;
 use crate::state::SharedRegistry;
 use crate::store::sqlite::SqliteReader;
 use axum::Router;
-use axum::routing::get;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, patch, post};
 use std::sync::Arc;
 
 /// Everything a handler may read.
@@ -27,7 +35,13 @@ pub struct AppState {
     pub metrics: Metrics,
     pub clock: SharedClock,
     pub config: Arc<Config>,
+    pub rollout: Rollout,
 }
+
+/// Largest plan file accepted by upload (a province's plan is about 40 MiB of CSV).
+const PLAN_UPLOAD_MAX: usize = 128 << 20;
+/// Largest body of any other request.
+const BODY_MAX: usize = 64 << 10;
 
 pub fn router(state: AppState) -> Router {
     Router::new()
@@ -41,6 +55,30 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/sites/{id}", get(sites::detail))
         .route("/api/v1/sites/{id}/history", get(sites::history))
         .route("/api/v1/progress", get(progress::get))
+        .route(
+            "/api/v1/plan/sites",
+            post(rollout::import).layer(DefaultBodyLimit::max(PLAN_UPLOAD_MAX)),
+        )
+        .route("/api/v1/plan/unplanned", get(rollout::unplanned))
+        .route(
+            "/api/v1/sites/{id}/milestones",
+            get(rollout::milestones).post(rollout::add_milestone),
+        )
+        .route(
+            "/api/v1/sites/{id}/obstacles",
+            get(rollout::site_obstacles).post(rollout::open_obstacle),
+        )
+        .route(
+            "/api/v1/sites/{id}/obstacles/{obstacle}",
+            patch(rollout::update_obstacle),
+        )
+        .route("/api/v1/obstacles", get(rollout::obstacles))
+        .route("/api/v1/schedule", get(rollout::schedule))
+        .route("/api/v1/checklist", get(checklist::closed))
+        .route("/api/v1/checklist/{month}", get(checklist::get))
+        .route("/api/v1/checklist/{month}/close", post(checklist::close))
+        .route("/field", get(field::page))
+        .layer(DefaultBodyLimit::max(BODY_MAX))
         .fallback(ops::not_found)
         .with_state(state)
 }

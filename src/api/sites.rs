@@ -65,6 +65,8 @@ pub struct ListQuery {
     in_plan: Option<bool>,
     /// Free text matched against id and name.
     q: Option<String>,
+    /// `lat,lon` (WGS-84): nearest sites first, each with its distance in metres.
+    near: Option<String>,
     limit: Option<usize>,
     offset: Option<usize>,
 }
@@ -107,12 +109,30 @@ pub async fn list(
             })
         })
         .transpose()?;
+    let near = q
+        .near
+        .as_deref()
+        .map(|v| {
+            v.split_once(',')
+                .and_then(|(a, b)| {
+                    Some((a.trim().parse::<f64>().ok()?, b.trim().parse::<f64>().ok()?))
+                })
+                .filter(|(lat, lon)| lat.abs() <= 90.0 && lon.abs() <= 180.0)
+                .map(|(lat, lon)| crate::wire::Gps { lat, lon })
+                .ok_or_else(|| {
+                    ApiError::BadRequest(format!(
+                        "`near` must be `lat,lon` in WGS-84 degrees, e.g. 36.45,115.98; got `{v}`"
+                    ))
+                })
+        })
+        .transpose()?;
     let limit = q.limit.unwrap_or(usize::MAX);
     let offset = q.offset.unwrap_or(0);
     let now = s.clock.now();
     let reg = state::read(&s.registry);
     let mut total = 0usize;
     let mut sites = Vec::new();
+    let mut nearest: Vec<(f64, SiteSummary<'_>)> = Vec::new();
     for (id, e) in reg.iter() {
         let sum = summary(id, e, now, &s.config.alarms);
         if q.county.as_deref().is_some_and(|c| sum.county != Some(c))
@@ -127,9 +147,29 @@ pub async fn list(
             continue;
         }
         total += 1;
-        if total > offset && sites.len() < limit {
+        if let Some(here) = near {
+            if let Some(p) = sum.position {
+                nearest.push((crate::rollout::milestone::distance_m(here, p), sum));
+            }
+        } else if total > offset && sites.len() < limit {
             sites.push(sum);
         }
+    }
+    if near.is_some() {
+        nearest.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let list: Vec<serde_json::Value> = nearest
+            .into_iter()
+            .skip(offset)
+            .take(limit)
+            .map(|(d, sum)| {
+                let mut v = json!(sum);
+                v["distance_m"] = json!(d.round());
+                v
+            })
+            .collect();
+        return Ok(Json(
+            json!({ "total": total, "offset": offset, "sites": list }),
+        ));
     }
     Ok(Json(
         json!({ "total": total, "offset": offset, "sites": sites }),

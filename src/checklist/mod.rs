@@ -205,3 +205,59 @@ pub struct TrendPoint {
     pub on_air: u64,
     pub expected: u64,
 }
+
+/// An export format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    #[default]
+    Json,
+    Csv,
+    Xlsx,
+    Markdown,
+    Html,
+}
+
+impl Format {
+    pub fn parse(s: &str) -> Option<Format> {
+        Some(match s {
+            "json" => Format::Json,
+            "csv" => Format::Csv,
+            "xlsx" => Format::Xlsx,
+            "md" | "markdown" => Format::Markdown,
+            "html" => Format::Html,
+            _ => return None,
+        })
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Csv => "csv",
+            Format::Xlsx => "xlsx",
+            Format::Markdown => "md",
+            Format::Html => "html",
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Json => "application/json",
+            Format::Csv => "text/csv; charset=utf-8",
+            Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            Format::Markdown => "text/markdown; charset=utf-8",
+            Format::Html => "text/html; charset=utf-8",
+        }
+    }
+}
+
+/// The checklist in a format. JSON is the data itself (language-neutral codes); the other
+/// formats carry labels in `lang`.
+pub fn render(c: &Checklist, format: Format, lang: tables::Lang) -> Result<Vec<u8>, String> {
+    Ok(match format {
+        Format::Json => serde_json::to_vec_pretty(c).map_err(|e| e.to_string())?,
+        Format::Csv => csv::render(c, lang),
+        Format::Xlsx => xlsx::render(c, lang).map_err(|e| e.to_string())?,
+        Format::Markdown => markdown::render(c, lang).into_bytes(),
+        Format::Html => html::render(c, lang).into_bytes(),
+    })
+}

@@ -79,6 +79,23 @@ impl Rollout {
         }
     }
 
+    /// For commands run beside (or without) a collector: the live state is rebuilt from the
+    /// store the configuration names.
+    pub fn open(config: Config, clock: SharedClock) -> Result<Rollout, StoreError> {
+        let path = config.store.path.clone();
+        let control = Arc::new(ControlStore::open(&path)?);
+        let reader = crate::store::sqlite::SqliteReader::open(&path)?;
+        let registry = crate::state::Registry::from_snapshot(reader.snapshot()?);
+        let r = Rollout::new(
+            control,
+            Arc::new(std::sync::RwLock::new(registry)),
+            clock,
+            Arc::new(config),
+        );
+        r.load()?;
+        Ok(r)
+    }
+
     /// Loads the stored plan and milestones into the live state (at start).
     pub fn load(&self) -> Result<i64, StoreError> {
         let version = self.control.plan_version()?;

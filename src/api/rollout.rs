@@ -1,0 +1,235 @@
+//! Rollout endpoints: the plan import, milestones, obstacles, the backward schedule.
+//!
+//! Writes name who makes them (`reporter` in the body, `by` for imports); the client's address
+//! is recorded as where they came from. Both go to the audit trail.
+
+use super::AppState;
+use super::error::ApiError;
+use crate::rollout::calendar::Month;
+use crate::rollout::milestone::NewMilestone;
+use crate::rollout::obstacle::{NewObstacle, ObstaclePatch};
+use crate::rollout::schedule::{self, Scope};
+use crate::state;
+use crate::store::control::Actor;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::json;
+use std::net::SocketAddr;
+
+fn actor(who: &str, addr: SocketAddr) -> Actor {
+    Actor {
+        who: who.trim().to_string(),
+        origin: addr.ip().to_string(),
+    }
+}
+
+/// Runs a blocking store call off the async threads.
+pub(super) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::BadRequest(format!("request aborted: {e}")))?
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportQuery {
+    /// Who imports (recorded in the audit trail).
+    by: String,
+    /// A name for the file, e.g. its file name.
+    source: Option<String>,
+}
+
+/// `POST /api/v1/plan/sites?by=NAME&source=FILE`: the body is a plan file, CSV or GeoJSON.
+/// All rows or none: 422 lists every bad row.
+pub async fn import(
+    State(s): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    q: Result<Query<ImportQuery>, QueryRejection>,
+    body: Bytes,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let Query(q) = q?;
+    if q.by.trim().is_empty() {
+        return Err(ApiError::BadRequest(
+            "`by` must name who imports the plan".into(),
+        ));
+    }
+    let source = q.source.unwrap_or_else(|| "upload".into());
+    let who = actor(&q.by, addr);
+    let rollout = s.rollout.clone();
+    let (report, ignored) =
+        blocking(move || Ok(rollout.import(&body, &source, &who, &|_, _| {})?)).await?;
+    Ok(Json(
+        json!({ "report": report, "ignored_columns": ignored }),
+    ))
+}
+
+/// `GET /api/v1/plan/unplanned`: sites whose agents report but which the plan does not list.
+pub async fn unplanned(State(s): State<AppState>) -> Json<serde_json::Value> {
+    let reg = state::read(&s.registry);
+    let sites: Vec<serde_json::Value> = reg
+        .iter()
+        .filter(|(_, e)| e.unplanned())
+        .map(|(id, e)| {
+            json!({
+                "site": id,
+                "name": e.name(),
+                "county": e.county(),
+                "stage": e.stage(),
+                "last_seen": e.latest.as_ref().map(|l| l.received),
+            })
+        })
+        .collect();
+    Json(json!({ "total": sites.len(), "sites": sites }))
+}
+
+/// `POST /api/v1/sites/{id}/milestones`
+pub async fn add_milestone(
+    State(s): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+    body: Result<Json<NewMilestone>, JsonRejection>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let Json(m) = body?;
+    let who = actor(&m.reporter, addr);
+    let rollout = s.rollout.clone();
+    let stored = blocking(move || Ok(rollout.report_milestone(&id, m, &who)?)).await?;
+    Ok((StatusCode::CREATED, Json(json!(stored))))
+}
+
+/// `GET /api/v1/sites/{id}/milestones`
+pub async fn milestones(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let control = s.rollout.control.clone();
+    let list = blocking(move || Ok(control.milestones(Some(&id))?)).await?;
+    Ok(Json(json!({ "milestones": list })))
+}
+
+/// `POST /api/v1/sites/{id}/obstacles`
+pub async fn open_obstacle(
+    State(s): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+    body: Result<Json<NewObstacle>, JsonRejection>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let Json(o) = body?;
+    let who = actor(&o.reporter, addr);
+    let rollout = s.rollout.clone();
+    let stored = blocking(move || Ok(rollout.open_obstacle(&id, o, &who)?)).await?;
+    Ok((StatusCode::CREATED, Json(json!(stored))))
+}
+
+/// `PATCH /api/v1/sites/{id}/obstacles/{obstacle}`: update, or resolve (销号) with `resolved`
+/// and `resolution`.
+pub async fn update_obstacle(
+    State(s): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    Path((id, obstacle)): Path<(String, i64)>,
+    body: Result<Json<ObstaclePatch>, JsonRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let Json(p) = body?;
+    let who = actor(&p.reporter, addr);
+    let rollout = s.rollout.clone();
+    let updated = blocking(move || Ok(rollout.update_obstacle(&id, obstacle, p, &who)?)).await?;
+    Ok(Json(json!(updated)))
+}
+
+/// `GET /api/v1/sites/{id}/obstacles`
+pub async fn site_obstacles(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let control = s.rollout.control.clone();
+    let list = blocking(move || Ok(control.obstacles(Some(&id))?)).await?;
+    Ok(Json(json!({ "obstacles": list })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObstacleQuery {
+    /// Only open (`true`) or only resolved (`false`) obstacles.
+    open: Option<bool>,
+    county: Option<String>,
+}
+
+/// `GET /api/v1/obstacles?open=&county=`
+pub async fn obstacles(
+    State(s): State<AppState>,
+    q: Result<Query<ObstacleQuery>, QueryRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let Query(q) = q?;
+    let control = s.rollout.control.clone();
+    let mut list = blocking(move || Ok(control.obstacles(None)?)).await?;
+    if let Some(open) = q.open {
+        list.retain(|o| o.resolved.is_none() == open);
+    }
+    if let Some(c) = &q.county {
+        let reg = state::read(&s.registry);
+        list.retain(|o| reg.get(&o.site).and_then(|e| e.county()) == Some(c.as_str()));
+    }
+    Ok(Json(json!({ "total": list.len(), "obstacles": list })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleQuery {
+    year: i32,
+}
+
+/// `GET /api/v1/schedule?year=2020`: the backward schedule — per county (and operator, where
+/// tasks name one) the yearly task and the cumulative count expected at the end of each month.
+pub async fn schedule(
+    State(s): State<AppState>,
+    q: Result<Query<ScheduleQuery>, QueryRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let Query(q) = q?;
+    if !(2000..=2100).contains(&q.year) {
+        return Err(ApiError::BadRequest(
+            "`year` must be between 2000 and 2100".into(),
+        ));
+    }
+    let tasks = &s.config.tasks;
+    let months: Vec<Month> = (1..=12).filter_map(|m| Month::new(q.year, m)).collect();
+    let row = |scope: Scope<'_>| {
+        json!({
+            "task": schedule::task(tasks, scope, q.year),
+            "expected": months.iter().map(|m| json!({"month": m, "expected": schedule::expected(tasks, scope, *m)})).collect::<Vec<_>>(),
+        })
+    };
+    let mut counties: Vec<&str> = tasks.iter().map(|t| t.county.as_str()).collect();
+    counties.sort_unstable();
+    counties.dedup();
+    let rows: Vec<serde_json::Value> = counties
+        .iter()
+        .map(|c| {
+            let mut ops: Vec<_> = tasks
+                .iter()
+                .filter(|t| t.county == *c)
+                .filter_map(|t| t.operator)
+                .collect();
+            ops.sort_unstable();
+            ops.dedup();
+            let mut v = row(Scope::County(c));
+            v["county"] = json!(c);
+            v["operators"] = ops
+                .iter()
+                .map(|o| {
+                    let mut r = row(Scope::CountyOperator(c, *o));
+                    r["operator"] = json!(o);
+                    r
+                })
+                .collect();
+            v
+        })
+        .collect();
+    Ok(Json(
+        json!({ "year": q.year, "city": row(Scope::City), "counties": rows }),
+    ))
+}
