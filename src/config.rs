@@ -339,7 +339,8 @@ impl Config {
         if self.alarms.offline_intervals == 0 {
             return bad("alarms.offline_intervals must be at least 1");
         }
-        if !(self.rollout.milestone_max_distance_m > 0.0) {
+        let d = self.rollout.milestone_max_distance_m;
+        if d.is_nan() || d <= 0.0 {
             return bad("rollout.milestone_max_distance_m must be a positive number of metres");
         }
         if self.rollout.at_risk_days < 0 || self.rollout.silent_hours < 1 {

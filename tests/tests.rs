@@ -5,4 +5,5 @@ mod checklist;
 mod demo;
 mod durability;
 mod ingest;
+mod rollout_api;
 mod util;

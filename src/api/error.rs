@@ -16,6 +16,9 @@ pub enum ApiError {
     /// 404: no such site or resource.
     #[error("{0}")]
     NotFound(String),
+    /// 413: the request body is larger than the endpoint accepts.
+    #[error("{0}")]
+    TooLarge(String),
     /// 409: conflicts with what is stored (e.g. a month closed already).
     #[error("{0}")]
     Conflict(String),
@@ -41,7 +44,11 @@ impl From<axum::extract::rejection::QueryRejection> for ApiError {
 
 impl From<axum::extract::rejection::JsonRejection> for ApiError {
     fn from(r: axum::extract::rejection::JsonRejection) -> Self {
-        ApiError::BadRequest(format!("request body: {}", r.body_text()))
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge("the request body is larger than 64 KiB".into())
+        } else {
+            ApiError::BadRequest(format!("request body: {}", r.body_text()))
+        }
     }
 }
 
@@ -73,6 +80,7 @@ impl IntoResponse for ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Rows { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Internal(e) => {
                 tracing::error!(error = %e, "api request failed");

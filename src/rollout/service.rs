@@ -342,9 +342,9 @@ impl Rollout {
                         supply: Some(l.status.power.supply),
                     })
                     .or_else(|| {
-                        past.get(id.as_str()).map(|(ts, supply)| Ops {
-                            last_report: *ts,
-                            supply: *supply,
+                        past.get(id.as_str()).map(|r| Ops {
+                            last_report: r.ts,
+                            supply: r.supply,
                         })
                     });
                 let timeline = Timeline::new(events.remove(id.as_str()).unwrap_or_default());

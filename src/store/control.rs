@@ -118,6 +118,14 @@ pub struct ImportReport {
     pub unchanged: usize,
 }
 
+/// A site's last report up to some day.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LastReport {
+    /// Agent time.
+    pub ts: DateTime<Utc>,
+    pub supply: Option<Supply>,
+}
+
 /// A closed month as listed.
 #[derive(Debug, Clone, Serialize)]
 pub struct ClosedMonth {
@@ -650,10 +658,7 @@ impl ControlStore {
 
     /// Each site's last report on or before local day `day` (see `site_day` in the telemetry
     /// store): its agent time and power supply.
-    pub fn last_reports(
-        &self,
-        day: NaiveDate,
-    ) -> Result<HashMap<String, (DateTime<Utc>, Option<Supply>)>, StoreError> {
+    pub fn last_reports(&self, day: NaiveDate) -> Result<HashMap<String, LastReport>, StoreError> {
         let day_no = super::sqlite::day_number(day);
         self.with(|c| {
             let mut stmt = c.prepare(
@@ -674,7 +679,13 @@ impl ControlStore {
                     Some("transferred") => Some(Supply::Transferred),
                     _ => None,
                 };
-                out.insert(site, (from_ms(ts), supply));
+                out.insert(
+                    site,
+                    LastReport {
+                        ts: from_ms(ts),
+                        supply,
+                    },
+                );
             }
             Ok(out)
         })
