@@ -4,10 +4,17 @@
 
 use crate::clock::{SharedClock, SimClock};
 use crate::config::Config;
+use crate::rollout::calendar::local_date;
+use crate::rollout::milestone::NewMilestone;
+use crate::rollout::obstacle::{NewObstacle, ObstaclePatch};
+use crate::rollout::service::Rollout;
+use crate::sim::office::{self, Action, FieldEvent};
 use crate::sim::runner::{Faults, RunConfig, Stats, spawn_agents};
-use crate::sim::scenario::liaocheng;
+use crate::sim::scenario::{SitePlan, liaocheng};
+use crate::store::control::Actor;
 use crate::wire::validate::MAX_INTERVAL_S;
 use chrono::NaiveDate;
+use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -105,7 +112,11 @@ pub async fn run(
         tracing::warn!(wanted = %opts.http, using = %http, "http port taken; the demo uses another");
         opts.http = http;
     }
-    let mut config = Config::default();
+    let plans = liaocheng(opts.sites, 2020);
+    let mut config = Config {
+        tasks: office::tasks(&plans),
+        ..Config::default()
+    };
     config.broker.embedded = true;
     config.broker.listen = opts.broker;
     config.mqtt.client_id = "sitepulse-demo-collector".into();
@@ -125,11 +136,16 @@ pub async fn run(
             let _ = rx.changed().await;
         }
     };
-    let server = tokio::spawn(crate::server::run(
+    let (rollout_tx, rollout_rx) = tokio::sync::oneshot::channel();
+    let server = tokio::spawn(crate::server::run_with(
         config,
         listener,
         clock.clone(),
         stop_server,
+        None,
+        move |r| {
+            let _ = rollout_tx.send(r);
+        },
     ));
     // The server starts the broker first; wait until it accepts connections.
     for _ in 0..500 {
@@ -156,9 +172,22 @@ pub async fn run(
         },
         seed: 2020,
     };
+    let plan_file = opts.db.with_file_name("sitepulse-demo-plan.csv");
+    let office = match rollout_rx.await {
+        Ok(rollout) => {
+            import_plan(&rollout, &plans, &plan_file).await;
+            Some(tokio::spawn(run_office(
+                rollout,
+                office::field_events(&plans, 2020),
+                clock.clone(),
+                stop_rx.clone(),
+            )))
+        }
+        Err(_) => None,
+    };
     let stats = Arc::new(Stats::default());
     let agents = spawn_agents(
-        liaocheng(opts.sites, 2020),
+        plans,
         run,
         opts.agents_per_connection,
         clock.clone(),
@@ -187,6 +216,137 @@ pub async fn run(
     for a in agents {
         let _ = a.await;
     }
+    if let Some(o) = office {
+        let _ = o.await;
+    }
     server.await.unwrap_or(Ok(()))?;
     Ok(())
+}
+
+/// Imports the simulated city's plan the way the bureau would: from a CSV file, which is left
+/// beside the demo store as an example of the format.
+async fn import_plan(rollout: &Rollout, plans: &[SitePlan], file: &std::path::Path) {
+    let csv = crate::rollout::plan::to_csv(&plans.iter().map(office::planned).collect::<Vec<_>>());
+    if let Err(e) = std::fs::write(file, &csv) {
+        tracing::warn!(file = %file.display(), error = %e, "cannot write the demo plan file");
+    }
+    let r = rollout.clone();
+    let source = file.display().to_string();
+    let imported = tokio::task::spawn_blocking(move || {
+        r.import(&csv, &source, &Actor::cli("演示：市工信局"), &|_, _| {})
+    })
+    .await;
+    match imported {
+        Ok(Ok((report, _))) => {
+            tracing::info!(sites = report.rows, file = %file.display(), "demo plan imported");
+        }
+        Ok(Err(e)) => tracing::warn!(error = %e, "demo plan import failed"),
+        Err(e) => tracing::warn!(error = %e, "demo plan import failed"),
+    }
+}
+
+/// Carries out the field engineers' reports as simulated time reaches them, through the same
+/// service the API uses.
+async fn run_office(
+    rollout: Rollout,
+    events: Vec<FieldEvent>,
+    clock: SharedClock,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut events = events.into_iter().peekable();
+    let mut open: HashMap<String, i64> = HashMap::new();
+    let mut tick = tokio::time::interval(Duration::from_millis(200));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => return,
+        }
+        let now = clock.now();
+        let mut due = Vec::new();
+        while let Some(e) = events.next_if(|e| e.at <= now) {
+            due.push(e);
+        }
+        if due.is_empty() {
+            if events.peek().is_none() {
+                return;
+            }
+            continue;
+        }
+        let r = rollout.clone();
+        let mut ids = std::mem::take(&mut open);
+        let done = tokio::task::spawn_blocking(move || {
+            for e in due {
+                report(&r, e, &mut ids);
+            }
+            ids
+        })
+        .await;
+        match done {
+            Ok(ids) => open = ids,
+            Err(_) => return,
+        }
+    }
+}
+
+fn report(r: &Rollout, e: FieldEvent, open: &mut HashMap<String, i64>) {
+    let actor = Actor::cli(e.reporter.clone());
+    let result = match e.action {
+        Action::Milestone {
+            site,
+            stage,
+            position,
+        } => r
+            .report_milestone(
+                &site,
+                NewMilestone {
+                    stage,
+                    date: Some(e.at.to_rfc3339()),
+                    note: "现场核实".into(),
+                    reporter: e.reporter,
+                    position: Some(position),
+                    reason: None,
+                },
+                &actor,
+            )
+            .map(|_| ()),
+        Action::OpenObstacle {
+            site,
+            kind,
+            description,
+        } => r
+            .open_obstacle(
+                &site,
+                NewObstacle {
+                    kind,
+                    description: description.into(),
+                    responsible_unit: "区县5G建设协调专班".into(),
+                    opened: Some(local_date(e.at)),
+                    due: None,
+                    reporter: e.reporter,
+                },
+                &actor,
+            )
+            .map(|o| {
+                open.insert(site, o.id);
+            }),
+        Action::ResolveObstacle { site } => match open.remove(&site) {
+            Some(id) => r
+                .update_obstacle(
+                    &site,
+                    id,
+                    ObstaclePatch {
+                        resolved: Some(local_date(e.at)),
+                        resolution: Some("已协调解决，恢复施工".into()),
+                        reporter: e.reporter,
+                        ..ObstaclePatch::default()
+                    },
+                    &actor,
+                )
+                .map(|_| ()),
+            None => Ok(()),
+        },
+    };
+    if let Err(err) = result {
+        tracing::debug!(error = %err, "simulated field report refused");
+    }
 }

@@ -53,6 +53,19 @@ pub async fn run_with_store(
     shutdown: impl Future<Output = ()> + Send + 'static,
     store: Option<BoxStore>,
 ) -> Result<(), ServeError> {
+    run_with(config, listener, clock, shutdown, store, |_| {}).await
+}
+
+/// [`run_with_store`], handing the rollout service to `on_started` once the state is loaded:
+/// the demo's simulated field engineers report through it as people do through the API.
+pub async fn run_with(
+    config: Config,
+    listener: TcpListener,
+    clock: SharedClock,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    store: Option<BoxStore>,
+    on_started: impl FnOnce(Rollout),
+) -> Result<(), ServeError> {
     let mut config = config;
     config.connect_to_embedded_broker();
     config.validate()?;
@@ -78,6 +91,7 @@ pub async fn run_with_store(
     let control = Arc::new(ControlStore::open(&path).map_err(store_err)?);
     let rollout = Rollout::new(control, registry.clone(), clock.clone(), config.clone());
     let plan_version = rollout.load().map_err(store_err)?;
+    on_started(rollout.clone());
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let stop_rx_reload = stop_rx.clone();

@@ -49,6 +49,34 @@ async fn demo_shows_sites_coming_on_air() {
         8,
         "all eight counties"
     );
+    // The plan is imported, and people report: obstacles and milestones reach the checklist.
+    assert_eq!(
+        get(http, "/api/v1/sites?in_plan=true").await.1["total"],
+        600
+    );
+    let month = eventually(60, "field engineers opened obstacles", || async {
+        let (_, o) = get(http, "/api/v1/obstacles").await;
+        // The first month of the simulation or later (late sites planned for March 2020 have
+        // theirs opened in February, before the plan's first tasks).
+        o["obstacles"]
+            .as_array()?
+            .iter()
+            .filter_map(|x| x["opened"].as_str())
+            .find(|d| *d >= "2020-03")
+            .map(|d| d[..7].to_string())
+    })
+    .await;
+    let (status, c) = get(http, &format!("/api/v1/checklist/{month}")).await;
+    assert_eq!(status, 200, "{c}");
+    let open: u64 = c["total"]["open_obstacles"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    let resolved = c["total"]["resolved_obstacles"].as_u64().unwrap();
+    assert!(open + resolved > 0, "{month}: {c}");
+    assert!(c["total"]["yearly_task"].as_u64().unwrap() > 0);
     let _ = stop_tx.send(());
     demo.await.unwrap().unwrap();
 }

@@ -5,8 +5,10 @@
 //! - [`agent`] — one agent's telemetry for its site's stage at a given time.
 //! - [`runner`] — agents on MQTT, one connection each, with fault injection.
 //! - [`load`] — publish as fast as the broker accepts and measure the rate.
+//! - [`office`] — the plan, yearly tasks and field engineers' reports of the simulated city.
 
 pub mod agent;
 pub mod load;
+pub mod office;
 pub mod runner;
 pub mod scenario;
