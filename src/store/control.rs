@@ -180,6 +180,26 @@ fn audit(
     Ok(())
 }
 
+/// Inserts an obstacle (its `id` is ignored) and returns the id it got.
+fn insert_obstacle(tx: &Transaction<'_>, o: &Obstacle) -> rusqlite::Result<i64> {
+    tx.prepare_cached(
+        "INSERT INTO obstacles (site, kind, description, responsible_unit, opened, due, resolved, resolution, reporter)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        o.site,
+        o.kind.as_str(),
+        o.description,
+        o.responsible_unit,
+        o.opened.to_string(),
+        o.due.to_string(),
+        o.resolved.map(|d| d.to_string()),
+        o.resolution,
+        o.reporter
+    ])?;
+    Ok(tx.last_insert_rowid())
+}
+
 fn obstacle_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Obstacle> {
     let kind: String = r.get(2)?;
     Ok(Obstacle {
@@ -400,23 +420,8 @@ impl ControlStore {
     ) -> Result<Obstacle, StoreError> {
         self.with(|c| {
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            tx.execute(
-                "INSERT INTO obstacles (site, kind, description, responsible_unit, opened, due, resolved, resolution, reporter)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                params![
-                    o.site,
-                    o.kind.as_str(),
-                    o.description,
-                    o.responsible_unit,
-                    o.opened.to_string(),
-                    o.due.to_string(),
-                    o.resolved.map(|d| d.to_string()),
-                    o.resolution,
-                    o.reporter
-                ],
-            )?;
             let stored = Obstacle {
-                id: tx.last_insert_rowid(),
+                id: insert_obstacle(&tx, o)?,
                 ..o.clone()
             };
             audit(
@@ -430,6 +435,33 @@ impl ControlStore {
             )?;
             tx.commit()?;
             Ok(stored)
+        })
+    }
+
+    /// Adds many obstacles in one transaction (an existing ledger carried over), with one audit
+    /// entry that lists them.
+    pub fn add_obstacles(
+        &self,
+        list: &[Obstacle],
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<usize, StoreError> {
+        self.with(|c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            for o in list {
+                insert_obstacle(&tx, o)?;
+            }
+            audit(
+                &tx,
+                at,
+                actor,
+                "obstacle.import",
+                "obstacles",
+                None,
+                Some(json(&list)),
+            )?;
+            tx.commit()?;
+            Ok(list.len())
         })
     }
 
