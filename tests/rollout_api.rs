@@ -87,6 +87,11 @@ async fn plan_milestones_obstacles_checklist_and_close_over_http() {
     assert_eq!(body["flagged"], false);
     let (_, site) = c.get("/api/v1/sites/A04").await;
     assert_eq!(site["site"]["stage"], "on_air");
+    assert_eq!(site["standing"]["standing"], "on_air");
+    assert_eq!(site["milestones"][0]["reporter"], "王工");
+    assert_eq!(site["plan"]["responsible_unit"], "东昌府区联通分公司");
+    let (_, late) = c.get("/api/v1/sites/A06").await;
+    assert_eq!(late["standing"]["standing"], "overdue");
     let back = json!({"stage": "built", "date": "2020-09-20", "reporter": "王工"});
     let (status, body) = send(
         Method::POST,

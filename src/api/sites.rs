@@ -176,36 +176,60 @@ pub async fn list(
     ))
 }
 
-/// `GET /api/v1/sites/{id}`: latest state, alarms, what the agent says of the site, stage history.
+/// `GET /api/v1/sites/{id}`: latest state, alarms, the plan's entry and the site's standing
+/// against it, what the agent says of the site, stage transitions in telemetry, people's
+/// milestones and the site's obstacles.
 pub async fn detail(
     State(s): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let now = s.clock.now();
-    let body = {
+    let (mut body, plan, stage) = {
         let reg = state::read(&s.registry);
         let e = reg.get(&id).ok_or_else(|| not_found(&id))?;
         let sum = summary(&id, e, now, &s.config.alarms);
-        json!({
+        let body = json!({
             "site": sum,
+            "plan": e.plan,
             "info": e.info,
             "latest": e.latest.as_ref().map(|l| &l.status),
             "on_air_since": e.on_air_since,
-        })
+        });
+        (body, e.plan.clone(), e.stage())
     };
     let reader = s.reader.clone();
+    let control = s.rollout.control.clone();
     let site = id.clone();
-    let changes = tokio::task::spawn_blocking(move || reader.stage_changes(&site))
-        .await
-        .map_err(|e| ApiError::BadRequest(e.to_string()))??;
-    let mut body = body;
+    let (changes, milestones, obstacles) = tokio::task::spawn_blocking(move || {
+        Ok::<_, crate::store::StoreError>((
+            reader.stage_changes(&site)?,
+            control.milestones(Some(&site))?,
+            control.obstacles(Some(&site))?,
+        ))
+    })
+    .await
+    .map_err(|e| ApiError::BadRequest(e.to_string()))??;
+    if let Some(p) = plan {
+        let today = crate::rollout::calendar::local_date(now);
+        let open = obstacles.iter().any(|o| o.open_on(today));
+        let (standing, days_overdue) = crate::rollout::schedule::standing(
+            p.planned_on_air,
+            stage,
+            open,
+            today,
+            s.config.rollout.at_risk_days,
+        );
+        body["standing"] = json!({ "standing": standing, "days_overdue": days_overdue });
+    }
     body["stage_changes"] = json!(changes);
+    body["milestones"] = json!(milestones);
+    body["obstacles"] = json!(obstacles);
     Ok(Json(body))
 }
 
 fn not_found(id: &str) -> ApiError {
     ApiError::NotFound(format!(
-        "site `{id}` is not known: no agent has reported it yet"
+        "site `{id}` is not known: it is not in the plan and no agent has reported it"
     ))
 }
 
