@@ -386,6 +386,48 @@ fn read_row(r: &mut RowReader<'_>) -> Option<PlannedSite> {
     })
 }
 
+/// Rows read so far: the good ones, every id seen (for duplicates), every problem.
+#[derive(Default)]
+struct Accumulator {
+    rows: Vec<(usize, PlannedSite)>,
+    ids: Vec<(usize, String)>,
+    errors: Vec<RowError>,
+}
+
+impl Accumulator {
+    fn take(&mut self, row: usize, cells: &HashMap<Col, String>) {
+        if let Some(id) = cells
+            .get(&Col::Id)
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+        {
+            self.ids.push((row, id.to_string()));
+        }
+        let get = |c: Col| cells.get(&c).cloned();
+        let mut reader = RowReader {
+            row,
+            get: &get,
+            errors: &mut self.errors,
+        };
+        if let Some(site) = read_row(&mut reader) {
+            self.rows.push((row, site));
+        }
+    }
+
+    /// The plan, or every bad row.
+    fn finish(mut self, ignored_columns: Vec<String>) -> Result<ParsedPlan, PlanError> {
+        check_duplicates(&self.ids, &mut self.errors);
+        if !self.errors.is_empty() {
+            self.errors.sort_by_key(|e| e.row);
+            return Err(PlanError::Rows(self.errors));
+        }
+        Ok(ParsedPlan {
+            sites: self.rows.into_iter().map(|(_, s)| s).collect(),
+            ignored_columns,
+        })
+    }
+}
+
 /// Adds an error for every id that appears more than once.
 fn check_duplicates(ids: &[(usize, String)], errors: &mut Vec<RowError>) {
     let mut first: HashMap<&str, usize> = HashMap::new();
@@ -401,23 +443,6 @@ fn check_duplicates(ids: &[(usize, String)], errors: &mut Vec<RowError>) {
             first.insert(id, *row);
         }
     }
-}
-
-fn finish(
-    mut rows: Vec<(usize, PlannedSite)>,
-    ids: Vec<(usize, String)>,
-    mut errors: Vec<RowError>,
-    ignored_columns: Vec<String>,
-) -> Result<ParsedPlan, PlanError> {
-    check_duplicates(&ids, &mut errors);
-    if !errors.is_empty() {
-        errors.sort_by_key(|e| e.row);
-        return Err(PlanError::Rows(errors));
-    }
-    Ok(ParsedPlan {
-        sites: rows.drain(..).map(|(_, s)| s).collect(),
-        ignored_columns,
-    })
 }
 
 fn parse_csv(body: &[u8], progress: &dyn Fn(u64, u64)) -> Result<ParsedPlan, PlanError> {
@@ -452,9 +477,7 @@ fn parse_csv(body: &[u8], progress: &dyn Fn(u64, u64)) -> Result<ParsedPlan, Pla
         return Err(PlanError::MissingColumns { missing });
     }
     let total = body.len() as u64;
-    let mut rows = Vec::new();
-    let mut ids = Vec::new();
-    let mut errors = Vec::new();
+    let mut acc = Accumulator::default();
     let mut record = csv::ByteRecord::new();
     let mut row = 1;
     loop {
@@ -474,28 +497,13 @@ fn parse_csv(body: &[u8], progress: &dyn Fn(u64, u64)) -> Result<ParsedPlan, Pla
                 cells.insert(*c, v.to_string());
             }
         }
-        if let Some(id) = cells
-            .get(&Col::Id)
-            .map(|s| s.trim())
-            .filter(|s| !s.is_empty())
-        {
-            ids.push((row, id.to_string()));
-        }
-        let get = |c: Col| cells.get(&c).cloned();
-        let mut reader = RowReader {
-            row,
-            get: &get,
-            errors: &mut errors,
-        };
-        if let Some(site) = read_row(&mut reader) {
-            rows.push((row, site));
-        }
+        acc.take(row, &cells);
         if row % 1000 == 0 {
             progress(record.position().map_or(0, |p| p.byte()), total);
         }
     }
     progress(total, total);
-    finish(rows, ids, errors, ignored)
+    acc.finish(ignored)
 }
 
 fn parse_geojson(body: &[u8], progress: &dyn Fn(u64, u64)) -> Result<ParsedPlan, PlanError> {
@@ -509,9 +517,7 @@ fn parse_geojson(body: &[u8], progress: &dyn Fn(u64, u64)) -> Result<ParsedPlan,
             })
         })?;
     let total = fc.features.len() as u64;
-    let mut rows = Vec::new();
-    let mut ids = Vec::new();
-    let mut errors = Vec::new();
+    let mut acc = Accumulator::default();
     let mut ignored: Vec<String> = Vec::new();
     for (i, f) in fc.features.iter().enumerate() {
         let row = i + 1;
@@ -556,7 +562,7 @@ fn parse_geojson(body: &[u8], progress: &dyn Fn(u64, u64)) -> Result<ParsedPlan,
                 cells.insert(Col::Lat, p[1].to_string());
             }
             _ => {
-                errors.push(RowError {
+                acc.errors.push(RowError {
                     row,
                     column: "geometry".into(),
                     value: String::new(),
@@ -565,28 +571,13 @@ fn parse_geojson(body: &[u8], progress: &dyn Fn(u64, u64)) -> Result<ParsedPlan,
                 continue;
             }
         }
-        if let Some(id) = cells
-            .get(&Col::Id)
-            .map(|s| s.trim())
-            .filter(|s| !s.is_empty())
-        {
-            ids.push((row, id.to_string()));
-        }
-        let get = |c: Col| cells.get(&c).cloned();
-        let mut reader = RowReader {
-            row,
-            get: &get,
-            errors: &mut errors,
-        };
-        if let Some(site) = read_row(&mut reader) {
-            rows.push((row, site));
-        }
+        acc.take(row, &cells);
         if row % 1000 == 0 {
             progress(row as u64, total);
         }
     }
     progress(total, total);
-    finish(rows, ids, errors, ignored)
+    acc.finish(ignored)
 }
 
 /// Writes sites as a plan CSV (English headers, UTF-8 with BOM) that [`parse`] reads back.

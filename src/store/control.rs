@@ -238,6 +238,44 @@ fn milestone_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Milestone> {
     })
 }
 
+/// Stage events by site from telemetry transitions and milestones, of one site or of all.
+fn stage_events(
+    c: &Connection,
+    site: Option<&str>,
+) -> rusqlite::Result<HashMap<String, Vec<StageEvent>>> {
+    let mut out: HashMap<String, Vec<StageEvent>> = HashMap::new();
+    for (sql, source) in [
+        (
+            "SELECT site, ts, to_stage FROM stage_changes WHERE ?1 IS NULL OR site = ?1",
+            Source::Telemetry,
+        ),
+        (
+            "SELECT site, at, stage FROM milestones WHERE ?1 IS NULL OR site = ?1",
+            Source::Milestone,
+        ),
+    ] {
+        let mut stmt = c.prepare_cached(sql)?;
+        let rows = stmt.query_map(params![site], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
+        for row in rows {
+            let (site, at, stage) = row?;
+            if let Some(stage) = Stage::parse(&stage) {
+                out.entry(site).or_default().push(StageEvent {
+                    at: from_ms(at),
+                    source,
+                    stage,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
 const MILESTONE_COLUMNS: &str =
     "id, site, stage, at, note, reporter, lat, lon, distance_m, flagged, reason, recorded";
 
@@ -613,79 +651,13 @@ impl ControlStore {
 
     /// One site's stage events from telemetry and milestones, unsorted.
     pub fn stage_events_of(&self, site: &str) -> Result<Vec<StageEvent>, StoreError> {
-        self.with(|c| {
-            let mut out = Vec::new();
-            for (sql, source) in [
-                (
-                    "SELECT ts, to_stage FROM stage_changes WHERE site = ?1",
-                    Source::Telemetry,
-                ),
-                (
-                    "SELECT at, stage FROM milestones WHERE site = ?1",
-                    Source::Milestone,
-                ),
-            ] {
-                let mut stmt = c.prepare_cached(sql)?;
-                let rows = stmt.query_map(params![site], |r| {
-                    Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-                })?;
-                for row in rows {
-                    let (at, stage) = row?;
-                    if let Some(stage) = Stage::parse(&stage) {
-                        out.push(StageEvent {
-                            at: from_ms(at),
-                            source,
-                            stage,
-                        });
-                    }
-                }
-            }
-            Ok(out)
-        })
+        self.with(|c| stage_events(c, Some(site)))
+            .map(|mut m| m.remove(site).unwrap_or_default())
     }
 
-    /// Every site's stage events from telemetry and milestones, by site.
+    /// Every site's stage events from telemetry and milestones, by site, unsorted.
     pub fn stage_events(&self) -> Result<HashMap<String, Vec<StageEvent>>, StoreError> {
-        self.with(|c| {
-            let mut out: HashMap<String, Vec<StageEvent>> = HashMap::new();
-            let mut stmt = c.prepare("SELECT site, ts, to_stage FROM stage_changes")?;
-            let rows = stmt.query_map([], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, String>(2)?,
-                ))
-            })?;
-            for row in rows {
-                let (site, ts, stage) = row?;
-                if let Some(stage) = Stage::parse(&stage) {
-                    out.entry(site).or_default().push(StageEvent {
-                        at: from_ms(ts),
-                        source: Source::Telemetry,
-                        stage,
-                    });
-                }
-            }
-            let mut stmt = c.prepare("SELECT site, at, stage FROM milestones")?;
-            let rows = stmt.query_map([], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, String>(2)?,
-                ))
-            })?;
-            for row in rows {
-                let (site, at, stage) = row?;
-                if let Some(stage) = Stage::parse(&stage) {
-                    out.entry(site).or_default().push(StageEvent {
-                        at: from_ms(at),
-                        source: Source::Milestone,
-                        stage,
-                    });
-                }
-            }
-            Ok(out)
-        })
+        self.with(|c| stage_events(c, None))
     }
 
     /// Each site's last report on or before local day `day` (see `site_day` in the telemetry
