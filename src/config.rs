@@ -1,6 +1,7 @@
 //! Configuration: what the user writes (TOML, with defaults and comments in
 //! `src/sitepulse.toml`), checked into a [`Config`] the rest of the collector trusts.
 
+use crate::coverage::area::AreaClass;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -35,7 +36,10 @@ pub struct Config {
     pub http: HttpConfig,
     pub broker: BrokerConfig,
     pub rollout: RolloutConfig,
+    pub coverage: CoverageConfig,
     pub targets: Vec<Target>,
+    /// Protected satellite earth stations.
+    pub earth_stations: Vec<EarthStation>,
     /// Yearly tasks (年度任务) per county, optionally per operator.
     pub tasks: Vec<Task>,
 }
@@ -93,6 +97,68 @@ pub struct HttpConfig {
 pub struct BrokerConfig {
     pub embedded: bool,
     pub listen: SocketAddr,
+}
+
+/// How coverage is computed (DESIGN §3).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CoverageConfig {
+    /// Grid cell size in metres.
+    pub cell_m: f64,
+    /// Share of an area that must be covered for continuous coverage.
+    pub continuous_share: f64,
+    /// And no uncovered cluster may be larger than this, m².
+    pub max_hole_m2: f64,
+    /// Macro-site radius per band: [urban, town, rural] metres (urban: city and county urban
+    /// areas and industrial parks; rural: outside every area too).
+    pub macro_radius_m: BandRadius,
+    pub micro_radius_m: f64,
+    pub pole_radius_m: f64,
+}
+
+/// `[urban, town, rural]` radius in metres, per band.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BandRadius {
+    pub n78: [f64; 3],
+    pub n41: [f64; 3],
+    pub n28: [f64; 3],
+    pub n1: [f64; 3],
+}
+
+impl Default for BandRadius {
+    fn default() -> Self {
+        BandRadius {
+            n78: [300.0, 400.0, 600.0],
+            n41: [350.0, 450.0, 700.0],
+            n28: [700.0, 1200.0, 2000.0],
+            n1: [400.0, 600.0, 1000.0],
+        }
+    }
+}
+
+impl Default for CoverageConfig {
+    fn default() -> Self {
+        CoverageConfig {
+            cell_m: 50.0,
+            continuous_share: 0.98,
+            max_hole_m2: 40_000.0,
+            macro_radius_m: BandRadius::default(),
+            micro_radius_m: 100.0,
+            pole_radius_m: 100.0,
+        }
+    }
+}
+
+/// A protected satellite earth station.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EarthStation {
+    pub name: String,
+    /// WGS-84.
+    pub lat: f64,
+    pub lon: f64,
+    pub radius_m: f64,
 }
 
 /// Rules of rollout tracking.
@@ -178,13 +244,16 @@ pub struct Task {
     pub on_air: u64,
 }
 
-/// A milestone of the plan: at least `on_air` sites switched on by `deadline`.
+/// A milestone of the plan: at least `on_air` sites switched on by `deadline`, and every area
+/// of the `coverage` classes continuously covered.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Target {
     pub name: String,
     pub deadline: NaiveDate,
     pub on_air: u64,
+    #[serde(default)]
+    pub coverage: Vec<crate::coverage::area::AreaClass>,
 }
 
 impl Default for MqttConfig {
@@ -264,7 +333,9 @@ impl Default for Config {
             http: HttpConfig::default(),
             broker: BrokerConfig::default(),
             rollout: RolloutConfig::default(),
+            coverage: CoverageConfig::default(),
             targets: default_targets(),
+            earth_stations: Vec::new(),
             tasks: Vec::new(),
         }
     }
@@ -277,11 +348,13 @@ pub fn default_targets() -> Vec<Target> {
             name: "2020".into(),
             deadline: NaiveDate::from_ymd_opt(2020, 12, 31).expect("valid date"),
             on_air: 1500,
+            coverage: vec![AreaClass::CityUrban],
         },
         Target {
             name: "2023".into(),
             deadline: NaiveDate::from_ymd_opt(2023, 12, 31).expect("valid date"),
             on_air: 10_000,
+            coverage: vec![AreaClass::CityUrban, AreaClass::CountyUrban],
         },
     ]
 }
@@ -345,6 +418,39 @@ impl Config {
         }
         if self.rollout.at_risk_days < 0 || self.rollout.silent_hours < 1 {
             return bad("rollout.at_risk_days must be ≥ 0 and rollout.silent_hours ≥ 1");
+        }
+        let c = &self.coverage;
+        if !(c.cell_m >= 1.0 && c.cell_m <= 1000.0) {
+            return bad("coverage.cell_m must be between 1 and 1000 metres");
+        }
+        if !(c.continuous_share > 0.0 && c.continuous_share <= 1.0)
+            || c.max_hole_m2.is_nan()
+            || c.max_hole_m2 < 0.0
+        {
+            return bad("coverage.continuous_share must be in (0, 1] and coverage.max_hole_m2 ≥ 0");
+        }
+        let radii = [
+            &c.macro_radius_m.n78,
+            &c.macro_radius_m.n41,
+            &c.macro_radius_m.n28,
+            &c.macro_radius_m.n1,
+        ];
+        if radii
+            .iter()
+            .flat_map(|r| r.iter())
+            .chain([&c.micro_radius_m, &c.pole_radius_m])
+            .any(|r| r.is_nan() || *r < 0.0 || *r > 50_000.0)
+        {
+            return bad("coverage radii must be between 0 and 50,000 metres");
+        }
+        for e in &self.earth_stations {
+            if e.lat.abs() > 90.0 || e.lon.abs() > 180.0 || e.radius_m.is_nan() || e.radius_m <= 0.0
+            {
+                return Err(ConfigError::Invalid(format!(
+                    "earth_stations: `{}` needs lat within ±90, lon within ±180 and a positive radius_m",
+                    e.name
+                )));
+            }
         }
         let mut seen = std::collections::HashSet::new();
         for t in &self.tasks {

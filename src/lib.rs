@@ -13,6 +13,7 @@
 //! - [`state`] — the in-memory latest state of every site; derived alarms.
 //! - [`rollout`] — the plan, stages from telemetry and people, obstacles, the backward schedule,
 //!   progress against the targets; the service people's writes go through.
+//! - [`coverage`] — target areas, footprints, coverage on a grid, gaps, earth stations (pure).
 //! - [`checklist`] — the monthly dispatch checklist: build (pure), tables, CSV/XLSX/MD/HTML.
 //! - [`metrics`] — Prometheus metrics.
 //! - [`api`] — axum routes — health, metrics, sites, history, progress, schema, quarantine.
@@ -27,6 +28,7 @@ pub mod broker;
 pub mod checklist;
 pub mod clock;
 pub mod config;
+pub mod coverage;
 pub mod demo;
 pub mod ingest;
 pub mod metrics;
