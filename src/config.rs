@@ -37,6 +37,7 @@ pub struct Config {
     pub broker: BrokerConfig,
     pub rollout: RolloutConfig,
     pub coverage: CoverageConfig,
+    pub map: MapConfig,
     pub targets: Vec<Target>,
     /// Protected satellite earth stations.
     pub earth_stations: Vec<EarthStation>,
@@ -146,6 +147,30 @@ impl Default for CoverageConfig {
             macro_radius_m: BandRadius::default(),
             micro_radius_m: 100.0,
             pole_radius_m: 100.0,
+        }
+    }
+}
+
+/// The web map.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MapConfig {
+    /// Basemap tiles, e.g. `https://tiles.example.gov.cn/{z}/{x}/{y}.png`; none by default (the
+    /// target areas are the base layer). Tiles must be WGS-84 / Web Mercator.
+    pub tile_url: Option<String>,
+    pub tile_attribution: String,
+    /// Initial view before the areas are known: [lat, lon] and zoom.
+    pub center: [f64; 2],
+    pub zoom: u8,
+}
+
+impl Default for MapConfig {
+    fn default() -> Self {
+        MapConfig {
+            tile_url: None,
+            tile_attribution: String::new(),
+            center: [36.456, 115.985],
+            zoom: 10,
         }
     }
 }
@@ -334,6 +359,7 @@ impl Default for Config {
             broker: BrokerConfig::default(),
             rollout: RolloutConfig::default(),
             coverage: CoverageConfig::default(),
+            map: MapConfig::default(),
             targets: default_targets(),
             earth_stations: Vec::new(),
             tasks: Vec::new(),

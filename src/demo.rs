@@ -115,6 +115,13 @@ pub async fn run(
     let plans = liaocheng(opts.sites, 2020);
     let mut config = Config {
         tasks: office::tasks(&plans),
+        // An example station, not a real one, so the map has one to show.
+        earth_stations: vec![crate::config::EarthStation {
+            name: "示例卫星地球站（演示）".into(),
+            lat: 36.505,
+            lon: 116.035,
+            radius_m: 2500.0,
+        }],
         ..Config::default()
     };
     config.broker.embedded = true;
@@ -176,6 +183,7 @@ pub async fn run(
     let office = match rollout_rx.await {
         Ok(rollout) => {
             import_plan(&rollout, &plans, &plan_file).await;
+            import_areas(&rollout).await;
             Some(tokio::spawn(run_office(
                 rollout,
                 office::field_events(&plans, 2020),
@@ -242,6 +250,26 @@ async fn import_plan(rollout: &Rollout, plans: &[SitePlan], file: &std::path::Pa
         }
         Ok(Err(e)) => tracing::warn!(error = %e, "demo plan import failed"),
         Err(e) => tracing::warn!(error = %e, "demo plan import failed"),
+    }
+}
+
+/// The approximate urban areas of Liaocheng's city centre and county seats.
+pub const LIAOCHENG_AREAS: &str = include_str!("coverage/liaocheng-areas.geojson");
+
+async fn import_areas(rollout: &Rollout) {
+    let r = rollout.clone();
+    let imported = tokio::task::spawn_blocking(move || {
+        r.import_areas(
+            LIAOCHENG_AREAS.as_bytes(),
+            "liaocheng-areas.geojson",
+            &Actor::cli("演示：市工信局"),
+        )
+    })
+    .await;
+    match imported {
+        Ok(Ok(report)) => tracing::info!(areas = report.rows, "demo areas imported"),
+        Ok(Err(e)) => tracing::warn!(error = %e, "demo areas import failed"),
+        Err(e) => tracing::warn!(error = %e, "demo areas import failed"),
     }
 }
 

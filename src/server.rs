@@ -90,7 +90,7 @@ pub async fn run_with(
     let config = Arc::new(config);
     let control = Arc::new(ControlStore::open(&path).map_err(store_err)?);
     let rollout = Rollout::new(control, registry.clone(), clock.clone(), config.clone());
-    let plan_version = rollout.load().map_err(store_err)?;
+    let versions = rollout.load().map_err(store_err)?;
     on_started(rollout.clone());
 
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -104,12 +104,12 @@ pub async fn run_with(
         stop_rx,
     )?;
 
-    // Plans imported by another process (`sitepulse import sites`) show up within seconds.
+    // Plans and areas imported by another process (`sitepulse import`) show up within seconds.
     let reload = {
         let rollout = rollout.clone();
         let mut stop = stop_rx_reload;
         tokio::spawn(async move {
-            let mut version = plan_version;
+            let mut version = versions;
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(2));
             loop {
                 tokio::select! {
@@ -117,7 +117,7 @@ pub async fn run_with(
                     _ = stop.changed() => break,
                 }
                 let r = rollout.clone();
-                match tokio::task::spawn_blocking(move || r.reload_plan_if_changed(version)).await {
+                match tokio::task::spawn_blocking(move || r.reload_if_changed(version)).await {
                     Ok(Ok(v)) => version = v,
                     Ok(Err(e)) => tracing::warn!(error = %e, "reading the plan version failed"),
                     Err(_) => break,

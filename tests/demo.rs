@@ -77,6 +77,26 @@ async fn demo_shows_sites_coming_on_air() {
     let resolved = c["total"]["resolved_obstacles"].as_u64().unwrap();
     assert!(open + resolved > 0, "{month}: {c}");
     assert!(c["total"]["yearly_task"].as_u64().unwrap() > 0);
+    // Coverage of the demo's urban areas rises as sites come on air.
+    let covered = || async move {
+        let (_, c) = get(http, "/api/v1/coverage").await;
+        let areas = c["areas"].as_array().cloned().unwrap_or_default();
+        assert_eq!(
+            areas.len(),
+            9,
+            "the city centre, seven county seats and a park: {c}"
+        );
+        areas
+            .iter()
+            .map(|a| a["covered_share"].as_f64().unwrap() * a["area_km2"].as_f64().unwrap())
+            .sum::<f64>()
+    };
+    let before = covered().await;
+    eventually(60, "coverage rising", || async {
+        let now = covered().await;
+        (now > before).then_some(())
+    })
+    .await;
     let _ = stop_tx.send(());
     demo.await.unwrap().unwrap();
 }

@@ -5,5 +5,6 @@ mod checklist;
 mod demo;
 mod durability;
 mod ingest;
+mod map;
 mod rollout_api;
 mod util;

@@ -36,7 +36,7 @@ pub enum ApiError {
 impl From<axum::extract::rejection::QueryRejection> for ApiError {
     fn from(r: axum::extract::rejection::QueryRejection) -> Self {
         ApiError::BadRequest(format!(
-            "{}; see / for the parameters each endpoint takes",
+            "{}; the README lists the parameters each endpoint takes",
             r.body_text()
         ))
     }

@@ -5,16 +5,20 @@
 //! - [`sites`] — `/api/v1/sites`, `/api/v1/sites/{id}`, `/api/v1/sites/{id}/history`.
 //! - [`progress`] — `/api/v1/progress`.
 //! - [`rollout`] — plan import, milestones, obstacles, the backward schedule.
+//! - [`coverage`] — areas, coverage, gaps, sites as GeoJSON, earth stations, monthly on-air.
 //! - [`checklist`] — the monthly checklist in every format; closing a month.
 //! - [`field`] — the field-report page for phones (`/field`).
+//! - [`web`] — the task force's map at `/` (from `dashboards/web/`, embedded).
 
 pub mod checklist;
+pub mod coverage;
 pub mod error;
 pub mod field;
 pub mod ops;
 pub mod progress;
 pub mod rollout;
 pub mod sites;
+pub mod web;
 
 use crate::clock::SharedClock;
 use crate::config::Config;
@@ -45,7 +49,9 @@ const BODY_MAX: usize = 64 << 10;
 
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/", get(ops::index))
+        .route("/", get(web::index))
+        .route("/assets/{*path}", get(web::asset))
+        .route("/api/v1/map/config", get(web::config))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
@@ -74,6 +80,17 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/obstacles", get(rollout::obstacles))
         .route("/api/v1/schedule", get(rollout::schedule))
+        .route(
+            "/api/v1/areas",
+            get(coverage::areas)
+                .post(coverage::import)
+                .layer(DefaultBodyLimit::max(PLAN_UPLOAD_MAX)),
+        )
+        .route("/api/v1/coverage", get(coverage::coverage))
+        .route("/api/v1/coverage/gaps", get(coverage::gaps))
+        .route("/api/v1/sites.geojson", get(coverage::sites_geojson))
+        .route("/api/v1/earth-stations", get(coverage::earth_stations))
+        .route("/api/v1/progress/monthly", get(coverage::monthly))
         .route("/api/v1/checklist", get(checklist::closed))
         .route("/api/v1/checklist/{month}", get(checklist::get))
         .route("/api/v1/checklist/{month}/close", post(checklist::close))

@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, Uri, header};
-use axum::response::{Html, IntoResponse};
+use axum::response::IntoResponse;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -66,14 +66,9 @@ pub async fn quarantine(
     Ok(Json(json!({ "messages": rows })))
 }
 
-/// A plain page listing the endpoints until the web map is served here.
-pub async fn index() -> Html<&'static str> {
-    Html(include_str!("index.html"))
-}
-
 pub async fn not_found(uri: Uri) -> ApiError {
     ApiError::NotFound(format!(
-        "no route for {}; see / for the endpoints",
+        "no route for {}; the API is under /api/v1 (the README lists every endpoint)",
         uri.path()
     ))
 }

@@ -45,6 +45,19 @@ pub struct ImportQuery {
     source: Option<String>,
 }
 
+impl ImportQuery {
+    /// Who imports and the file's name; `by` must name someone.
+    pub fn who(self) -> Result<(String, String), ApiError> {
+        if self.by.trim().is_empty() {
+            return Err(ApiError::BadRequest("`by` must name who imports".into()));
+        }
+        Ok((
+            self.by.trim().to_string(),
+            self.source.unwrap_or_else(|| "upload".into()),
+        ))
+    }
+}
+
 /// `POST /api/v1/plan/sites?by=NAME&source=FILE`: the body is a plan file, CSV or GeoJSON.
 /// All rows or none: 422 lists every bad row.
 pub async fn import(
@@ -54,13 +67,8 @@ pub async fn import(
     body: Bytes,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let Query(q) = q?;
-    if q.by.trim().is_empty() {
-        return Err(ApiError::BadRequest(
-            "`by` must name who imports the plan".into(),
-        ));
-    }
-    let source = q.source.unwrap_or_else(|| "upload".into());
-    let who = actor(&q.by, addr);
+    let (by, source) = q.who()?;
+    let who = actor(&by, addr);
     let rollout = s.rollout.clone();
     let (report, ignored) =
         blocking(move || Ok(rollout.import(&body, &source, &who, &|_, _| {})?)).await?;

@@ -71,7 +71,7 @@ pub struct ListQuery {
     offset: Option<usize>,
 }
 
-fn parse_operator(s: &str) -> Result<Operator, ApiError> {
+pub(super) fn parse_operator(s: &str) -> Result<Operator, ApiError> {
     Operator::ALL
         .into_iter()
         .find(|o| o.as_str() == s)
@@ -82,7 +82,7 @@ fn parse_operator(s: &str) -> Result<Operator, ApiError> {
         })
 }
 
-fn parse_stage(s: &str) -> Result<Stage, ApiError> {
+pub(super) fn parse_stage(s: &str) -> Result<Stage, ApiError> {
     Stage::parse(s).ok_or_else(|| {
         ApiError::BadRequest(format!(
             "stage `{s}` is unknown; use one of planned, approved, built, powered, installed, on_air, accepted"

@@ -48,10 +48,7 @@ pub struct StationCheck {
     pub flagged: Vec<Flagged>,
 }
 
-pub fn check<'a>(
-    stations: &[EarthStation],
-    sites: impl Iterator<Item = SiteBands<'a>> + Clone,
-) -> Vec<StationCheck> {
+pub fn check(stations: &[EarthStation], sites: &[SiteBands<'_>]) -> Vec<StationCheck> {
     stations
         .iter()
         .map(|s| {
@@ -60,7 +57,7 @@ pub fn check<'a>(
                 lon: s.lon,
             };
             let mut flagged: Vec<Flagged> = sites
-                .clone()
+                .iter()
                 .filter(|x| in_protected_range(x.bands))
                 .filter_map(|x| {
                     let d = distance_m(here, x.position);
@@ -123,7 +120,7 @@ mod tests {
                 bands: &[Band::N78],
             },
         ];
-        let r = check(&st, sites.iter().cloned());
+        let r = check(&st, &sites);
         let got: Vec<&str> = r[0].flagged.iter().map(|f| f.site.as_str()).collect();
         assert_eq!(got, ["A"]);
         assert!((r[0].flagged[0].distance_m - 556.0).abs() < 3.0);

@@ -11,6 +11,7 @@ use crate::checklist::build::{self, BuildError, Input, Ops, SiteFacts};
 use crate::checklist::{Checklist, Closed, UnplannedSite};
 use crate::clock::SharedClock;
 use crate::config::Config;
+use crate::coverage::engine::Engine;
 use crate::state::{self, SharedRegistry};
 use crate::store::StoreError;
 use crate::store::control::{Actor, ControlStore, ImportReport};
@@ -59,6 +60,8 @@ fn check_text(field: &str, v: &str, required: bool) -> Result<(), RolloutError> 
 #[derive(Clone)]
 pub struct Rollout {
     pub control: Arc<ControlStore>,
+    /// The target areas' grids, for coverage.
+    pub coverage: Arc<Engine>,
     registry: SharedRegistry,
     clock: SharedClock,
     config: Arc<Config>,
@@ -73,6 +76,7 @@ impl Rollout {
     ) -> Rollout {
         Rollout {
             control,
+            coverage: Arc::new(Engine::default()),
             registry,
             clock,
             config,
@@ -96,8 +100,12 @@ impl Rollout {
         Ok(r)
     }
 
-    /// Loads the stored plan and milestones into the live state (at start).
-    pub fn load(&self) -> Result<i64, StoreError> {
+    /// Loads the stored plan, milestones and areas into the live state (at start). Returns
+    /// the versions of plan and areas.
+    pub fn load(&self) -> Result<(i64, i64), StoreError> {
+        let areas_version = self.control.areas_version()?;
+        self.coverage
+            .set_areas(self.control.areas()?, self.config.coverage.cell_m);
         let version = self.control.plan_version()?;
         let plan = self.control.plan()?;
         let milestones = self.control.milestones(None)?;
@@ -106,18 +114,42 @@ impl Rollout {
         for m in milestones {
             reg.apply_milestone(&m.site, event(&m));
         }
-        Ok(version)
+        Ok((version, areas_version))
     }
 
-    /// Reloads the plan if another process imported one since `known`; returns the version now.
-    pub fn reload_plan_if_changed(&self, known: i64) -> Result<i64, StoreError> {
+    /// Reloads the plan and the areas if another process imported them since `known` (plan,
+    /// areas versions); returns the versions now.
+    pub fn reload_if_changed(&self, known: (i64, i64)) -> Result<(i64, i64), StoreError> {
         let version = self.control.plan_version()?;
-        if version != known {
+        if version != known.0 {
             let plan = self.control.plan()?;
             state::write(&self.registry).set_plan(plan);
             tracing::info!(version, "site plan reloaded");
         }
-        Ok(version)
+        let areas_version = self.control.areas_version()?;
+        if areas_version != known.1 {
+            self.coverage
+                .set_areas(self.control.areas()?, self.config.coverage.cell_m);
+            tracing::info!(version = areas_version, "target areas reloaded");
+        }
+        Ok((version, areas_version))
+    }
+
+    /// Imports target areas from GeoJSON: all features or none.
+    pub fn import_areas(
+        &self,
+        bytes: &[u8],
+        source: &str,
+        actor: &Actor,
+    ) -> Result<ImportReport, RolloutError> {
+        let areas = crate::coverage::area::parse(bytes)
+            .map_err(|e| RolloutError::Invalid(e.to_string()))?;
+        let report = self
+            .control
+            .import_areas(&areas, source, actor, self.clock.now())?;
+        self.coverage
+            .set_areas(self.control.areas()?, self.config.coverage.cell_m);
+        Ok(report)
     }
 
     /// Imports a plan file: all rows or none.

@@ -9,7 +9,7 @@ pub mod alarms;
 use crate::rollout::plan::PlannedSite;
 use crate::rollout::timeline::StageEvent;
 use crate::store::sqlite::Snapshot;
-use crate::wire::{Gps, Info, Operator, Stage, Status};
+use crate::wire::{Band, Gps, Info, Operator, SiteKind, Stage, Status};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
@@ -89,6 +89,23 @@ impl SiteEntry {
             .map(|p| p.position)
             .or_else(|| self.info.as_ref().map(|i| i.position))
             .or_else(|| self.latest.as_ref().and_then(|l| l.status.gps))
+    }
+
+    /// Kind of installation, from the plan or the agent; macro when neither says.
+    pub fn kind(&self) -> SiteKind {
+        self.plan
+            .as_ref()
+            .map(|p| p.kind)
+            .or_else(|| self.info.as_ref().map(|i| i.kind))
+            .unwrap_or(SiteKind::Macro)
+    }
+
+    pub fn bands(&self) -> &[Band] {
+        self.plan
+            .as_ref()
+            .map(|p| &p.bands[..])
+            .or_else(|| self.info.as_ref().map(|i| &i.bands[..]))
+            .unwrap_or(&[])
     }
 
     /// Known from its agent only: the plan does not list it.

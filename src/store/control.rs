@@ -7,6 +7,7 @@
 //! record, nor a record without its change.
 
 use super::StoreError;
+use crate::coverage::area::{Area, AreaClass};
 use crate::rollout::calendar::Month;
 use crate::rollout::milestone::Milestone;
 use crate::rollout::obstacle::{Obstacle, ObstacleKind};
@@ -62,6 +63,14 @@ CREATE TABLE IF NOT EXISTS checklist_closed (
     closed_at INTEGER NOT NULL,
     closed_by TEXT    NOT NULL,
     checklist TEXT    NOT NULL   -- the Checklist as closed, JSON
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS areas (
+    name     TEXT PRIMARY KEY,
+    class    TEXT    NOT NULL,
+    county   TEXT    NOT NULL,
+    geometry TEXT    NOT NULL,  -- GeoJSON geometry, WGS-84
+    updated  INTEGER NOT NULL
 ) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS audit (
@@ -322,6 +331,115 @@ impl ControlStore {
                 }
             }
             Ok(out)
+        })
+    }
+
+    /// Bumped by every areas import.
+    pub fn areas_version(&self) -> Result<i64, StoreError> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT value FROM meta WHERE key = 'areas_version'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map(|v| v.unwrap_or(0))
+        })
+    }
+
+    /// Target areas, by name.
+    pub fn areas(&self) -> Result<Vec<Area>, StoreError> {
+        self.with(|c| {
+            let mut stmt =
+                c.prepare("SELECT name, class, county, geometry FROM areas ORDER BY name")?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (name, class, county, geometry) = row?;
+                let geometry = geometry
+                    .parse::<geojson::Geometry>()
+                    .ok()
+                    .and_then(|g| geo::MultiPolygon::<f64>::try_from(g).ok());
+                if let (Some(class), Some(geometry)) = (AreaClass::parse(&class), geometry) {
+                    out.push(Area {
+                        name,
+                        class,
+                        county,
+                        geometry,
+                    });
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// Adds or replaces areas by name in one transaction, with one audit entry.
+    pub fn import_areas(
+        &self,
+        areas: &[Area],
+        source: &str,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<ImportReport, StoreError> {
+        self.with(|c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let mut report = ImportReport {
+                rows: areas.len(),
+                ..ImportReport::default()
+            };
+            let mut before = Vec::new();
+            for a in areas {
+                let geometry = geojson::Geometry::from(&a.geometry).to_string();
+                let old: Option<(String, String, String)> = tx
+                    .query_row(
+                        "SELECT class, county, geometry FROM areas WHERE name = ?1",
+                        params![a.name],
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                    )
+                    .optional()?;
+                let new = (a.class.as_str().to_string(), a.county.clone(), geometry);
+                match old {
+                    Some(o) if o == new => {
+                        report.unchanged += 1;
+                        continue;
+                    }
+                    Some(o) => {
+                        report.updated += 1;
+                        before.push(serde_json::json!({"name": a.name, "class": o.0, "county": o.1}));
+                    }
+                    None => report.added += 1,
+                }
+                tx.execute(
+                    "INSERT INTO areas (name, class, county, geometry, updated) VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (name) DO UPDATE SET class = excluded.class, county = excluded.county,
+                         geometry = excluded.geometry, updated = excluded.updated",
+                    params![a.name, new.0, new.1, new.2, ms(at)],
+                )?;
+            }
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES ('areas_version', 1)
+                 ON CONFLICT (key) DO UPDATE SET value = value + 1",
+                [],
+            )?;
+            let names: Vec<&str> = areas.iter().map(|a| a.name.as_str()).collect();
+            audit(
+                &tx,
+                at,
+                actor,
+                "areas.import",
+                source,
+                Some(json(&before)),
+                Some(json(&serde_json::json!({ "report": report, "areas": names }))),
+            )?;
+            tx.commit()?;
+            Ok(report)
         })
     }
 

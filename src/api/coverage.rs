@@ -1,0 +1,268 @@
+//! Coverage and the map's data: areas with their coverage, coverage per area and target, gaps,
+//! sites as GeoJSON, earth stations, and on-air sites month by month.
+
+use super::AppState;
+use super::error::ApiError;
+use super::rollout::blocking;
+use super::sites::{parse_operator, parse_stage};
+use crate::coverage::earth::{self, SiteBands};
+use crate::coverage::report::{self, Report, SiteInput};
+use crate::rollout::calendar::{Month, local_date};
+use crate::state;
+use crate::store::control::Actor;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{ConnectInfo, Query, State};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// The coverage report now (recomputed at most once a second).
+pub(super) async fn current(s: &AppState) -> Result<Arc<Report>, ApiError> {
+    let s = s.clone();
+    blocking(move || {
+        let engine = s.rollout.coverage.clone();
+        Ok(engine.report(|grids| {
+            let (footprints, on_air) = {
+                let reg = state::read(&s.registry);
+                let mut on_air = 0u64;
+                let sites = reg.iter().filter_map(|(id, e)| {
+                    let is_on = e.stage().is_on_air();
+                    on_air += u64::from(is_on);
+                    Some(SiteInput {
+                        site: id,
+                        position: e.position()?,
+                        kind: e.kind(),
+                        bands: e.bands(),
+                        on_air: is_on,
+                    })
+                });
+                let f: Vec<_> = report::footprints(grids, sites, &s.config.coverage)
+                    .into_iter()
+                    .map(|(_, f)| f)
+                    .collect();
+                (f, on_air)
+            };
+            report::report(
+                grids,
+                &footprints,
+                &s.config.coverage,
+                &s.config.targets,
+                on_air,
+            )
+        }))
+    })
+    .await
+}
+
+/// `GET /api/v1/areas`: the target areas as GeoJSON, each with its coverage.
+pub async fn areas(State(s): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let r = current(&s).await?;
+    let grids = s.rollout.coverage.grids();
+    let features: Vec<geojson::Feature> = grids
+        .iter()
+        .map(|g| {
+            let mut props = serde_json::Map::new();
+            if let Some(c) = r.areas.iter().find(|a| a.name == g.area.name)
+                && let Value::Object(m) = json!(c)
+            {
+                props = m;
+            }
+            crate::coverage::area::to_feature(&g.area, props)
+        })
+        .collect();
+    Ok(Json(json!(geojson::FeatureCollection {
+        bbox: None,
+        features,
+        foreign_members: None,
+    })))
+}
+
+/// `POST /api/v1/areas?by=NAME&source=FILE`: import target areas (GeoJSON).
+pub async fn import(
+    State(s): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    q: Result<Query<super::rollout::ImportQuery>, QueryRejection>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let Query(q) = q?;
+    let (by, source) = q.who()?;
+    let actor = Actor {
+        who: by,
+        origin: addr.ip().to_string(),
+    };
+    let rollout = s.rollout.clone();
+    let report = blocking(move || Ok(rollout.import_areas(&body, &source, &actor)?)).await?;
+    Ok(Json(json!({ "report": report })))
+}
+
+/// `GET /api/v1/coverage`: coverage per area and per target.
+pub async fn coverage(State(s): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let r = current(&s).await?;
+    Ok(Json(json!({
+        "as_of": s.clock.now(),
+        "cell_m": r.cell_m,
+        "continuous_share": s.config.coverage.continuous_share,
+        "max_hole_m2": s.config.coverage.max_hole_m2,
+        "areas": r.areas,
+        "targets": r.targets,
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GapQuery {
+    area: Option<String>,
+    county: Option<String>,
+    limit: Option<usize>,
+}
+
+/// `GET /api/v1/coverage/gaps?area=&county=&limit=`: uncovered clusters, largest first, each
+/// with its centre: where the next sites should go.
+pub async fn gaps(
+    State(s): State<AppState>,
+    q: Result<Query<GapQuery>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(q) = q?;
+    let r = current(&s).await?;
+    let list: Vec<Value> = r
+        .gaps
+        .iter()
+        .filter(|g| q.area.as_ref().is_none_or(|a| &g.area == a))
+        .filter(|g| q.county.as_ref().is_none_or(|c| &g.county == c))
+        .take(q.limit.unwrap_or(100).min(10_000))
+        .enumerate()
+        .map(|(i, g)| {
+            let mut v = json!(g);
+            v["rank"] = json!(i + 1);
+            v
+        })
+        .collect();
+    Ok(Json(json!({ "gaps": list })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SitesQuery {
+    county: Option<String>,
+    operator: Option<String>,
+    stage: Option<String>,
+}
+
+/// `GET /api/v1/sites.geojson?county=&operator=&stage=`: sites with a position, as points with
+/// their stage, county, operators, kind, footprint radius (when on air) and earth-station flag.
+pub async fn sites_geojson(
+    State(s): State<AppState>,
+    q: Result<Query<SitesQuery>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(q) = q?;
+    let operator = q.operator.as_deref().map(parse_operator).transpose()?;
+    let stage = q.stage.as_deref().map(parse_stage).transpose()?;
+    let grids = s.rollout.coverage.grids();
+    let reg = state::read(&s.registry);
+    let flagged: std::collections::HashSet<String> = earth_checks(&s, &reg)
+        .into_iter()
+        .flat_map(|c| c.flagged.into_iter().map(|f| f.site))
+        .collect();
+    let mut features = Vec::new();
+    for (id, e) in reg.iter() {
+        let Some(p) = e.position() else { continue };
+        let st = e.stage();
+        if q.county.as_deref().is_some_and(|c| e.county() != Some(c))
+            || operator.is_some_and(|o| !e.operators().contains(&o))
+            || stage.is_some_and(|x| x != st)
+        {
+            continue;
+        }
+        let radius = if st.is_on_air() {
+            crate::coverage::footprint::radius_m(
+                e.kind(),
+                e.bands(),
+                report::class_at(&grids, p),
+                &s.config.coverage,
+            )
+        } else {
+            0.0
+        };
+        features.push(json!({
+            "type": "Feature",
+            "geometry": { "type": "Point", "coordinates": [
+                (p.lon * 1e6).round() / 1e6, (p.lat * 1e6).round() / 1e6] },
+            "properties": {
+                "id": id,
+                "stage": st,
+                "county": e.county(),
+                "operators": e.operators(),
+                "radius_m": radius,
+                "earth_station": flagged.contains(id.as_str()),
+            }
+        }));
+    }
+    Ok(Json(
+        json!({ "type": "FeatureCollection", "features": features }),
+    ))
+}
+
+fn earth_checks(s: &AppState, reg: &crate::state::Registry) -> Vec<earth::StationCheck> {
+    let sites: Vec<SiteBands<'_>> = reg
+        .iter()
+        .filter_map(|(id, e)| {
+            Some(SiteBands {
+                site: id,
+                position: e.position()?,
+                bands: e.bands(),
+            })
+        })
+        .collect();
+    earth::check(&s.config.earth_stations, &sites)
+}
+
+/// `GET /api/v1/earth-stations`: each protected station and the sites flagged near it.
+pub async fn earth_stations(State(s): State<AppState>) -> Json<Value> {
+    let reg = state::read(&s.registry);
+    Json(json!({ "earth_stations": earth_checks(&s, &reg) }))
+}
+
+/// `GET /api/v1/progress/monthly`: sites on air at the end of each month (Liaocheng time), from
+/// the first month a site came on air (or the first target's year) to now, with the targets.
+pub async fn monthly(State(s): State<AppState>) -> Json<Value> {
+    let now = s.clock.now();
+    let this = Month::of(local_date(now));
+    let mut firsts: BTreeMap<Month, u64> = BTreeMap::new();
+    {
+        let reg = state::read(&s.registry);
+        for (_, e) in reg.iter() {
+            if e.stage().is_on_air()
+                && let Some(t) = e.on_air_since
+            {
+                *firsts.entry(Month::of(local_date(t))).or_default() += 1;
+            }
+        }
+    }
+    let first_target = s
+        .config
+        .targets
+        .iter()
+        .map(|t| Month::new(chrono::Datelike::year(&t.deadline), 1))
+        .min()
+        .flatten();
+    let mut m = firsts
+        .keys()
+        .next()
+        .copied()
+        .into_iter()
+        .chain(first_target)
+        .min()
+        .unwrap_or(this);
+    let mut total = 0u64;
+    let mut months = Vec::new();
+    while m <= this && months.len() < 600 {
+        total += firsts.get(&m).copied().unwrap_or(0);
+        months.push(json!({ "month": m, "on_air": total }));
+        m = m.next();
+    }
+    Json(json!({ "months": months, "targets": s.config.targets }))
+}

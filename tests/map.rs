@@ -1,0 +1,193 @@
+//! The task force's map in a real browser (Debian's chromium, headless): it loads from a
+//! running collector, draws sites and areas, applies a filter, and logs no errors.
+
+use crate::util::*;
+use headless_chrome::protocol::cdp::types::Event;
+use headless_chrome::protocol::cdp::{Log, Runtime};
+use headless_chrome::{Browser, LaunchOptions};
+use serde_json::{Value, json};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const PLAN: &[u8] = include_bytes!("fixtures/checklist-plan.csv");
+const AREAS: &[u8] = include_bytes!("fixtures/areas.geojson");
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+async fn post(http: std::net::SocketAddr, path: &str, body: Vec<u8>) -> (u16, Value) {
+    let r = reqwest::Client::new()
+        .post(format!("http://{http}{path}"))
+        .body(body)
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// Evaluates `expr` (which returns a JSON string) in the page.
+fn eval(tab: &headless_chrome::Tab, expr: &str) -> Value {
+    let r = tab.evaluate(expr, false).unwrap();
+    match r.value {
+        Some(Value::String(s)) => serde_json::from_str(&s).unwrap_or(Value::String(s)),
+        Some(v) => v,
+        None => Value::Null,
+    }
+}
+
+fn wait_for(tab: &headless_chrome::Tab, what: &str, expr: &str) {
+    let start = Instant::now();
+    loop {
+        if eval(tab, expr) == Value::Bool(true) {
+            return;
+        }
+        let err = eval(
+            tab,
+            "String(window.sitepulseMap && window.sitepulseMap.error || '')",
+        );
+        assert!(
+            err == Value::String(String::new()),
+            "{what}: the page failed: {err}"
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "{what}: timed out"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_map_draws_sites_and_areas_and_filters_them() {
+    assert!(
+        std::path::Path::new(CHROMIUM).exists(),
+        "{CHROMIUM} is missing: apt-get install chromium (.ci/run installs it)"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (mut cfg, _url) = embedded_config(dir.path());
+    cfg.earth_stations = vec![sitepulse::config::EarthStation {
+        name: "测试地球站".into(),
+        lat: 36.4490,
+        lon: 115.9710,
+        radius_m: 500.0,
+    }];
+    let c = Collector::start(cfg).await;
+    let http = c.http;
+    assert_eq!(
+        post(http, "/api/v1/plan/sites?by=t", PLAN.to_vec()).await.0,
+        200
+    );
+    let (status, body) = post(
+        http,
+        "/api/v1/areas?by=t&source=areas.geojson",
+        AREAS.to_vec(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    for site in ["A01", "A03", "A04", "B01", "B02"] {
+        let m = json!({"stage": "on_air", "date": "2020-09-15", "reporter": "t"});
+        let (status, body) = post(
+            http,
+            &format!("/api/v1/sites/{site}/milestones"),
+            m.to_string().into_bytes(),
+        )
+        .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    // The data behind the map.
+    let (_, cov) = c.get("/api/v1/coverage").await;
+    assert_eq!(cov["areas"].as_array().unwrap().len(), 2);
+    assert!(
+        cov["areas"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["covered_share"].as_f64().unwrap() > 0.0)
+    );
+    let (_, es) = c.get("/api/v1/earth-stations").await;
+    // A04 (n78) stands on the station; A05 (n41, 850 m away) is outside the band and the radius.
+    assert_eq!(es["earth_stations"][0]["flagged"][0]["site"], "A04");
+    assert_eq!(
+        es["earth_stations"][0]["flagged"].as_array().unwrap().len(),
+        1
+    );
+    let (_, geo) = c
+        .get("/api/v1/sites.geojson?county=371503&stage=on_air")
+        .await;
+    assert_eq!(geo["features"].as_array().unwrap().len(), 2);
+
+    let shot = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("map.png");
+    let shot2 = shot.clone();
+    tokio::task::spawn_blocking(move || {
+        let browser = Browser::new(
+            LaunchOptions::default_builder()
+                .path(Some(CHROMIUM.into()))
+                .sandbox(false)
+                .window_size(Some((1280, 800)))
+                .args(vec![std::ffi::OsStr::new("--disable-gpu"), std::ffi::OsStr::new("--no-first-run")])
+                .build()
+                .unwrap(),
+        )
+        .unwrap();
+        let tab = browser.new_tab().unwrap();
+        let errors = Arc::new(Mutex::new(Vec::<String>::new()));
+        tab.enable_log().unwrap();
+        tab.enable_runtime().unwrap();
+        let sink = errors.clone();
+        tab.add_event_listener(Arc::new(move |e: &Event| {
+            let msg = match e {
+                Event::LogEntryAdded(x) if x.params.entry.level == Log::LogEntryLevel::Error => {
+                    Some(format!("log: {} {:?}", x.params.entry.text, x.params.entry.url))
+                }
+                Event::RuntimeExceptionThrown(x) => {
+                    Some(format!("exception: {:?}", x.params.exception_details.exception.as_ref().and_then(|o| o.description.clone())))
+                }
+                Event::RuntimeConsoleAPICalled(x)
+                    if x.params.Type == Runtime::ConsoleAPICalledEventTypeOption::Error =>
+                {
+                    Some(format!("console.error: {:?}", x.params.args.iter().map(|a| a.value.clone()).collect::<Vec<_>>()))
+                }
+                _ => None,
+            };
+            if let Some(m) = msg {
+                sink.lock().unwrap().push(m);
+            }
+        }))
+        .unwrap();
+        tab.navigate_to(&format!("http://{http}/")).unwrap().wait_until_navigated().unwrap();
+        wait_for(&tab, "map ready", "!!(window.sitepulseMap && window.sitepulseMap.ready)");
+        let stats = eval(&tab, "JSON.stringify(window.sitepulseMap.stats())");
+        assert_eq!(stats["sites"], 28, "{stats}");
+        assert_eq!(stats["areas"], 2, "{stats}");
+        assert_eq!(stats["drawn"], 28, "every site drawn, alone or in a cluster: {stats}");
+        assert!(stats["painted"].as_u64().unwrap() > 100, "the map is blank: {stats}");
+        // Filter: 茌平区, then on air only.
+        let pick = |id: &str, v: &str| {
+            eval(
+                &tab,
+                &format!(
+                    "(() => {{ const s = document.getElementById('{id}'); s.value = '{v}'; s.dispatchEvent(new Event('change')); return JSON.stringify(window.sitepulseMap.stats()); }})()"
+                ),
+            )
+        };
+        let s = pick("f-county", "371503");
+        assert_eq!((s["shown"].as_u64(), s["drawn"].as_u64()), (Some(6), Some(6)), "{s}");
+        let s = pick("f-stage", "on_air");
+        assert_eq!((s["shown"].as_u64(), s["drawn"].as_u64()), (Some(2), Some(2)), "{s}");
+        // A site's details on click come from the API.
+        let s = pick("f-county", "");
+        assert_eq!(s["shown"], 5, "{s}");
+        let png = tab
+            .capture_screenshot(headless_chrome::protocol::cdp::Page::CaptureScreenshotFormatOption::Png, None, None, true)
+            .unwrap();
+        std::fs::write(&shot2, &png).unwrap();
+        assert!(png.len() > 10_000, "screenshot of {} bytes", png.len());
+        let errors = errors.lock().unwrap().clone();
+        assert!(errors.is_empty(), "the page logged errors: {errors:?}");
+    })
+    .await
+    .unwrap();
+    println!("map screenshot: {}", shot.display());
+    c.stop().await;
+}
