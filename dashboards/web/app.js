@@ -266,6 +266,12 @@ function paintedPixels() {
 // What a test (or a curious engineer) can read from the console.
 window.sitepulseMap = {
   ready: false,
+  /// Milliseconds to re-filter every site and redraw (what a filter change costs).
+  filterMs: () => { const t0 = performance.now(); buildIndex(); return performance.now() - t0; },
+  /// Milliseconds to redraw the current view (what each pan or zoom costs).
+  redrawMs: () => { const t0 = performance.now(); drawSites(); return performance.now() - t0; },
+  /// Zooms to `z` on the current centre.
+  zoomTo: (z) => map.setZoom(z, { animate: false }),
   stats: () => ({ sites: state.sites.length, shown: state.shown, drawn: state.drawn, clusters: state.clusters,
     areas: state.areas ? state.areas.features.length : 0, painted: paintedPixels(), zoom: map.getZoom() }),
 };

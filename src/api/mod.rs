@@ -96,6 +96,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/checklist/{month}/close", post(checklist::close))
         .route("/field", get(field::page))
         .layer(DefaultBodyLimit::max(BODY_MAX))
+        // The map's GeoJSON shrinks about tenfold; browsers ask for gzip, other clients need not.
+        .layer(tower_http::compression::CompressionLayer::new())
         .fallback(ops::not_found)
         .with_state(state)
 }

@@ -14,21 +14,20 @@
 //!   milestones, obstacles and last reports from SQLite, then build. The store is filled first
 //!   through the same writer as ingest (one report per stage reached, plus a recent one).
 
+#[path = "city.rs"]
+mod city;
+
 use chrono::{DateTime, Duration, Utc};
 use sitepulse::checklist::build::{Input, Ops, SiteFacts, build};
 use sitepulse::clock::FixedClock;
 use sitepulse::config::{Config, RolloutConfig, default_targets};
-use sitepulse::ingest::decode::Message;
 use sitepulse::rollout::calendar::{Month, local_date};
 use sitepulse::rollout::obstacle::Obstacle;
 use sitepulse::rollout::service::Rollout;
 use sitepulse::rollout::timeline::{Source, StageEvent, Timeline};
-use sitepulse::sim::agent::Agent;
 use sitepulse::sim::office::{self, Action};
 use sitepulse::sim::scenario::{SitePlan, liaocheng};
 use sitepulse::store::control::{Actor, ControlStore};
-use sitepulse::store::sqlite::SqliteStore;
-use sitepulse::store::{Envelope, Store};
 use sitepulse::wire::{Stage, Supply};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -114,54 +113,6 @@ fn facts(plans: &[SitePlan], now: DateTime<Utc>) -> Vec<SiteFacts> {
         .collect()
 }
 
-/// Fills a store the way ingest and people would: reports for every stage reached and one
-/// recent report per site, the plan, the obstacles.
-fn fill_store(
-    config: &Config,
-    plans: &[SitePlan],
-    obstacles: &[Obstacle],
-    now: DateTime<Utc>,
-) -> usize {
-    let mut store = SqliteStore::open(&config.store.path, 1000).unwrap();
-    let mut batch = Vec::with_capacity(5000);
-    let mut n = 0;
-    for (i, p) in plans.iter().enumerate() {
-        let mut agent = Agent::new(p.clone(), i as u64, 300);
-        let mut times: Vec<DateTime<Utc>> =
-            p.reached.iter().copied().filter(|t| *t <= now).collect();
-        times.push(now - Duration::minutes((i % 4000) as i64));
-        for t in times {
-            let status = agent.next_status(t);
-            batch.push(Envelope {
-                topic: format!("sitepulse/v1/sites/{}/status", status.site),
-                payload: serde_json::to_vec(&status).unwrap().into(),
-                received: t,
-                decoded: Ok(Message::Status {
-                    status: Box::new(status),
-                    skewed: false,
-                }),
-            });
-            if batch.len() == 5000 {
-                n += batch.len();
-                store.commit(&batch).unwrap();
-                batch.clear();
-            }
-        }
-    }
-    n += batch.len();
-    store.commit(&batch).unwrap();
-    drop(store);
-    let control = ControlStore::open(&config.store.path).unwrap();
-    let planned: Vec<_> = plans.iter().map(office::planned).collect();
-    control
-        .import_plan(&planned, "bench", &Actor::cli("bench"), now, &|_, _| {})
-        .unwrap();
-    control
-        .add_obstacles(obstacles, &Actor::cli("bench"), now)
-        .unwrap();
-    n
-}
-
 fn main() {
     let sizes: Vec<usize> = match std::env::var("BENCH_SITES") {
         Ok(v) => v.split(',').filter_map(|s| s.trim().parse().ok()).collect(),
@@ -215,7 +166,11 @@ fn main() {
         config.store.path = dir.path().join("bench.db");
         config.tasks = tasks.clone();
         let t = Instant::now();
-        let reports = fill_store(&config, &plans, &obstacles, now);
+        let reports = city::fill_store(&config, &plans, now);
+        ControlStore::open(&config.store.path)
+            .unwrap()
+            .add_obstacles(&obstacles, &Actor::cli("bench"), now)
+            .unwrap();
         let filled = t.elapsed();
         let t = Instant::now();
         let rollout = Rollout::open(config, Arc::new(FixedClock(now))).unwrap();

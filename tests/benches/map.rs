@@ -1,0 +1,208 @@
+//! Map benchmark: coverage computation and the web map in a real browser, for a city (10,000
+//! sites) and ten times that (100,000).
+//!
+//! ```sh
+//! cargo bench --bench map                       # 10,000 and 100,000 sites
+//! BENCH_SITES=10000 cargo bench --bench map
+//! ```
+//!
+//! Needs Debian's chromium (`apt-get install chromium`). For each size: the simulated city at the
+//! end of 2023 is written into a store, with the demo's approximate Liaocheng areas; then it
+//! prints the time to prepare the areas' grids, to compute coverage of every area with every
+//! on-air site, the size of `/api/v1/sites.geojson`, and in the browser: time until the map is
+//! drawn, and what a filter change and a redraw (pan or zoom) cost.
+
+#[path = "city.rs"]
+mod city;
+
+use chrono::Duration;
+use headless_chrome::{Browser, LaunchOptions};
+use sitepulse::clock::FixedClock;
+use sitepulse::config::Config;
+use sitepulse::coverage::report::{self, SiteInput};
+use sitepulse::rollout::calendar::Month;
+use sitepulse::rollout::service::Rollout;
+use sitepulse::sim::scenario::liaocheng;
+use sitepulse::state;
+use sitepulse::store::control::Actor;
+use std::sync::Arc;
+use std::time::{Duration as StdDuration, Instant};
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn eval_f64(tab: &headless_chrome::Tab, expr: &str) -> f64 {
+    tab.evaluate(expr, false)
+        .unwrap()
+        .value
+        .and_then(|v| v.as_f64())
+        .unwrap_or(f64::NAN)
+}
+
+fn main() {
+    let sizes: Vec<usize> = match std::env::var("BENCH_SITES") {
+        Ok(v) => v.split(',').filter_map(|s| s.trim().parse().ok()).collect(),
+        Err(_) => vec![10_000, 100_000],
+    };
+    let now = Month::parse("2023-12").unwrap().end() - Duration::hours(1);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    for n in sizes {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::default();
+        config.store.path = dir.path().join("bench.db");
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        config.broker.embedded = true;
+        config.broker.listen = ([127, 0, 0, 1], port).into();
+        config.mqtt.client_id = format!("bench-map-{port}");
+        let plans = liaocheng(n, 2020);
+        city::fill_store(&config, &plans, now);
+
+        let rollout = Rollout::open(config.clone(), Arc::new(FixedClock(now))).unwrap();
+        let t = Instant::now();
+        rollout
+            .import_areas(
+                sitepulse::demo::LIAOCHENG_AREAS.as_bytes(),
+                "areas",
+                &Actor::cli("bench"),
+            )
+            .unwrap();
+        let grids_ms = t.elapsed().as_secs_f64() * 1e3;
+        let grids = rollout.coverage.grids();
+        let cells: usize = grids
+            .iter()
+            .map(|g| (g.area_m2() / (g.cell_m() * g.cell_m())) as usize)
+            .sum();
+        let registry = {
+            let reader = sitepulse::store::sqlite::SqliteReader::open(&config.store.path).unwrap();
+            let mut r = state::Registry::from_snapshot(reader.snapshot().unwrap());
+            r.set_plan(rollout.control.plan().unwrap());
+            r
+        };
+        let mut times = Vec::new();
+        let mut on_air = 0;
+        let mut covered = 0.0;
+        for _ in 0..5 {
+            let t = Instant::now();
+            let sites = registry.iter().filter_map(|(id, e)| {
+                Some(SiteInput {
+                    site: id,
+                    position: e.position()?,
+                    kind: e.kind(),
+                    bands: e.bands(),
+                    on_air: e.stage().is_on_air(),
+                })
+            });
+            let f: Vec<_> = report::footprints(&grids, sites, &config.coverage)
+                .into_iter()
+                .map(|(_, f)| f)
+                .collect();
+            let r = report::report(&grids, &f, &config.coverage, &config.targets, 0);
+            times.push(t.elapsed().as_secs_f64() * 1e3);
+            on_air = f.len();
+            covered = r
+                .areas
+                .iter()
+                .map(|a| a.covered_share * a.area_km2)
+                .sum::<f64>()
+                / r.areas.iter().map(|a| a.area_km2).sum::<f64>();
+        }
+        println!(
+            "{n:>7} sites: area grids prepared in {grids_ms:.0} ms ({} areas, {cells} cells of {} m); coverage with {on_air} footprints: median {:.1} ms ({:.1}% of the areas covered)",
+            grids.len(),
+            config.coverage.cell_m,
+            median(times),
+            covered * 100.0
+        );
+
+        // The collector and the map in a browser.
+        let listener = rt
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let http = listener.local_addr().unwrap();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let server = rt.spawn(sitepulse::server::run(
+            config.clone(),
+            listener,
+            Arc::new(FixedClock(now)),
+            async move {
+                let _ = stop_rx.await;
+            },
+        ));
+        let geojson = rt
+            .block_on(async {
+                for _ in 0..100 {
+                    if let Ok(r) = reqwest::get(format!("http://{http}/api/v1/sites.geojson")).await
+                    {
+                        return r.bytes().await.ok();
+                    }
+                    tokio::time::sleep(StdDuration::from_millis(100)).await;
+                }
+                None
+            })
+            .expect("collector answers");
+        let gzipped = rt
+            .block_on(async {
+                reqwest::Client::new()
+                    .get(format!("http://{http}/api/v1/sites.geojson"))
+                    .header("accept-encoding", "gzip")
+                    .send()
+                    .await
+                    .ok()?
+                    .bytes()
+                    .await
+                    .ok()
+            })
+            .map_or(0, |b| b.len());
+        let browser = Browser::new(
+            LaunchOptions::default_builder()
+                .path(Some("/usr/bin/chromium".into()))
+                .sandbox(false)
+                .window_size(Some((1400, 900)))
+                .idle_browser_timeout(StdDuration::from_secs(120))
+                .args(vec![std::ffi::OsStr::new("--disable-gpu")])
+                .build()
+                .unwrap(),
+        )
+        .expect("chromium starts (apt-get install chromium)");
+        let tab = browser.new_tab().unwrap();
+        tab.set_default_timeout(StdDuration::from_secs(120));
+        let t = Instant::now();
+        tab.navigate_to(&format!("http://{http}/")).unwrap();
+        while eval_f64(
+            &tab,
+            "window.sitepulseMap && window.sitepulseMap.ready ? 1 : 0",
+        ) != 1.0
+        {
+            assert!(t.elapsed() < StdDuration::from_secs(120), "map not ready");
+            std::thread::sleep(StdDuration::from_millis(50));
+        }
+        let ready_ms = t.elapsed().as_secs_f64() * 1e3;
+        let filter: Vec<f64> = (0..5)
+            .map(|_| eval_f64(&tab, "window.sitepulseMap.filterMs()"))
+            .collect();
+        let redraw_city: Vec<f64> = (0..5)
+            .map(|_| eval_f64(&tab, "window.sitepulseMap.redrawMs()"))
+            .collect();
+        eval_f64(&tab, "window.sitepulseMap.zoomTo(13), 0");
+        let redraw_street: Vec<f64> = (0..5)
+            .map(|_| eval_f64(&tab, "window.sitepulseMap.redrawMs()"))
+            .collect();
+        println!(
+            "{n:>7} sites: sites.geojson {:.1} MB ({:.1} MB gzipped); map drawn {ready_ms:.0} ms after navigation; filter change {:.0} ms; redraw {:.0} ms zoomed out, {:.0} ms at zoom 13 (footprints on)",
+            geojson.len() as f64 / 1e6,
+            gzipped as f64 / 1e6,
+            median(filter),
+            median(redraw_city),
+            median(redraw_street)
+        );
+        drop(tab);
+        drop(browser);
+        let _ = stop_tx.send(());
+        let _ = rt.block_on(server);
+    }
+}
