@@ -23,6 +23,14 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// A client id no other client of this test run uses: ids from ports could repeat, and a broker
+/// that sees an id twice disconnects the first holder.
+pub fn unique_id(prefix: &str) -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{prefix}-{}-{n}", std::process::id())
+}
+
 /// Polls `f` every 50 ms until it returns `Some`, for at most `secs` seconds; panics with `what`
 /// otherwise. A bound on waiting, not a timing assertion.
 pub async fn eventually<T, F, Fut>(secs: u64, what: &str, mut f: F) -> T
@@ -144,7 +152,7 @@ pub fn embedded_config(dir: &Path) -> (Config, String) {
 pub fn config(dir: &Path, mqtt_url: &str) -> Config {
     let mut c = Config::default();
     c.mqtt.url = mqtt_url.into();
-    c.mqtt.client_id = format!("test-collector-{}", free_port());
+    c.mqtt.client_id = unique_id("test-collector");
     c.store.path = dir.join("sitepulse.db");
     c
 }
@@ -509,7 +517,7 @@ pub async fn publish_status(url: &str, site: &str, boot: &str, seq: u64, stage: 
 /// A plain QoS 1 publish that waits for the broker's PUBACK.
 pub async fn publish(url: &str, topic: &str, payload: impl Into<Vec<u8>>) {
     let (host, port, _) = sitepulse::ingest::mqtt::parse_url(url).unwrap();
-    let mut opts = MqttOptions::new(format!("test-pub-{}", free_port()), host, port);
+    let mut opts = MqttOptions::new(unique_id("test-pub"), host, port);
     opts.set_max_packet_size(1 << 21, 1 << 21);
     let (client, mut el) = AsyncClient::new(opts, 10);
     client
