@@ -40,6 +40,21 @@ enum Command {
     Checklist(ChecklistArgs),
     /// Close a month: its checklist is frozen and every later export of it is the same.
     CloseMonth(CloseArgs),
+    /// Copy the whole store (telemetry, plan, obstacles, closed months, audit trail) into a new
+    /// file, consistently, while the collector runs.
+    Backup {
+        /// The backup file to create.
+        file: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Replace the store by a backup. Stop the collector first.
+    Restore {
+        /// The backup file.
+        file: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Print the commented default configuration.
     GenerateConfig,
     /// Print the JSON Schema of protocol v1.
@@ -380,6 +395,32 @@ async fn main() -> anyhow::Result<()> {
                 report.added,
                 report.updated,
                 report.unchanged
+            );
+        }
+        Command::Backup { file, store } => {
+            let db = store_config(&store)?.store.path;
+            let c = sitepulse::store::backup::backup(&db, &file)
+                .with_context(|| format!("backup of {} failed", db.display()))?;
+            println!(
+                "{} written: {} bytes, {} reports, {} planned sites, {} audit entries",
+                file.display(),
+                c.bytes,
+                c.reports,
+                c.planned_sites,
+                c.audit_entries
+            );
+        }
+        Command::Restore { file, store } => {
+            let db = store_config(&store)?.store.path;
+            let c = sitepulse::store::backup::restore(&file, &db)
+                .with_context(|| format!("restore into {} failed", db.display()))?;
+            println!(
+                "{} restored from {}: {} reports, {} planned sites, {} audit entries",
+                db.display(),
+                file.display(),
+                c.reports,
+                c.planned_sites,
+                c.audit_entries
             );
         }
         Command::Checklist(a) => export_checklist(&a)?,
