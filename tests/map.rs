@@ -1,20 +1,14 @@
 //! The task force's map in a real browser (Debian's chromium, headless): it loads from a
 //! running collector, draws sites and areas, applies a filter, and logs no errors.
 
+use crate::browser::Page;
 use crate::util::*;
-use headless_chrome::protocol::cdp::types::Event;
-use headless_chrome::protocol::cdp::{Log, Runtime};
-use headless_chrome::{Browser, LaunchOptions};
 use serde_json::{Value, json};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 const PLAN: &[u8] = include_bytes!("fixtures/checklist-plan.csv");
 const AREAS: &[u8] = include_bytes!("fixtures/areas.geojson");
 
-const CHROMIUM: &str = "/usr/bin/chromium";
-
-async fn post(http: std::net::SocketAddr, path: &str, body: Vec<u8>) -> (u16, Value) {
+pub async fn post(http: std::net::SocketAddr, path: &str, body: Vec<u8>) -> (u16, Value) {
     let r = reqwest::Client::new()
         .post(format!("http://{http}{path}"))
         .body(body)
@@ -26,44 +20,8 @@ async fn post(http: std::net::SocketAddr, path: &str, body: Vec<u8>) -> (u16, Va
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
-/// Evaluates `expr` (which returns a JSON string) in the page.
-fn eval(tab: &headless_chrome::Tab, expr: &str) -> Value {
-    let r = tab.evaluate(expr, false).unwrap();
-    match r.value {
-        Some(Value::String(s)) => serde_json::from_str(&s).unwrap_or(Value::String(s)),
-        Some(v) => v,
-        None => Value::Null,
-    }
-}
-
-fn wait_for(tab: &headless_chrome::Tab, what: &str, expr: &str) {
-    let start = Instant::now();
-    loop {
-        if eval(tab, expr) == Value::Bool(true) {
-            return;
-        }
-        let err = eval(
-            tab,
-            "String(window.sitepulseMap && window.sitepulseMap.error || '')",
-        );
-        assert!(
-            err == Value::String(String::new()),
-            "{what}: the page failed: {err}"
-        );
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "{what}: timed out"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_map_draws_sites_and_areas_and_filters_them() {
-    assert!(
-        std::path::Path::new(CHROMIUM).exists(),
-        "{CHROMIUM} is missing: apt-get install chromium (.ci/run installs it)"
-    );
     let dir = tempfile::tempdir().unwrap();
     let (mut cfg, _url) = embedded_config(dir.path());
     cfg.earth_stations = vec![sitepulse::config::EarthStation {
@@ -120,52 +78,17 @@ async fn the_map_draws_sites_and_areas_and_filters_them() {
     let shot = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("map.png");
     let shot2 = shot.clone();
     tokio::task::spawn_blocking(move || {
-        let browser = Browser::new(
-            LaunchOptions::default_builder()
-                .path(Some(CHROMIUM.into()))
-                .sandbox(false)
-                .window_size(Some((1280, 800)))
-                .args(vec![std::ffi::OsStr::new("--disable-gpu"), std::ffi::OsStr::new("--no-first-run")])
-                .build()
-                .unwrap(),
-        )
-        .unwrap();
-        let tab = browser.new_tab().unwrap();
-        let errors = Arc::new(Mutex::new(Vec::<String>::new()));
-        tab.enable_log().unwrap();
-        tab.enable_runtime().unwrap();
-        let sink = errors.clone();
-        tab.add_event_listener(Arc::new(move |e: &Event| {
-            let msg = match e {
-                Event::LogEntryAdded(x) if x.params.entry.level == Log::LogEntryLevel::Error => {
-                    Some(format!("log: {} {:?}", x.params.entry.text, x.params.entry.url))
-                }
-                Event::RuntimeExceptionThrown(x) => {
-                    Some(format!("exception: {:?}", x.params.exception_details.exception.as_ref().and_then(|o| o.description.clone())))
-                }
-                Event::RuntimeConsoleAPICalled(x)
-                    if x.params.Type == Runtime::ConsoleAPICalledEventTypeOption::Error =>
-                {
-                    Some(format!("console.error: {:?}", x.params.args.iter().map(|a| a.value.clone()).collect::<Vec<_>>()))
-                }
-                _ => None,
-            };
-            if let Some(m) = msg {
-                sink.lock().unwrap().push(m);
-            }
-        }))
-        .unwrap();
-        tab.navigate_to(&format!("http://{http}/")).unwrap().wait_until_navigated().unwrap();
-        wait_for(&tab, "map ready", "!!(window.sitepulseMap && window.sitepulseMap.ready)");
-        let stats = eval(&tab, "JSON.stringify(window.sitepulseMap.stats())");
+        let page = Page::new(1280, 800);
+        page.goto(&format!("http://{http}/"));
+        page.wait_for("map ready", "!!(window.sitepulseMap && window.sitepulseMap.ready)");
+        let stats = page.eval("JSON.stringify(window.sitepulseMap.stats())");
         assert_eq!(stats["sites"], 28, "{stats}");
         assert_eq!(stats["areas"], 2, "{stats}");
         assert_eq!(stats["drawn"], 28, "every site drawn, alone or in a cluster: {stats}");
         assert!(stats["painted"].as_u64().unwrap() > 100, "the map is blank: {stats}");
         // Filter: 茌平区, then on air only.
         let pick = |id: &str, v: &str| {
-            eval(
-                &tab,
+            page.eval(
                 &format!(
                     "(() => {{ const s = document.getElementById('{id}'); s.value = '{v}'; s.dispatchEvent(new Event('change')); return JSON.stringify(window.sitepulseMap.stats()); }})()"
                 ),
@@ -178,12 +101,13 @@ async fn the_map_draws_sites_and_areas_and_filters_them() {
         // A site's details on click come from the API.
         let s = pick("f-county", "");
         assert_eq!(s["shown"], 5, "{s}");
-        let png = tab
+        let png = page
+            .tab
             .capture_screenshot(headless_chrome::protocol::cdp::Page::CaptureScreenshotFormatOption::Png, None, None, true)
             .unwrap();
         std::fs::write(&shot2, &png).unwrap();
         assert!(png.len() > 10_000, "screenshot of {} bytes", png.len());
-        let errors = errors.lock().unwrap().clone();
+        let errors = page.errors();
         assert!(errors.is_empty(), "the page logged errors: {errors:?}");
     })
     .await

@@ -2,9 +2,11 @@
 
 mod api;
 mod backup;
+mod browser;
 mod checklist;
 mod demo;
 mod durability;
+mod field_page;
 mod ingest;
 mod map;
 mod rollout_api;
