@@ -77,6 +77,8 @@ pub struct IngestConfig {
     pub reject_future_s: i64,
     pub reject_past_days: i64,
     pub flag_future_s: i64,
+    /// Every payload must carry an HMAC-SHA256 signature made with its site's key.
+    pub require_signature: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -317,6 +319,7 @@ impl Default for IngestConfig {
             reject_future_s: 86_400,
             reject_past_days: 400,
             flag_future_s: 300,
+            require_signature: false,
         }
     }
 }

@@ -178,6 +178,7 @@ pub async fn run(
             ..Faults::default()
         },
         seed: 2020,
+        keys: None,
     };
     let plan_file = opts.db.with_file_name("sitepulse-demo-plan.csv");
     let office = match rollout_rx.await {

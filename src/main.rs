@@ -36,6 +36,9 @@ enum Command {
     /// Import data into the store.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Agents' signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Export a month's dispatch checklist (月调度清单).
     Checklist(ChecklistArgs),
     /// Close a month: its checklist is frozen and every later export of it is the same.
@@ -141,6 +144,21 @@ enum ImportCommand {
         /// The GeoJSON file.
         file: PathBuf,
         /// Who imports (recorded in the audit trail).
+        #[arg(long, env = "USER")]
+        by: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Issue a new signing key for a site (replacing its earlier one) and print it once, as
+    /// `site,key`: give it to the site's agent. A running collector uses it within seconds.
+    Issue {
+        #[arg(long)]
+        site: String,
+        /// Who issues it (recorded in the audit trail).
         #[arg(long, env = "USER")]
         by: String,
         #[command(flatten)]
@@ -422,6 +440,14 @@ async fn main() -> anyhow::Result<()> {
                 c.planned_sites,
                 c.audit_entries
             );
+        }
+        Command::Keys(KeysCommand::Issue { site, by, store }) => {
+            sitepulse::wire::Topic::parse(&format!("sitepulse/v1/sites/{site}/status"))
+                .with_context(|| format!("`{site}` is not a valid site id"))?;
+            let config = store_config(&store)?;
+            let control = sitepulse::store::control::ControlStore::open(&config.store.path)?;
+            let key = control.issue_key(&site, &Actor::cli(by), chrono::Utc::now())?;
+            println!("{site},{}", hex::encode(key));
         }
         Command::Checklist(a) => export_checklist(&a)?,
         Command::CloseMonth(a) => close_month(&a)?,

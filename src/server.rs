@@ -93,6 +93,9 @@ pub async fn run_with(
     let versions = rollout.load().map_err(store_err)?;
     on_started(rollout.clone());
 
+    let keys = Arc::new(crate::ingest::keys::AgentKeys::default());
+    keys.set_all(rollout.control.agent_keys().map_err(store_err)?);
+    let keys_version = rollout.control.keys_version().map_err(store_err)?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let stop_rx_reload = stop_rx.clone();
     let ingest = crate::ingest::spawn(
@@ -101,6 +104,7 @@ pub async fn run_with(
         registry.clone(),
         metrics.clone(),
         clock.clone(),
+        keys.clone(),
         stop_rx,
     )?;
 
@@ -110,6 +114,7 @@ pub async fn run_with(
         let mut stop = stop_rx_reload;
         tokio::spawn(async move {
             let mut version = versions;
+            let mut keys_at = keys_version;
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(2));
             loop {
                 tokio::select! {
@@ -117,8 +122,23 @@ pub async fn run_with(
                     _ = stop.changed() => break,
                 }
                 let r = rollout.clone();
-                match tokio::task::spawn_blocking(move || r.reload_if_changed(version)).await {
-                    Ok(Ok(v)) => version = v,
+                let k = keys.clone();
+                let reloaded = tokio::task::spawn_blocking(move || {
+                    let v = r.reload_if_changed(version)?;
+                    // Keys issued by `sitepulse keys issue` count from the next message on.
+                    let kv = r.control.keys_version()?;
+                    if kv != keys_at {
+                        k.set_all(r.control.agent_keys()?);
+                        tracing::info!(version = kv, "agent keys reloaded");
+                    }
+                    Ok::<_, crate::store::StoreError>((v, kv))
+                })
+                .await;
+                match reloaded {
+                    Ok(Ok((v, kv))) => {
+                        version = v;
+                        keys_at = kv;
+                    }
                     Ok(Err(e)) => tracing::warn!(error = %e, "reading the plan version failed"),
                     Err(_) => break,
                 }

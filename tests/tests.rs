@@ -7,6 +7,7 @@ mod checklist;
 mod demo;
 mod durability;
 mod field_page;
+mod identity;
 mod ingest;
 mod map;
 mod rollout_api;

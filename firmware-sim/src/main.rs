@@ -50,6 +50,10 @@ struct Args {
     /// Agents sharing one MQTT connection (1: each agent has its own).
     #[arg(long, env = "SITEPULSE_SIM_AGENTS_PER_CONNECTION", default_value_t = 1)]
     agents_per_connection: usize,
+    /// Signing keys, one `site,key` line each (the key as `sitepulse keys issue` prints it); agents
+    /// with a key sign every payload.
+    #[arg(long, env = "SITEPULSE_SIM_KEYS")]
+    keys: Option<std::path::PathBuf>,
     /// Password of the agents (the username is the site id); `{site}` in it is replaced by the
     /// site id, e.g. `secret-{site}`, so each agent has credentials of its own.
     #[arg(long, env = "SITEPULSE_SIM_PASSWORD", hide_env_values = true)]
@@ -186,6 +190,10 @@ async fn run_city(a: &Args) -> anyhow::Result<()> {
             skew: chrono::Duration::seconds(a.skew_s),
         },
         seed: a.seed,
+        keys: match &a.keys {
+            Some(path) => Some(Arc::new(read_keys(path)?)),
+            None => None,
+        },
     };
     let stats = Arc::new(Stats::default());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -257,4 +265,31 @@ async fn main() -> anyhow::Result<()> {
     } else {
         run_city(&args).await
     }
+}
+
+/// `site,key` lines; blank lines and `#` comments are skipped.
+fn read_keys(
+    path: &std::path::Path,
+) -> anyhow::Result<std::collections::HashMap<String, sitepulse::wire::signature::Key>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut keys = std::collections::HashMap::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (site, key) = line
+            .split_once(',')
+            .with_context(|| format!("{}:{}: expected `site,key`", path.display(), i + 1))?;
+        let key = sitepulse::wire::signature::parse_key(key).with_context(|| {
+            format!(
+                "{}:{}: the key must be 64 hex digits",
+                path.display(),
+                i + 1
+            )
+        })?;
+        keys.insert(site.trim().to_string(), key);
+    }
+    Ok(keys)
 }

@@ -45,6 +45,8 @@ pub enum Reject {
     SiteMismatch { topic: String, payload: String },
     #[error("{0}")]
     Field(#[from] FieldError),
+    #[error("{0}")]
+    Unauthenticated(#[from] crate::wire::signature::SignatureError),
     #[error("timestamp {ts} is {what} the collector's clock ({now}); fix the agent's clock")]
     Timestamp {
         ts: DateTime<Utc>,
@@ -55,7 +57,7 @@ pub enum Reject {
 
 impl Reject {
     /// Stable label: `invalid_topic`, `too_large`, `invalid_json`, `unsupported_schema`,
-    /// `site_mismatch`, `invalid_field`, `timestamp_out_of_range`.
+    /// `site_mismatch`, `invalid_field`, `timestamp_out_of_range`, `unauthenticated`.
     pub fn reason(&self) -> &'static str {
         match self {
             Reject::Topic(_) => "invalid_topic",
@@ -65,11 +67,12 @@ impl Reject {
             Reject::SiteMismatch { .. } => "site_mismatch",
             Reject::Field(_) => "invalid_field",
             Reject::Timestamp { .. } => "timestamp_out_of_range",
+            Reject::Unauthenticated(_) => "unauthenticated",
         }
     }
 
     /// Every label [`Reject::reason`] can return, for metrics that start at zero.
-    pub const REASONS: [&'static str; 7] = [
+    pub const REASONS: [&'static str; 8] = [
         "invalid_topic",
         "too_large",
         "invalid_json",
@@ -77,6 +80,7 @@ impl Reject {
         "site_mismatch",
         "invalid_field",
         "timestamp_out_of_range",
+        "unauthenticated",
     ];
 }
 

@@ -2,11 +2,13 @@
 //! acknowledged to the broker only after the batch holding it is committed.
 //!
 //! - [`decode`] — one message to a checked [`decode::Message`] or a [`decode::Reject`] (pure).
+//! - [`keys`] — the agents' signing keys, checked when signatures are required.
 //! - [`mqtt`] — client options from the configuration (URL, TLS, credentials, session).
 //! - [`source`] — drives the MQTT connection; sends acks from a task of its own.
 //! - [`writer`] — batches, commits, updates the state, releases the acks in order.
 
 pub mod decode;
+pub mod keys;
 pub mod mqtt;
 pub mod source;
 pub mod writer;
@@ -27,6 +29,7 @@ pub fn spawn(
     registry: SharedRegistry,
     metrics: Metrics,
     clock: SharedClock,
+    keys: std::sync::Arc<keys::AgentKeys>,
     shutdown: watch::Receiver<bool>,
 ) -> Result<JoinHandle<()>, mqtt::MqttConfigError> {
     let options = mqtt::collector_options(&config.mqtt)?;
@@ -38,6 +41,7 @@ pub fn spawn(
         ingest: config.ingest.clone(),
         clock: clock.clone(),
         metrics: metrics.clone(),
+        keys: config.ingest.require_signature.then_some(keys),
     };
     let writer = writer::Writer {
         store,

@@ -6,7 +6,7 @@
 //! and an ack meant for the old connection could otherwise acknowledge a different message that
 //! reuses its packet id.
 
-use super::decode::{Message, decode};
+use super::decode::{Message, Reject, decode};
 use crate::clock::SharedClock;
 use crate::config::IngestConfig;
 use crate::metrics::Metrics;
@@ -45,6 +45,8 @@ pub struct Source {
     pub ingest: IngestConfig,
     pub clock: SharedClock,
     pub metrics: Metrics,
+    /// Set when every payload must be signed with its site's key.
+    pub keys: Option<std::sync::Arc<super::keys::AgentKeys>>,
 }
 
 impl Source {
@@ -126,7 +128,13 @@ impl Source {
     fn inbound(&self, p: Publish, epoch: u64) -> Inbound {
         let topic = p.topic;
         let received = self.clock.now();
-        let decoded = decode(&topic, &p.payload, received, &self.ingest);
+        let decoded = match &self.keys {
+            Some(k) => k
+                .check(&topic, &p.payload)
+                .map_err(Reject::from)
+                .and_then(|()| decode(&topic, &p.payload, received, &self.ingest)),
+            None => decode(&topic, &p.payload, received, &self.ingest),
+        };
         // The kind from the decoded message; the topic is parsed again only for a rejected one.
         let kind = match &decoded {
             Ok(Message::Status { .. }) => Ok(Kind::Status),

@@ -47,6 +47,8 @@ pub struct RunConfig {
     pub password: Option<String>,
     pub faults: Faults,
     pub seed: u64,
+    /// Signing keys by site: an agent with a key signs every payload (HMAC-SHA256).
+    pub keys: Option<Arc<std::collections::HashMap<String, crate::wire::signature::Key>>>,
 }
 
 /// Counters shared by all agents.
@@ -176,7 +178,12 @@ async fn run_agent(
     seed: u64,
 ) {
     let mut rng = StdRng::seed_from_u64(seed);
-    let info = serde_json::to_vec(&agent.plan.info).expect("info serializes");
+    let key = cfg.keys.as_ref().and_then(|k| k.get(agent.site()).copied());
+    let sign = |json: Vec<u8>| match &key {
+        Some(k) => crate::wire::signature::sign(&json, k),
+        None => json,
+    };
+    let info = sign(serde_json::to_vec(&agent.plan.info).expect("info serializes"));
     let _ = client
         .publish(
             topic_for(agent.site(), Kind::Info),
@@ -202,7 +209,7 @@ async fn run_agent(
             stats.malformed.fetch_add(1, Ordering::Relaxed);
             b"{\"schema\":\"sitepulse.status/1\",\"site\":".to_vec()
         } else {
-            serde_json::to_vec(&agent.next_status(clock.now())).expect("status serializes")
+            sign(serde_json::to_vec(&agent.next_status(clock.now())).expect("status serializes"))
         };
         if held.is_none() && rng.random_bool(f.out_of_order.clamp(0.0, 1.0)) {
             held = Some(payload);

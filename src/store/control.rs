@@ -73,6 +73,12 @@ CREATE TABLE IF NOT EXISTS areas (
     updated  INTEGER NOT NULL
 ) WITHOUT ROWID;
 
+CREATE TABLE IF NOT EXISTS agent_keys (
+    site    TEXT PRIMARY KEY,
+    key     TEXT    NOT NULL,  -- 64 hex digits; the collector needs the key itself to check HMACs
+    issued  INTEGER NOT NULL
+) WITHOUT ROWID;
+
 CREATE TABLE IF NOT EXISTS audit (
     id      INTEGER PRIMARY KEY AUTOINCREMENT,
     at      INTEGER NOT NULL,
@@ -331,6 +337,73 @@ impl ControlStore {
                 }
             }
             Ok(out)
+        })
+    }
+
+    /// Issues a new signing key for a site (replacing any earlier one) and returns it. The audit
+    /// entry names the site, never the key.
+    pub fn issue_key(
+        &self,
+        site: &str,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<crate::wire::signature::Key, StoreError> {
+        let key: crate::wire::signature::Key = rand::random();
+        self.with(|c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let replaced = tx.execute(
+                "INSERT INTO agent_keys (site, key, issued) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (site) DO UPDATE SET key = excluded.key, issued = excluded.issued",
+                params![site, hex::encode(key), ms(at)],
+            )?;
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES ('keys_version', 1)
+                 ON CONFLICT (key) DO UPDATE SET value = value + 1",
+                [],
+            )?;
+            audit(
+                &tx,
+                at,
+                actor,
+                "key.issue",
+                site,
+                None,
+                Some(json(
+                    &serde_json::json!({ "site": site, "replaced": replaced > 0 }),
+                )),
+            )?;
+            tx.commit()?;
+            Ok(key)
+        })
+    }
+
+    /// Every site's signing key.
+    pub fn agent_keys(&self) -> Result<Vec<(String, crate::wire::signature::Key)>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c.prepare("SELECT site, key FROM agent_keys")?;
+            let rows =
+                stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (site, key) = row?;
+                if let Some(k) = crate::wire::signature::parse_key(&key) {
+                    out.push((site, k));
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// Bumped whenever a key is issued.
+    pub fn keys_version(&self) -> Result<i64, StoreError> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT value FROM meta WHERE key = 'keys_version'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map(|v| v.unwrap_or(0))
         })
     }
 

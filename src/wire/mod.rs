@@ -7,10 +7,12 @@
 //! - [`info`] — the site description an agent publishes at boot.
 //! - [`validate`] — range and format rules beyond the JSON types.
 //! - [`schema`] — the JSON Schema documents, generated from the types.
+//! - [`signature`] — HMAC-SHA256 signatures of payloads with per-site keys.
 
 pub mod domain;
 pub mod info;
 pub mod schema;
+pub mod signature;
 pub mod status;
 pub mod topic;
 pub mod validate;

@@ -473,6 +473,7 @@ impl SimAgents {
             password: password.map(str::to_string),
             faults,
             seed,
+            keys: None,
         };
         let stats = Arc::new(sitepulse::sim::runner::Stats::default());
         let (stop, stop_rx) = tokio::sync::watch::channel(false);
@@ -516,8 +517,21 @@ pub async fn publish_status(url: &str, site: &str, boot: &str, seq: u64, stage: 
 
 /// A plain QoS 1 publish that waits for the broker's PUBACK.
 pub async fn publish(url: &str, topic: &str, payload: impl Into<Vec<u8>>) {
+    publish_as(url, None, topic, payload).await;
+}
+
+/// [`publish`], logged in as `(username, password)`.
+pub async fn publish_as(
+    url: &str,
+    login: Option<(&str, &str)>,
+    topic: &str,
+    payload: impl Into<Vec<u8>>,
+) {
     let (host, port, _) = sitepulse::ingest::mqtt::parse_url(url).unwrap();
     let mut opts = MqttOptions::new(unique_id("test-pub"), host, port);
+    if let Some((user, pass)) = login {
+        opts.set_credentials(user, pass);
+    }
     opts.set_max_packet_size(1 << 21, 1 << 21);
     let (client, mut el) = AsyncClient::new(opts, 10);
     client
