@@ -64,9 +64,10 @@ next_connection_delay_ms = 0
             }
         })
         .map_err(|e| BrokerError::Config(e.to_string()))?;
-    // Wait until it listens. Probing by connecting would make rumqttd log an aborted
-    // connection; a failing bind says the same without touching it.
-    for _ in 0..200 {
+    // Wait until it listens (at most 10 s: on a loaded machine its threads start slowly).
+    // Probing by connecting would make rumqttd log an aborted connection; a failing bind says
+    // the same without touching it.
+    for _ in 0..1000 {
         if is_listening(listen) {
             return Ok(());
         }

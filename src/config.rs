@@ -93,6 +93,11 @@ pub struct AlarmConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct HttpConfig {
     pub listen: SocketAddr,
+    /// Let requests without a token read (sites, progress, coverage, checklists). Writing
+    /// always needs a token.
+    pub public_read: bool,
+    /// Requests per second allowed to each token (bursts of twice that).
+    pub rate_per_s: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -338,6 +343,8 @@ impl Default for HttpConfig {
     fn default() -> Self {
         HttpConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_read: false,
+            rate_per_s: 20.0,
         }
     }
 }
@@ -437,6 +444,9 @@ impl Config {
         }
         if self.ingest.max_payload_bytes > self.mqtt.max_packet_bytes {
             return bad("ingest.max_payload_bytes must not exceed mqtt.max_packet_bytes");
+        }
+        if self.http.rate_per_s.is_nan() || self.http.rate_per_s <= 0.0 {
+            return bad("http.rate_per_s must be a positive number of requests per second");
         }
         if self.alarms.offline_intervals == 0 {
             return bad("alarms.offline_intervals must be at least 1");

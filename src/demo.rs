@@ -75,12 +75,13 @@ fn free_or_other(addr: SocketAddr) -> SocketAddr {
     }
 }
 
-/// Runs the demo until `shutdown` completes. `on_ready` gets the HTTP and broker addresses once
+/// Runs the demo until `shutdown` completes. `on_ready` gets the HTTP and broker addresses and
+/// an administrator's token for the field page (the map reads without one) once
 /// everything
 /// listens.
 pub async fn run(
     opts: DemoOptions,
-    on_ready: impl FnOnce(SocketAddr, SocketAddr),
+    on_ready: impl FnOnce(SocketAddr, SocketAddr, &str),
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), DemoError> {
     for suffix in ["", "-wal", "-shm"] {
@@ -115,6 +116,11 @@ pub async fn run(
     let plans = liaocheng(opts.sites, 2020);
     let mut config = Config {
         tasks: office::tasks(&plans),
+        http: crate::config::HttpConfig {
+            // The map and the API read without a token; writing needs the one printed at start.
+            public_read: true,
+            ..crate::config::HttpConfig::default()
+        },
         // An example station, not a real one, so the map has one to show.
         earth_stations: vec![crate::config::EarthStation {
             name: "示例卫星地球站（演示）".into(),
@@ -181,8 +187,10 @@ pub async fn run(
         keys: None,
     };
     let plan_file = opts.db.with_file_name("sitepulse-demo-plan.csv");
+    let mut token = String::new();
     let office = match rollout_rx.await {
         Ok(rollout) => {
+            token = demo_token(&rollout).await;
             import_plan(&rollout, &plans, &plan_file).await;
             import_areas(&rollout).await;
             Some(tokio::spawn(run_office(
@@ -203,7 +211,7 @@ pub async fn run(
         stats.clone(),
         stop_rx.clone(),
     );
-    on_ready(http, opts.broker);
+    on_ready(http, opts.broker, &token);
 
     let mut report = tokio::time::interval(Duration::from_secs(10));
     report.tick().await;
@@ -251,6 +259,35 @@ async fn import_plan(rollout: &Rollout, plans: &[SitePlan], file: &std::path::Pa
         }
         Ok(Err(e)) => tracing::warn!(error = %e, "demo plan import failed"),
         Err(e) => tracing::warn!(error = %e, "demo plan import failed"),
+    }
+}
+
+/// An administrator's token for this run of the demo.
+async fn demo_token(rollout: &Rollout) -> String {
+    let token = crate::api::auth::new_token();
+    let control = rollout.control.clone();
+    let hash = crate::api::auth::hash(&token);
+    let created = tokio::task::spawn_blocking(move || {
+        let now = chrono::Utc::now();
+        control.create_token(
+            &crate::store::control::TokenRecord {
+                id: 0,
+                name: "演示管理员".into(),
+                role: "admin".into(),
+                operator: None,
+                created: now,
+                expires: None,
+                revoked: None,
+            },
+            &hash,
+            &Actor::cli("演示"),
+            now,
+        )
+    })
+    .await;
+    match created {
+        Ok(Ok(_)) => token,
+        _ => String::new(),
     }
 }
 

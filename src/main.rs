@@ -39,6 +39,9 @@ enum Command {
     /// Agents' signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// People's API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Export a month's dispatch checklist (月调度清单).
     Checklist(ChecklistArgs),
     /// Close a month: its checklist is frozen and every later export of it is the same.
@@ -164,6 +167,103 @@ enum KeysCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a token and print it once; only its hash is stored.
+    Create {
+        /// Whose it is, e.g. 张三 or 移动东昌府区班组 (recorded with every write).
+        #[arg(long)]
+        name: String,
+        /// admin (the IT bureau), operator (a carrier's engineers), tower (the tower company) or
+        /// viewer (read only).
+        #[arg(long)]
+        role: String,
+        /// For --role operator: the carrier, cmcc, cucc, ctcc or cbn.
+        #[arg(long)]
+        operator: Option<String>,
+        /// Last day it works (YYYY-MM-DD, Liaocheng time).
+        #[arg(long)]
+        expires: Option<String>,
+        /// Who creates it (recorded in the audit trail).
+        #[arg(long, env = "USER")]
+        by: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List tokens (never the tokens themselves).
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Revoke a token by its id.
+    Revoke {
+        id: i64,
+        #[arg(long, env = "USER")]
+        by: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+fn create_token(
+    name: &str,
+    role: &str,
+    operator: Option<&str>,
+    expires: Option<&str>,
+    by: &str,
+    store: &StoreArgs,
+) -> anyhow::Result<()> {
+    use sitepulse::api::auth::{self, Role};
+    let role = Role::parse(role).with_context(|| {
+        format!("role `{role}` is unknown; use admin, operator, tower or viewer")
+    })?;
+    let operator = match (role, operator) {
+        (Role::Operator, Some(o)) => Some(
+            sitepulse::rollout::plan::parse_operator(o)
+                .map_err(anyhow::Error::msg)?
+                .as_str()
+                .to_string(),
+        ),
+        (Role::Operator, None) => {
+            anyhow::bail!("--role operator needs --operator cmcc|cucc|ctcc|cbn")
+        }
+        (_, Some(_)) => anyhow::bail!("--operator goes with --role operator only"),
+        (_, None) => None,
+    };
+    let expires = expires
+        .map(|d| {
+            sitepulse::rollout::plan::parse_date(d)
+                .map(sitepulse::rollout::calendar::end_of_day)
+                .map_err(anyhow::Error::msg)
+        })
+        .transpose()?;
+    anyhow::ensure!(!name.trim().is_empty(), "--name must not be empty");
+    let config = store_config(store)?;
+    let control = sitepulse::store::control::ControlStore::open(&config.store.path)?;
+    let token = auth::new_token();
+    let now = chrono::Utc::now();
+    let id = control.create_token(
+        &sitepulse::store::control::TokenRecord {
+            id: 0,
+            name: name.trim().to_string(),
+            role: role.as_str().to_string(),
+            operator,
+            created: now,
+            expires,
+            revoked: None,
+        },
+        &auth::hash(&token),
+        &Actor::cli(by),
+        now,
+    )?;
+    eprintln!(
+        "token {id} for {name} ({}); it is shown only now:",
+        role.as_str()
+    );
+    println!("{token}");
+    Ok(())
 }
 
 #[derive(clap::Args)]
@@ -449,6 +549,50 @@ async fn main() -> anyhow::Result<()> {
             let key = control.issue_key(&site, &Actor::cli(by), chrono::Utc::now())?;
             println!("{site},{}", hex::encode(key));
         }
+        Command::Token(TokenCommand::Create {
+            name,
+            role,
+            operator,
+            expires,
+            by,
+            store,
+        }) => create_token(
+            &name,
+            &role,
+            operator.as_deref(),
+            expires.as_deref(),
+            &by,
+            &store,
+        )?,
+        Command::Token(TokenCommand::List { store }) => {
+            let config = store_config(&store)?;
+            let control = sitepulse::store::control::ControlStore::open(&config.store.path)?;
+            for t in control.tokens()? {
+                println!(
+                    "{}\t{}\t{}{}\tcreated {}{}{}",
+                    t.id,
+                    t.name,
+                    t.role,
+                    t.operator.map(|o| format!(" ({o})")).unwrap_or_default(),
+                    t.created.format("%F"),
+                    t.expires
+                        .map(|e| format!(", expires {}", e.format("%F")))
+                        .unwrap_or_default(),
+                    t.revoked
+                        .map(|r| format!(", REVOKED {}", r.format("%F")))
+                        .unwrap_or_default()
+                );
+            }
+        }
+        Command::Token(TokenCommand::Revoke { id, by, store }) => {
+            let config = store_config(&store)?;
+            let control = sitepulse::store::control::ControlStore::open(&config.store.path)?;
+            anyhow::ensure!(
+                control.revoke_token(id, &Actor::cli(by), chrono::Utc::now())?,
+                "no active token {id}"
+            );
+            println!("token {id} revoked");
+        }
         Command::Checklist(a) => export_checklist(&a)?,
         Command::CloseMonth(a) => close_month(&a)?,
         Command::Schema => print!("{}", sitepulse::wire::schema::v1_pretty()),
@@ -477,8 +621,9 @@ async fn main() -> anyhow::Result<()> {
             };
             sitepulse::demo::run(
                 opts,
-                |addr, broker| {
+                |addr, broker, token| {
                     println!("sitepulse demo is running: open http://{addr}/  (progress: http://{addr}/api/v1/progress)");
+                    println!("field reports: http://{addr}/field  with the token {token}");
                     println!("embedded MQTT broker: mqtt://{broker}");
                     println!("simulated Liaocheng, time runs fast; press Ctrl-C to stop");
                 },

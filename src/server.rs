@@ -153,6 +153,7 @@ pub async fn run_with(
         clock,
         config,
         rollout,
+        limiter: Arc::default(),
     };
     let app = api::router(state);
     info!(listen = %listener.local_addr()?, "http api listening");

@@ -19,7 +19,7 @@ async fn demo_shows_sites_coming_on_air() {
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let demo = tokio::spawn(run(
         opts,
-        move |http, _| {
+        move |http, _, _| {
             let _ = ready_tx.send(http);
         },
         async move {

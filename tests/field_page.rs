@@ -14,12 +14,13 @@ async fn an_engineer_reports_from_the_phone_page() {
     let (cfg, _url) = embedded_config(dir.path());
     let c = Collector::start(cfg).await;
     let http = c.http;
-    assert_eq!(
-        post(http, "/api/v1/plan/sites?by=t", PLAN.to_vec()).await.0,
-        200
-    );
+    assert_eq!(post(&c, "/api/v1/plan/sites", PLAN.to_vec()).await.0, 200);
+    // A cmcc engineer's token: A06 is a cmcc site.
+    let engineer = token(&c.db, "移动东昌府班组", "operator", Some("cmcc"));
 
+    let engineer_token = engineer.clone();
     tokio::task::spawn_blocking(move || {
+        let engineer = engineer_token;
         let page = Page::new(390, 844);
         let origin = format!("http://{http}");
         page.tab
@@ -43,11 +44,11 @@ async fn an_engineer_reports_from_the_phone_page() {
             .unwrap();
         page.goto(&format!("{origin}/field"));
         page.wait_for("page shown", "document.getElementById('save') !== null");
-        page.eval(
-            "document.getElementById('token').value = 'demo-token';
+        page.eval(&format!(
+            "document.getElementById('token').value = '{engineer}';
              document.getElementById('reporter').value = '王工';
-             document.getElementById('save').click(); true",
-        );
+             document.getElementById('save').click(); true"
+        ));
         page.wait_for(
             "GPS fix shown",
             "document.getElementById('gps').textContent.includes('36.47')",

@@ -12,28 +12,29 @@ const BAD_PLAN: &[u8] = include_bytes!("fixtures/checklist-plan-bad.csv");
 async fn send(
     method: reqwest::Method,
     http: std::net::SocketAddr,
+    token: &str,
     path: &str,
     body: Option<Value>,
 ) -> (u16, Value) {
-    let mut req = reqwest::Client::new().request(method, format!("http://{http}{path}"));
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let r = req.send().await.unwrap();
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
+    request(
+        method,
+        http,
+        path,
+        Some(token),
+        body.map(|b| b.to_string().into_bytes()),
+    )
+    .await
 }
 
-async fn upload(http: std::net::SocketAddr, path: &str, body: &[u8]) -> (u16, Value) {
-    let r = reqwest::Client::new()
-        .post(format!("http://{http}{path}"))
-        .header("content-type", "text/csv")
-        .body(body.to_vec())
-        .send()
-        .await
-        .unwrap();
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
+async fn upload(http: std::net::SocketAddr, token: &str, path: &str, body: &[u8]) -> (u16, Value) {
+    request(
+        reqwest::Method::POST,
+        http,
+        path,
+        Some(token),
+        Some(body.to_vec()),
+    )
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -42,10 +43,11 @@ async fn plan_milestones_obstacles_checklist_and_close_over_http() {
     let (cfg, url) = embedded_config(dir.path());
     let c = Collector::start(cfg).await;
     let http = c.http;
+    let admin = token(&c.db, "市工信局", "admin", None);
     use reqwest::Method;
 
     // A bad file: 422 with every bad row, nothing stored.
-    let (status, body) = upload(http, "/api/v1/plan/sites?by=张工&source=bad.csv", BAD_PLAN).await;
+    let (status, body) = upload(http, &admin, "/api/v1/plan/sites?source=bad.csv", BAD_PLAN).await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["rows"].as_array().unwrap().len(), 8);
     assert_eq!(body["rows"][0]["row"], 3);
@@ -57,11 +59,18 @@ async fn plan_milestones_obstacles_checklist_and_close_over_http() {
             .contains("nothing was imported")
     );
     assert_eq!(c.get("/api/v1/sites").await.1["total"], 0);
-    // Who imports must be named.
-    let (status, _) = upload(http, "/api/v1/plan/sites", PLAN).await;
-    assert_eq!(status, 400);
+    // Importing needs an administrator's token.
+    let (status, _) = request(
+        Method::POST,
+        http,
+        "/api/v1/plan/sites",
+        None,
+        Some(PLAN.to_vec()),
+    )
+    .await;
+    assert_eq!(status, 401);
 
-    let (status, body) = upload(http, "/api/v1/plan/sites?by=张工&source=plan.csv", PLAN).await;
+    let (status, body) = upload(http, &admin, "/api/v1/plan/sites?source=plan.csv", PLAN).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["report"]["added"], 28);
     assert_eq!(c.get("/api/v1/sites?in_plan=true").await.1["total"], 28);
@@ -82,7 +91,14 @@ async fn plan_milestones_obstacles_checklist_and_close_over_http() {
     // Milestones.
     let m = json!({"stage": "on_air", "date": "2020-09-15", "note": "开通", "reporter": "王工",
                    "position": {"lat": 36.4490, "lon": 115.9710}});
-    let (status, body) = send(Method::POST, http, "/api/v1/sites/A04/milestones", Some(m)).await;
+    let (status, body) = send(
+        Method::POST,
+        http,
+        &admin,
+        "/api/v1/sites/A04/milestones",
+        Some(m),
+    )
+    .await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["flagged"], false);
     let (_, site) = c.get("/api/v1/sites/A04").await;
@@ -96,6 +112,7 @@ async fn plan_milestones_obstacles_checklist_and_close_over_http() {
     let (status, body) = send(
         Method::POST,
         http,
+        &admin,
         "/api/v1/sites/A04/milestones",
         Some(back),
     )
@@ -105,6 +122,7 @@ async fn plan_milestones_obstacles_checklist_and_close_over_http() {
     let (status, _) = send(
         Method::POST,
         http,
+        &admin,
         "/api/v1/sites/NOPE/milestones",
         Some(json!({"stage": "built", "reporter": "王工"})),
     )
@@ -113,6 +131,7 @@ async fn plan_milestones_obstacles_checklist_and_close_over_http() {
     let (status, body) = send(
         Method::POST,
         http,
+        &admin,
         "/api/v1/sites/A04/milestones",
         Some(json!({"stage": "switched_on", "reporter": "王工"})),
     )
@@ -124,6 +143,7 @@ async fn plan_milestones_obstacles_checklist_and_close_over_http() {
     let (status, _) = send(
         Method::POST,
         http,
+        &admin,
         "/api/v1/sites/A04/milestones",
         Some(huge),
     )
@@ -133,16 +153,23 @@ async fn plan_milestones_obstacles_checklist_and_close_over_http() {
     // Obstacles: open, resolve (销号), and not twice.
     let o = json!({"kind": "access", "description": "物业拒绝进场", "responsible_unit": "东昌府区住建局",
                    "opened": "2020-09-01", "reporter": "王工"});
-    let (status, body) = send(Method::POST, http, "/api/v1/sites/A06/obstacles", Some(o)).await;
+    let (status, body) = send(
+        Method::POST,
+        http,
+        &admin,
+        "/api/v1/sites/A06/obstacles",
+        Some(o),
+    )
+    .await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["due"], "2020-10-01");
     let id = body["id"].as_i64().unwrap();
     let path = format!("/api/v1/sites/A06/obstacles/{id}");
     let resolve = json!({"resolved": "2020-10-20", "resolution": "已协调进场", "reporter": "王工"});
-    let (status, body) = send(Method::PATCH, http, &path, Some(resolve.clone())).await;
+    let (status, body) = send(Method::PATCH, http, &admin, &path, Some(resolve.clone())).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["resolved"], "2020-10-20");
-    let (status, _) = send(Method::PATCH, http, &path, Some(resolve)).await;
+    let (status, _) = send(Method::PATCH, http, &admin, &path, Some(resolve)).await;
     assert_eq!(status, 409);
     let (_, open) = c.get("/api/v1/obstacles?open=true").await;
     assert_eq!(open["total"], 0);
@@ -180,6 +207,7 @@ async fn plan_milestones_obstacles_checklist_and_close_over_http() {
     let (status, body) = send(
         Method::POST,
         http,
+        &admin,
         "/api/v1/checklist/2020-09/close",
         Some(close.clone()),
     )
@@ -188,6 +216,7 @@ async fn plan_milestones_obstacles_checklist_and_close_over_http() {
     let (status, _) = send(
         Method::POST,
         http,
+        &admin,
         "/api/v1/checklist/2020-09/close",
         Some(close),
     )

@@ -1,6 +1,7 @@
 //! Integration tests: a real collector against a real broker (the embedded one and Mosquitto).
 
 mod api;
+mod auth;
 mod backup;
 mod browser;
 mod checklist;

@@ -7,15 +7,13 @@ use super::rollout::blocking;
 use crate::checklist::tables::Lang;
 use crate::checklist::{self, Format};
 use crate::rollout::calendar::Month;
-use crate::store::control::Actor;
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
-use std::net::SocketAddr;
 
 fn month(s: &str) -> Result<Month, ApiError> {
     Month::parse(s)
@@ -76,26 +74,28 @@ pub async fn get(
         .into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CloseBody {
-    /// Who closes the month (recorded in the checklist and the audit trail).
-    closed_by: String,
+    /// Who closes the month, as printed on the checklist (default: the token's name).
+    closed_by: Option<String>,
 }
 
-/// `POST /api/v1/checklist/{month}/close`: freezes an ended month.
+/// `POST /api/v1/checklist/{month}/close` (admin): freezes an ended month.
 pub async fn close(
     State(s): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    p: Option<axum::Extension<super::auth::Principal>>,
     Path(m): Path<String>,
-    body: Result<Json<CloseBody>, JsonRejection>,
+    body: Option<Json<CloseBody>>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    let p = super::auth::principal(p)?;
+    p.require_admin("close a month")?;
     let month = month(&m)?;
-    let Json(b) = body?;
-    let actor = Actor {
-        who: b.closed_by.trim().to_string(),
-        origin: addr.ip().to_string(),
-    };
+    let b = body.map(|Json(b)| b).unwrap_or_default();
+    let mut actor = p.actor();
+    if let Some(by) = b.closed_by.filter(|v| !v.trim().is_empty()) {
+        actor.who = by.trim().to_string();
+    }
     let rollout = s.rollout.clone();
     let c = blocking(move || Ok(rollout.close(month, &actor)?)).await?;
     Ok(Json(json!({ "month": c.month, "closed": c.closed })))

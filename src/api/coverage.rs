@@ -9,15 +9,13 @@ use crate::coverage::earth::{self, SiteBands};
 use crate::coverage::report::{self, Report, SiteInput};
 use crate::rollout::calendar::{Month, local_date};
 use crate::state;
-use crate::store::control::Actor;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 /// The coverage report now (recomputed at most once a second).
@@ -81,19 +79,18 @@ pub async fn areas(State(s): State<AppState>) -> Result<Json<Value>, ApiError> {
     })))
 }
 
-/// `POST /api/v1/areas?by=NAME&source=FILE`: import target areas (GeoJSON).
+/// `POST /api/v1/areas?source=FILE` (admin): import target areas (GeoJSON).
 pub async fn import(
     State(s): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    p: Option<axum::Extension<super::auth::Principal>>,
     q: Result<Query<super::rollout::ImportQuery>, QueryRejection>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
+    let p = super::auth::principal(p)?;
+    p.require_admin("import target areas")?;
     let Query(q) = q?;
-    let (by, source) = q.who()?;
-    let actor = Actor {
-        who: by,
-        origin: addr.ip().to_string(),
-    };
+    let source = q.source();
+    let actor = p.actor();
     let rollout = s.rollout.clone();
     let report = blocking(move || Ok(rollout.import_areas(&body, &source, &actor)?)).await?;
     Ok(Json(json!({ "report": report })))

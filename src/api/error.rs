@@ -13,6 +13,15 @@ pub enum ApiError {
     /// 400: a query parameter or body is wrong; the message says which and how.
     #[error("{0}")]
     BadRequest(String),
+    /// 401: no token, or not a valid one.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403: the token may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 429: too many requests from one token.
+    #[error("{0}")]
+    TooMany(String),
     /// 404: no such site or resource.
     #[error("{0}")]
     NotFound(String),
@@ -79,6 +88,9 @@ impl IntoResponse for ApiError {
         let status = match &self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Rows { .. } => StatusCode::UNPROCESSABLE_ENTITY,

@@ -1,5 +1,6 @@
 //! The HTTP API (axum). Reads the in-memory state and the store; never talks MQTT.
 //!
+//! - [`auth`] — bearer tokens, roles, the per-token rate limit.
 //! - [`error`] — error → status code + JSON message.
 //! - [`ops`] — `/healthz`, `/readyz`, `/metrics`, `/api/v1/schema`, `/api/v1/quarantine`.
 //! - [`sites`] — `/api/v1/sites`, `/api/v1/sites/{id}`, `/api/v1/sites/{id}/history`.
@@ -10,6 +11,7 @@
 //! - [`field`] — the field-report page for phones (`/field`).
 //! - [`web`] — the task force's map at `/` (from `dashboards/web/`, embedded).
 
+pub mod auth;
 pub mod checklist;
 pub mod coverage;
 pub mod error;
@@ -40,6 +42,7 @@ pub struct AppState {
     pub clock: SharedClock,
     pub config: Arc<Config>,
     pub rollout: Rollout,
+    pub limiter: Arc<auth::RateLimiter>,
 }
 
 /// Largest plan file accepted by upload (a province's plan is about 40 MiB of CSV).
@@ -92,6 +95,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/earth-stations", get(coverage::earth_stations))
         .route("/api/v1/progress/monthly", get(coverage::monthly))
         .route("/api/v1/checklist", get(checklist::closed))
+        .route("/api/v1/audit", get(ops::audit))
         .route("/api/v1/checklist/{month}", get(checklist::get))
         .route("/api/v1/checklist/{month}/close", post(checklist::close))
         .route("/field", get(field::page))
@@ -99,5 +103,9 @@ pub fn router(state: AppState) -> Router {
         // The map's GeoJSON shrinks about tenfold; browsers ask for gzip, other clients need not.
         .layer(tower_http::compression::CompressionLayer::new())
         .fallback(ops::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::layer,
+        ))
         .with_state(state)
 }

@@ -72,3 +72,30 @@ pub async fn not_found(uri: Uri) -> ApiError {
         uri.path()
     ))
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    limit: Option<u32>,
+    /// Entries older than this id (to page back).
+    before: Option<i64>,
+}
+
+/// `GET /api/v1/audit?limit=&before=`: the audit trail, newest first; administrators only.
+pub async fn audit(
+    State(s): State<AppState>,
+    p: Option<axum::Extension<super::auth::Principal>>,
+    q: Result<Query<AuditQuery>, QueryRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let p = super::auth::principal(p)?;
+    p.require_admin("read the audit trail")?;
+    let Query(q) = q?;
+    let limit = q.limit.unwrap_or(100).min(10_000);
+    let control = s.rollout.control.clone();
+    let entries = tokio::task::spawn_blocking(move || {
+        control.audit_before(q.before.unwrap_or(i64::MAX), limit)
+    })
+    .await
+    .map_err(|e| ApiError::BadRequest(e.to_string()))??;
+    Ok(Json(json!({ "entries": entries })))
+}

@@ -1,30 +1,34 @@
 //! Rollout endpoints: the plan import, milestones, obstacles, the backward schedule.
 //!
-//! Writes name who makes them (`reporter` in the body, `by` for imports); the client's address
-//! is recorded as where they came from. Both go to the audit trail.
+//! Writes are made by the holder of a token (see [`super::auth`]); the token's name and the
+//! client's address go to the audit trail. A body's `reporter`, when given, names the person in
+//! the field (a team may share a token).
 
 use super::AppState;
+use super::auth::{Principal, principal};
 use super::error::ApiError;
 use crate::rollout::calendar::Month;
 use crate::rollout::milestone::NewMilestone;
 use crate::rollout::obstacle::{NewObstacle, ObstaclePatch};
 use crate::rollout::schedule::{self, Scope};
 use crate::state;
-use crate::store::control::Actor;
+use axum::Extension;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::json;
-use std::net::SocketAddr;
 
-fn actor(who: &str, addr: SocketAddr) -> Actor {
-    Actor {
-        who: who.trim().to_string(),
-        origin: addr.ip().to_string(),
-    }
+/// The operators on a site, for the permission checks; 404 for a site nobody knows.
+fn operators_of(s: &AppState, site: &str) -> Result<Vec<crate::wire::Operator>, ApiError> {
+    let reg = state::read(&s.registry);
+    reg.get(site).map(|e| e.operators().to_vec()).ok_or_else(|| {
+        ApiError::NotFound(format!(
+            "site `{site}` is not in the plan and no agent has reported it; import the plan first"
+        ))
+    })
 }
 
 /// Runs a blocking store call off the async threads.
@@ -39,36 +43,29 @@ pub(super) async fn blocking<T: Send + 'static>(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ImportQuery {
-    /// Who imports (recorded in the audit trail).
-    by: String,
-    /// A name for the file, e.g. its file name.
+    /// A name for the file, e.g. its file name (recorded in the audit trail).
     source: Option<String>,
 }
 
 impl ImportQuery {
-    /// Who imports and the file's name; `by` must name someone.
-    pub fn who(self) -> Result<(String, String), ApiError> {
-        if self.by.trim().is_empty() {
-            return Err(ApiError::BadRequest("`by` must name who imports".into()));
-        }
-        Ok((
-            self.by.trim().to_string(),
-            self.source.unwrap_or_else(|| "upload".into()),
-        ))
+    pub fn source(self) -> String {
+        self.source.unwrap_or_else(|| "upload".into())
     }
 }
 
-/// `POST /api/v1/plan/sites?by=NAME&source=FILE`: the body is a plan file, CSV or GeoJSON.
+/// `POST /api/v1/plan/sites?source=FILE` (admin): the body is a plan file, CSV or GeoJSON.
 /// All rows or none: 422 lists every bad row.
 pub async fn import(
     State(s): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    p: Option<Extension<Principal>>,
     q: Result<Query<ImportQuery>, QueryRejection>,
     body: Bytes,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    let p = principal(p)?;
+    p.require_admin("import the site plan")?;
     let Query(q) = q?;
-    let (by, source) = q.who()?;
-    let who = actor(&by, addr);
+    let source = q.source();
+    let who = p.actor();
     let rollout = s.rollout.clone();
     let (report, ignored) =
         blocking(move || Ok(rollout.import(&body, &source, &who, &|_, _| {})?)).await?;
@@ -99,12 +96,14 @@ pub async fn unplanned(State(s): State<AppState>) -> Json<serde_json::Value> {
 /// `POST /api/v1/sites/{id}/milestones`
 pub async fn add_milestone(
     State(s): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    p: Option<Extension<Principal>>,
     Path(id): Path<String>,
     body: Result<Json<NewMilestone>, JsonRejection>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let p = principal(p)?;
     let Json(m) = body?;
-    let who = actor(&m.reporter, addr);
+    p.may_report_stage(&operators_of(&s, &id)?, m.stage)?;
+    let who = p.actor();
     let rollout = s.rollout.clone();
     let stored = blocking(move || Ok(rollout.report_milestone(&id, m, &who)?)).await?;
     Ok((StatusCode::CREATED, Json(json!(stored))))
@@ -123,12 +122,14 @@ pub async fn milestones(
 /// `POST /api/v1/sites/{id}/obstacles`
 pub async fn open_obstacle(
     State(s): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    p: Option<Extension<Principal>>,
     Path(id): Path<String>,
     body: Result<Json<NewObstacle>, JsonRejection>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let p = principal(p)?;
     let Json(o) = body?;
-    let who = actor(&o.reporter, addr);
+    p.may_handle_obstacles(&operators_of(&s, &id)?)?;
+    let who = p.actor();
     let rollout = s.rollout.clone();
     let stored = blocking(move || Ok(rollout.open_obstacle(&id, o, &who)?)).await?;
     Ok((StatusCode::CREATED, Json(json!(stored))))
@@ -138,12 +139,14 @@ pub async fn open_obstacle(
 /// and `resolution`.
 pub async fn update_obstacle(
     State(s): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    principal_ext: Option<Extension<Principal>>,
     Path((id, obstacle)): Path<(String, i64)>,
     body: Result<Json<ObstaclePatch>, JsonRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    let who = principal(principal_ext)?;
     let Json(p) = body?;
-    let who = actor(&p.reporter, addr);
+    who.may_handle_obstacles(&operators_of(&s, &id)?)?;
+    let who = who.actor();
     let rollout = s.rollout.clone();
     let updated = blocking(move || Ok(rollout.update_obstacle(&id, obstacle, p, &who)?)).await?;
     Ok(Json(json!(updated)))

@@ -18,6 +18,8 @@ pub struct NewMilestone {
     pub date: Option<String>,
     #[serde(default)]
     pub note: String,
+    /// The person in the field, if not the token's holder.
+    #[serde(default)]
     pub reporter: String,
     /// Where the reporter stood (the phone's GPS, WGS-84).
     pub position: Option<Gps>,

@@ -117,6 +117,8 @@ pub struct NewObstacle {
     pub opened: Option<NaiveDate>,
     /// Defaults to `opened` plus the configured time limit for its kind.
     pub due: Option<NaiveDate>,
+    /// The person in the field, if not the token's holder.
+    #[serde(default)]
     pub reporter: String,
 }
 
@@ -130,6 +132,8 @@ pub struct ObstaclePatch {
     pub due: Option<NaiveDate>,
     pub resolved: Option<NaiveDate>,
     pub resolution: Option<String>,
+    /// The person in the field, if not the token's holder.
+    #[serde(default)]
     pub reporter: String,
 }
 

@@ -182,7 +182,8 @@ impl Rollout {
         m: NewMilestone,
         actor: &Actor,
     ) -> Result<Milestone, RolloutError> {
-        check_text("reporter", &m.reporter, true)?;
+        let reporter = reporter_or(&m.reporter, actor);
+        check_text("reporter", &reporter, true)?;
         check_text("note", &m.note, false)?;
         let now = self.clock.now();
         let at = match &m.date {
@@ -226,7 +227,7 @@ impl Rollout {
             stage: m.stage,
             at,
             note: m.note,
-            reporter: m.reporter,
+            reporter,
             position: m.position,
             distance_m: distance.map(|d| d.round()),
             flagged,
@@ -253,7 +254,8 @@ impl Rollout {
     ) -> Result<Obstacle, RolloutError> {
         check_text("description", &o.description, true)?;
         check_text("responsible_unit", &o.responsible_unit, true)?;
-        check_text("reporter", &o.reporter, true)?;
+        let reporter = reporter_or(&o.reporter, actor);
+        check_text("reporter", &reporter, true)?;
         if state::read(&self.registry).get(site).is_none() {
             return Err(unknown_site(site));
         }
@@ -278,7 +280,7 @@ impl Rollout {
             due,
             resolved: None,
             resolution: None,
-            reporter: o.reporter,
+            reporter,
         };
         Ok(self.control.add_obstacle(&obstacle, actor, now)?)
     }
@@ -290,7 +292,7 @@ impl Rollout {
         p: ObstaclePatch,
         actor: &Actor,
     ) -> Result<Obstacle, RolloutError> {
-        check_text("reporter", &p.reporter, true)?;
+        check_text("reporter", &reporter_or(&p.reporter, actor), true)?;
         let before = self
             .control
             .obstacle(id)?
@@ -435,6 +437,15 @@ impl Rollout {
             )));
         }
         Ok(c)
+    }
+}
+
+/// The reporter a body names, or else whoever holds the token.
+fn reporter_or(named: &str, actor: &Actor) -> String {
+    if named.trim().is_empty() {
+        actor.who.clone()
+    } else {
+        named.trim().to_string()
     }
 }
 

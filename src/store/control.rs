@@ -79,6 +79,17 @@ CREATE TABLE IF NOT EXISTS agent_keys (
     issued  INTEGER NOT NULL
 ) WITHOUT ROWID;
 
+CREATE TABLE IF NOT EXISTS tokens (
+    id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    name     TEXT    NOT NULL,
+    role     TEXT    NOT NULL,
+    operator TEXT,
+    hash     TEXT    NOT NULL UNIQUE,  -- SHA-256 of the token, hex; the token itself is not kept
+    created  INTEGER NOT NULL,
+    expires  INTEGER,
+    revoked  INTEGER
+);
+
 CREATE TABLE IF NOT EXISTS audit (
     id      INTEGER PRIMARY KEY AUTOINCREMENT,
     at      INTEGER NOT NULL,
@@ -131,6 +142,34 @@ pub struct ImportReport {
     pub added: usize,
     pub updated: usize,
     pub unchanged: usize,
+}
+
+/// An API token as stored (never the token itself).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TokenRecord {
+    pub id: i64,
+    pub name: String,
+    /// `admin`, `operator`, `tower` or `viewer`.
+    pub role: String,
+    /// For the `operator` role: the carrier (`cmcc`, …).
+    pub operator: Option<String>,
+    pub created: DateTime<Utc>,
+    pub expires: Option<DateTime<Utc>>,
+    pub revoked: Option<DateTime<Utc>>,
+}
+
+const TOKEN_COLUMNS: &str = "id, name, role, operator, created, expires, revoked";
+
+fn token_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TokenRecord> {
+    Ok(TokenRecord {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        role: r.get(2)?,
+        operator: r.get(3)?,
+        created: from_ms(r.get(4)?),
+        expires: r.get::<_, Option<i64>>(5)?.map(from_ms),
+        revoked: r.get::<_, Option<i64>>(6)?.map(from_ms),
+    })
 }
 
 /// A site's last report up to some day.
@@ -337,6 +376,78 @@ impl ControlStore {
                 }
             }
             Ok(out)
+        })
+    }
+
+    /// Creates an API token and returns its id; only its hash is stored.
+    pub fn create_token(
+        &self,
+        t: &TokenRecord,
+        hash: &str,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        self.with(|c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            tx.execute(
+                "INSERT INTO tokens (name, role, operator, hash, created, expires) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![t.name, t.role, t.operator, hash, ms(at), t.expires.map(ms)],
+            )?;
+            let id = tx.last_insert_rowid();
+            let after = TokenRecord { id, ..t.clone() };
+            audit(&tx, at, actor, "token.create", &format!("token#{id}"), None, Some(json(&after)))?;
+            tx.commit()?;
+            Ok(id)
+        })
+    }
+
+    /// Revokes a token; `false` if there is no such token or it was revoked already.
+    pub fn revoke_token(
+        &self,
+        id: i64,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.with(|c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let n = tx.execute(
+                "UPDATE tokens SET revoked = ?2 WHERE id = ?1 AND revoked IS NULL",
+                params![id, ms(at)],
+            )?;
+            if n == 1 {
+                audit(
+                    &tx,
+                    at,
+                    actor,
+                    "token.revoke",
+                    &format!("token#{id}"),
+                    Some(json(&serde_json::json!({ "revoked": false }))),
+                    Some(json(&serde_json::json!({ "revoked": true }))),
+                )?;
+            }
+            tx.commit()?;
+            Ok(n == 1)
+        })
+    }
+
+    /// Every token, without hashes.
+    pub fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c.prepare(&format!("SELECT {TOKEN_COLUMNS} FROM tokens ORDER BY id"))?;
+            let rows = stmt.query_map([], token_row)?;
+            rows.collect()
+        })
+    }
+
+    /// The token with this hash, if it exists (revoked or expired ones too: the caller decides).
+    pub fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
+        self.with(|c| {
+            c.query_row(
+                &format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE hash = ?1"),
+                params![hash],
+                token_row,
+            )
+            .optional()
         })
     }
 
@@ -819,11 +930,17 @@ impl ControlStore {
 
     /// The newest audit entries, newest first.
     pub fn audit(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
+        self.audit_before(i64::MAX, limit)
+    }
+
+    /// Audit entries with ids below `before`, newest first (paging back through the trail).
+    pub fn audit_before(&self, before: i64, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
         self.with(|c| {
             let mut stmt = c.prepare_cached(
-                "SELECT id, at, actor, origin, action, target, before, after FROM audit ORDER BY id DESC LIMIT ?1",
+                "SELECT id, at, actor, origin, action, target, before, after FROM audit
+                 WHERE id < ?2 ORDER BY id DESC LIMIT ?1",
             )?;
-            let rows = stmt.query_map(params![limit], |r| {
+            let rows = stmt.query_map(params![limit, before], |r| {
                 let parse = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
                 Ok(AuditEntry {
                     id: r.get(0)?,

@@ -154,7 +154,54 @@ pub fn config(dir: &Path, mqtt_url: &str) -> Config {
     c.mqtt.url = mqtt_url.into();
     c.mqtt.client_id = unique_id("test-collector");
     c.store.path = dir.join("sitepulse.db");
+    // Reading without a token keeps the tests that are not about access short; the auth tests
+    // turn it off.
+    c.http.public_read = true;
     c
+}
+
+/// A token of `role` (and `operator`) in the store at `db`, as `sitepulse token create` makes.
+pub fn token(db: &Path, name: &str, role: &str, operator: Option<&str>) -> String {
+    let control = sitepulse::store::control::ControlStore::open(db).unwrap();
+    let token = sitepulse::api::auth::new_token();
+    let now = chrono::Utc::now();
+    control
+        .create_token(
+            &sitepulse::store::control::TokenRecord {
+                id: 0,
+                name: name.into(),
+                role: role.into(),
+                operator: operator.map(str::to_string),
+                created: now,
+                expires: None,
+                revoked: None,
+            },
+            &sitepulse::api::auth::hash(&token),
+            &sitepulse::store::control::Actor::cli("test"),
+            now,
+        )
+        .unwrap();
+    token
+}
+
+/// An HTTP request with a bearer token and an optional JSON or raw body: (status, JSON answer).
+pub async fn request(
+    method: reqwest::Method,
+    http: SocketAddr,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Vec<u8>>,
+) -> (u16, serde_json::Value) {
+    let mut req = reqwest::Client::new().request(method, format!("http://{http}{path}"));
+    if let Some(t) = token {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    if let Some(b) = body {
+        req = req.header("content-type", "application/json").body(b);
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(serde_json::Value::Null))
 }
 
 /// A collector running in this process on a runtime of its own, so that `abort` can end all of

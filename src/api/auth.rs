@@ -1,0 +1,297 @@
+//! Who may do what on the HTTP API. People hold bearer tokens created with
+//! `sitepulse token create`; the store keeps only their SHA-256. Four roles:
+//!
+//! - `admin` (the IT bureau): everything — imports, closing months, tokens, the audit trail.
+//! - `operator` (a carrier's engineers, bound to one carrier): milestones and obstacles for the
+//!   sites that carrier is on.
+//! - `tower` (the tower company): the `built` and `powered` stages, and obstacles, on every site.
+//! - `viewer` (the task force): reading only.
+//!
+//! Every token may read and may object to a site's data. Without a token, only the pages, the
+//! health checks, the open-data export and — if `http.public_read` is on — reading are allowed.
+//! A missing or bad token gets 401, a token without the right 403, each with what to do; each
+//! token is limited to `http.rate_per_s` requests per second (429 beyond).
+
+use super::AppState;
+use super::error::ApiError;
+use crate::store::control::{Actor, TokenRecord};
+use crate::wire::{Operator, Stage};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{Method, header};
+use axum::middleware::Next;
+use axum::response::Response;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Mutex;
+use std::time::Instant;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Admin,
+    Operator,
+    Tower,
+    Viewer,
+}
+
+impl Role {
+    pub fn parse(s: &str) -> Option<Role> {
+        Some(match s {
+            "admin" => Role::Admin,
+            "operator" => Role::Operator,
+            "tower" => Role::Tower,
+            "viewer" => Role::Viewer,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Operator => "operator",
+            Role::Tower => "tower",
+            Role::Viewer => "viewer",
+        }
+    }
+}
+
+/// The person behind a request.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub token_id: i64,
+    pub name: String,
+    pub role: Role,
+    pub operator: Option<Operator>,
+    /// Client address.
+    pub origin: String,
+}
+
+impl Principal {
+    pub fn actor(&self) -> Actor {
+        Actor {
+            who: self.name.clone(),
+            origin: self.origin.clone(),
+        }
+    }
+
+    fn forbidden(&self, what: &str) -> ApiError {
+        ApiError::Forbidden(format!(
+            "token `{}` (role {}) may not {what}",
+            self.name,
+            self.role.as_str()
+        ))
+    }
+
+    /// Imports, closing months, the audit trail, tokens.
+    pub fn require_admin(&self, what: &str) -> Result<(), ApiError> {
+        if self.role == Role::Admin {
+            Ok(())
+        } else {
+            Err(self.forbidden(what))
+        }
+    }
+
+    /// Milestones on a site with these operators, for this stage.
+    pub fn may_report_stage(&self, operators: &[Operator], stage: Stage) -> Result<(), ApiError> {
+        match self.role {
+            Role::Admin => Ok(()),
+            Role::Operator if self.operator.is_some_and(|o| operators.contains(&o)) => Ok(()),
+            Role::Operator => Err(self.forbidden("report for a site its carrier is not on")),
+            Role::Tower if matches!(stage, Stage::Built | Stage::Powered) => Ok(()),
+            Role::Tower => Err(self.forbidden("report stages other than built and powered")),
+            Role::Viewer => Err(self.forbidden("write")),
+        }
+    }
+
+    /// Obstacles on a site with these operators.
+    pub fn may_handle_obstacles(&self, operators: &[Operator]) -> Result<(), ApiError> {
+        match self.role {
+            Role::Admin | Role::Tower => Ok(()),
+            Role::Operator if self.operator.is_some_and(|o| operators.contains(&o)) => Ok(()),
+            Role::Operator => {
+                Err(self.forbidden("handle obstacles of a site its carrier is not on"))
+            }
+            Role::Viewer => Err(self.forbidden("write")),
+        }
+    }
+}
+
+/// `sp_` and 64 hex digits: 256 random bits.
+pub fn new_token() -> String {
+    let bytes: [u8; 32] = rand::random();
+    format!("sp_{}", hex::encode(bytes))
+}
+
+pub fn hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Requests per second allowed to each token, with bursts of twice that.
+#[derive(Debug, Default)]
+pub struct RateLimiter {
+    buckets: Mutex<HashMap<i64, (f64, Instant)>>,
+}
+
+impl RateLimiter {
+    fn allow(&self, token: i64, rate: f64) -> bool {
+        let mut b = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        let (tokens, last) = b.entry(token).or_insert((rate * 2.0, now));
+        *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * rate).min(rate * 2.0);
+        *last = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Paths anyone may use without a token.
+fn open_path(path: &str, method: &Method) -> bool {
+    method == Method::GET
+        && (path == "/"
+            || path == "/field"
+            || path.starts_with("/assets/")
+            || matches!(path, "/healthz" | "/readyz" | "/metrics")
+            || path.starts_with("/api/v1/open/")
+            || path == "/api/v1/map/config")
+}
+
+fn unauthorized(m: &str) -> ApiError {
+    ApiError::Unauthorized(format!(
+        "{m}; send `Authorization: Bearer <token>` (an administrator creates tokens with `sitepulse token create`)"
+    ))
+}
+
+/// Checks the token, if any, and puts the [`Principal`] into the request for the handlers.
+pub async fn layer(
+    State(s): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    mut req: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let header = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .map(|v| v.to_str().map(str::to_string));
+    let principal = match header {
+        None => None,
+        Some(Err(_)) => return Err(unauthorized("the Authorization header is not text")),
+        Some(Ok(v)) => {
+            let token = v
+                .strip_prefix("Bearer ")
+                .map(str::trim)
+                .filter(|t| t.len() == 67 && t.starts_with("sp_"))
+                .ok_or_else(|| unauthorized("the token is malformed"))?;
+            let control = s.rollout.control.clone();
+            let h = hash(token);
+            let record: Option<TokenRecord> =
+                tokio::task::spawn_blocking(move || control.token_by_hash(&h))
+                    .await
+                    .map_err(|e| ApiError::BadRequest(e.to_string()))??;
+            let t = record.ok_or_else(|| unauthorized("the token is not known"))?;
+            if t.revoked.is_some() {
+                return Err(unauthorized("the token was revoked"));
+            }
+            if t.expires.is_some_and(|e| e <= s.clock.now()) {
+                return Err(unauthorized("the token has expired"));
+            }
+            if !s.limiter.allow(t.id, s.config.http.rate_per_s) {
+                return Err(ApiError::TooMany(format!(
+                    "token `{}` sent more than {} requests per second; slow down",
+                    t.name, s.config.http.rate_per_s
+                )));
+            }
+            Some(Principal {
+                token_id: t.id,
+                name: t.name,
+                role: Role::parse(&t.role).unwrap_or(Role::Viewer),
+                operator: t
+                    .operator
+                    .as_deref()
+                    .and_then(|o| crate::rollout::plan::parse_operator(o).ok()),
+                origin: addr.ip().to_string(),
+            })
+        }
+    };
+    let path = req.uri().path().to_string();
+    if principal.is_none() && !open_path(&path, req.method()) {
+        let read = req.method() == Method::GET;
+        if !(read && s.config.http.public_read) {
+            return Err(unauthorized(if read {
+                "reading needs a token here"
+            } else {
+                "writing needs a token"
+            }));
+        }
+    }
+    if let Some(p) = principal {
+        req.extensions_mut().insert(p);
+    }
+    Ok(next.run(req).await)
+}
+
+/// The request's principal, for handlers that write.
+pub fn principal(p: Option<axum::Extension<Principal>>) -> Result<Principal, ApiError> {
+    p.map(|axum::Extension(p)| p)
+        .ok_or_else(|| unauthorized("writing needs a token"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(role: Role, operator: Option<Operator>) -> Principal {
+        Principal {
+            token_id: 1,
+            name: "t".into(),
+            role,
+            operator,
+            origin: "127.0.0.1".into(),
+        }
+    }
+
+    #[test]
+    fn roles_allow_what_the_design_says() {
+        use Operator::*;
+        let site = [Cmcc, Cucc];
+        assert!(
+            p(Role::Admin, None)
+                .may_report_stage(&site, Stage::OnAir)
+                .is_ok()
+        );
+        assert!(
+            p(Role::Operator, Some(Cucc))
+                .may_report_stage(&site, Stage::OnAir)
+                .is_ok()
+        );
+        assert!(
+            p(Role::Operator, Some(Ctcc))
+                .may_report_stage(&site, Stage::OnAir)
+                .is_err()
+        );
+        assert!(
+            p(Role::Tower, None)
+                .may_report_stage(&site, Stage::Powered)
+                .is_ok()
+        );
+        assert!(
+            p(Role::Tower, None)
+                .may_report_stage(&site, Stage::OnAir)
+                .is_err()
+        );
+        assert!(
+            p(Role::Viewer, None)
+                .may_report_stage(&site, Stage::Built)
+                .is_err()
+        );
+        assert!(p(Role::Viewer, None).may_handle_obstacles(&site).is_err());
+        assert!(p(Role::Tower, None).may_handle_obstacles(&site).is_ok());
+        assert!(p(Role::Operator, Some(Ctcc)).require_admin("x").is_err());
+        let t = new_token();
+        assert_eq!(t.len(), 67);
+        assert_ne!(hash(&t), hash(&new_token()));
+    }
+}
