@@ -98,6 +98,8 @@ pub struct HttpConfig {
     pub public_read: bool,
     /// Requests per second allowed to each token (bursts of twice that).
     pub rate_per_s: f64,
+    /// Serve the public class of data at `/api/v1/open/…` without a token.
+    pub open_data: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -345,6 +347,7 @@ impl Default for HttpConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             public_read: false,
             rate_per_s: 20.0,
+            open_data: false,
         }
     }
 }

@@ -13,6 +13,7 @@ async fn tokens_roles_and_the_audit_trail() {
     let (mut cfg, _url) = embedded_config(dir.path());
     cfg.http.public_read = false;
     cfg.http.rate_per_s = 5.0;
+    cfg.http.open_data = true;
     let c = Collector::start(cfg).await;
     let http = c.http;
     let admin = token(&c.db, "市工信局", "admin", None);
@@ -222,6 +223,31 @@ async fn tokens_roles_and_the_audit_trail() {
     let (status, body) = call(Method::GET, "/api/v1/sites", Some(&viewer), None).await;
     assert_eq!(status, 401);
     assert!(body["error"].as_str().unwrap().contains("revoked"));
+
+    // The public class of data needs no token and names nothing internal.
+    let (status, counts) = call(Method::GET, "/api/v1/open/counts", None, None).await;
+    assert_eq!(status, 200);
+    let total: u64 = counts["counties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["stages"].as_object().unwrap().values())
+        .map(|n| n.as_u64().unwrap())
+        .sum();
+    assert_eq!(total, 28);
+    let (status, open) = call(Method::GET, "/api/v1/open/sites", None, None).await;
+    assert_eq!(status, 200);
+    for f in open["features"].as_array().unwrap() {
+        let props = f["properties"].as_object().unwrap();
+        assert_eq!(props.keys().collect::<Vec<_>>(), ["county", "stage"]);
+        for v in f["geometry"]["coordinates"].as_array().unwrap() {
+            let v = v.as_f64().unwrap();
+            assert!(
+                (v * 100.0 - (v * 100.0).round()).abs() < 1e-6,
+                "{v} not rounded to 0.01°"
+            );
+        }
+    }
 
     // Each token is held to its rate (5/s, bursts of 10): a quick burst of 40 gets 429s.
     let mut limited = 0;

@@ -9,6 +9,7 @@
 //! - [`coverage`] — areas, coverage, gaps, sites as GeoJSON, earth stations, monthly on-air.
 //! - [`checklist`] — the monthly checklist in every format; closing a month.
 //! - [`field`] — the field-report page for phones (`/field`).
+//! - [`open`] — the public class of data, without a token (`/api/v1/open/…`).
 //! - [`web`] — the task force's map at `/` (from `dashboards/web/`, embedded).
 
 pub mod auth;
@@ -16,6 +17,7 @@ pub mod checklist;
 pub mod coverage;
 pub mod error;
 pub mod field;
+pub mod open;
 pub mod ops;
 pub mod progress;
 pub mod rollout;
@@ -96,6 +98,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/progress/monthly", get(coverage::monthly))
         .route("/api/v1/checklist", get(checklist::closed))
         .route("/api/v1/audit", get(ops::audit))
+        .route("/api/v1/open/counts", get(open::counts))
+        .route("/api/v1/open/sites", get(open::sites))
         .route("/api/v1/checklist/{month}", get(checklist::get))
         .route("/api/v1/checklist/{month}/close", post(checklist::close))
         .route("/field", get(field::page))
