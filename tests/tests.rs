@@ -3,6 +3,7 @@
 mod api;
 mod auth;
 mod backup;
+mod bad_input;
 mod browser;
 mod checklist;
 mod demo;
