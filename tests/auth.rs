@@ -263,3 +263,135 @@ async fn tokens_roles_and_the_audit_trail() {
     assert!(limited > 0, "no request was limited");
     c.stop().await;
 }
+
+/// Objections end to end: anyone with a token objects, the site shows it at once, an
+/// administrator accepts (the correction is applied and audited) or rejects with a reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn objections_are_filed_decided_and_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cfg, _url) = embedded_config(dir.path());
+    let c = Collector::start(cfg).await;
+    let http = c.http;
+    let admin = token(&c.db, "市工信局", "admin", None);
+    let viewer = token(&c.db, "工作专班", "viewer", None);
+    let (status, _) = request(
+        Method::POST,
+        http,
+        "/api/v1/plan/sites",
+        Some(&admin),
+        Some(PLAN.to_vec()),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let post = |t: &str, path: &str, body: serde_json::Value| {
+        let (t, path) = (t.to_string(), path.to_string());
+        async move {
+            request(
+                Method::POST,
+                http,
+                &path,
+                Some(&t),
+                Some(body.to_string().into_bytes()),
+            )
+            .await
+        }
+    };
+    let patch = |t: &str, path: &str, body: serde_json::Value| {
+        let (t, path) = (t.to_string(), path.to_string());
+        async move {
+            request(
+                Method::PATCH,
+                http,
+                &path,
+                Some(&t),
+                Some(body.to_string().into_bytes()),
+            )
+            .await
+        }
+    };
+
+    let (status, o) = post(
+        &viewer,
+        "/api/v1/sites/A06/objections",
+        json!({"field": "planned_on_air", "proposed": "2020-10-31", "reason": "市局已批准延期"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{o}");
+    let (_, site) = c.get("/api/v1/sites/A06").await;
+    assert_eq!(site["site"]["under_objection"], true);
+    assert_eq!(site["objections"][0]["status"], "open");
+    // A value that is not one: refused with the reason.
+    let (status, body) = post(
+        &viewer,
+        "/api/v1/sites/A06/objections",
+        json!({"field": "planned_on_air", "proposed": "soon", "reason": "x"}),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    // Only an administrator decides.
+    let path = format!("/api/v1/objections/{}", o["id"]);
+    assert_eq!(
+        patch(
+            &viewer,
+            &path,
+            json!({"decision": "accept", "reason": "ok"})
+        )
+        .await
+        .0,
+        403
+    );
+    let (status, d) = patch(
+        &admin,
+        &path,
+        json!({"decision": "accept", "reason": "核实无误"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{d}");
+    assert_eq!(d["status"], "accepted");
+    let (_, site) = c.get("/api/v1/sites/A06").await;
+    assert_eq!(
+        site["plan"]["planned_on_air"], "2020-10-31",
+        "the correction is applied"
+    );
+    assert_eq!(site["site"]["under_objection"], false);
+    assert_eq!(
+        patch(&admin, &path, json!({"decision": "reject", "reason": "x"}))
+            .await
+            .0,
+        409
+    );
+    // A rejected one changes nothing.
+    let (_, o2) = post(
+        &viewer,
+        "/api/v1/sites/A07/objections",
+        json!({"field": "stage", "proposed": "on_air", "reason": "已开通"}),
+    )
+    .await;
+    let (status, d2) = patch(
+        &admin,
+        &format!("/api/v1/objections/{}", o2["id"]),
+        json!({"decision": "reject", "reason": "网管无开通记录"}),
+    )
+    .await;
+    assert_eq!(
+        (status, d2["decision"].as_str()),
+        (200, Some("网管无开通记录"))
+    );
+    assert_eq!(
+        c.get("/api/v1/sites/A07").await.1["site"]["stage"],
+        "planned"
+    );
+    // The correction is in the audit trail with before and after.
+    let (_, audit) = request(Method::GET, http, "/api/v1/audit", Some(&admin), None).await;
+    let correct = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "plan.correct")
+        .unwrap()
+        .clone();
+    assert_eq!(correct["before"]["planned_on_air"], "2020-09-20");
+    assert_eq!(correct["after"]["planned_on_air"], "2020-10-31");
+    assert_eq!(correct["actor"], "市工信局");
+    c.stop().await;
+}

@@ -793,6 +793,7 @@ fn xlsx_cells_match_the_json_and_csv_has_a_bom() {
             "转供电改直供电",
             "本月变化",
             "规划外站点",
+            "超期未决异议",
             "累计开通趋势"
         ]
     );
@@ -1015,4 +1016,51 @@ fn a_bad_plan_is_rejected_whole_with_every_bad_row_and_changes_nothing() {
             .unwrap(),
         REPORTS.len() as u64
     );
+}
+
+/// Objections undecided for more than five working days at the end of the month are listed;
+/// newer and decided ones are not.
+#[test]
+fn stale_objections_appear_in_the_checklist() {
+    use sitepulse::rollout::objection::{Decision, NewObjection};
+    let dir = tempfile::tempdir().unwrap();
+    let r = scenario(dir.path());
+    let at = |t: &str| Rollout::open(config(dir.path()), Arc::new(FixedClock(local(t)))).unwrap();
+    let object = |r: &Rollout, site: &str, date: &str| {
+        r.object(
+            site,
+            NewObjection {
+                field: "planned_on_air".into(),
+                proposed: serde_json::json!(date),
+                reason: "计划已调整".into(),
+            },
+            &who(),
+        )
+        .unwrap()
+    };
+    // Tuesday 1 September: 21 working days before the 30th.
+    let old = object(&at("2020-09-01 10:00"), "A06", "2020-10-31");
+    // Monday 28 September: two working days.
+    object(&at("2020-09-28 10:00"), "A07", "2020-11-30");
+    // Filed and decided in September.
+    let decided = object(&at("2020-09-02 10:00"), "B05", "2020-10-15");
+    at("2020-09-03 10:00")
+        .decide(
+            decided.id,
+            Decision {
+                decision: "reject".into(),
+                reason: "无依据".into(),
+            },
+            &who(),
+        )
+        .unwrap();
+    let c = r.build(month("2020-09")).unwrap();
+    let listed: Vec<_> = c
+        .objections
+        .iter()
+        .map(|o| (o.id, o.site.as_str(), o.working_days))
+        .collect();
+    assert_eq!(listed, vec![(old.id, "A06", 21)]);
+    let md = String::from_utf8(checklist::render(&c, Format::Markdown, Lang::Zh).unwrap()).unwrap();
+    assert!(md.contains("九、超过五个工作日未处理的异议"), "{md}");
 }

@@ -84,6 +84,9 @@ pub fn router(state: AppState) -> Router {
             patch(rollout::update_obstacle),
         )
         .route("/api/v1/obstacles", get(rollout::obstacles))
+        .route("/api/v1/sites/{id}/objections", post(rollout::object))
+        .route("/api/v1/objections", get(rollout::objections))
+        .route("/api/v1/objections/{id}", patch(rollout::decide))
         .route("/api/v1/schedule", get(rollout::schedule))
         .route(
             "/api/v1/areas",

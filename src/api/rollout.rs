@@ -244,3 +244,57 @@ pub async fn schedule(
         json!({ "year": q.year, "city": row(Scope::City), "counties": rows }),
     ))
 }
+
+/// `POST /api/v1/sites/{id}/objections` (any token): `{"field", "proposed", "reason"}`.
+pub async fn object(
+    State(s): State<AppState>,
+    p: Option<Extension<Principal>>,
+    Path(id): Path<String>,
+    body: Result<Json<crate::rollout::objection::NewObjection>, JsonRejection>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let p = principal(p)?;
+    let Json(o) = body?;
+    let who = p.actor();
+    let rollout = s.rollout.clone();
+    let stored = blocking(move || Ok(rollout.object(&id, o, &who)?)).await?;
+    Ok((StatusCode::CREATED, Json(json!(stored))))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectionQuery {
+    /// Only undecided (`true`) or only decided (`false`) ones.
+    open: Option<bool>,
+    site: Option<String>,
+}
+
+/// `GET /api/v1/objections?open=&site=`
+pub async fn objections(
+    State(s): State<AppState>,
+    q: Result<Query<ObjectionQuery>, QueryRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let Query(q) = q?;
+    let control = s.rollout.control.clone();
+    let site = q.site.clone();
+    let mut list = blocking(move || Ok(control.objections(site.as_deref())?)).await?;
+    if let Some(open) = q.open {
+        list.retain(|o| (o.status == "open") == open);
+    }
+    Ok(Json(json!({ "total": list.len(), "objections": list })))
+}
+
+/// `PATCH /api/v1/objections/{id}` (admin): `{"decision": "accept"|"reject", "reason"}`.
+pub async fn decide(
+    State(s): State<AppState>,
+    p: Option<Extension<Principal>>,
+    Path(id): Path<i64>,
+    body: Result<Json<crate::rollout::objection::Decision>, JsonRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let p = principal(p)?;
+    p.require_admin("decide objections")?;
+    let Json(d) = body?;
+    let who = p.actor();
+    let rollout = s.rollout.clone();
+    let decided = blocking(move || Ok(rollout.decide(id, d, &who)?)).await?;
+    Ok(Json(json!(decided)))
+}

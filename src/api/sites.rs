@@ -29,6 +29,8 @@ pub struct SiteSummary<'a> {
     pub planned_on_air: Option<chrono::NaiveDate>,
     /// Listed in the imported plan; `false` for sites known only from their agents.
     pub in_plan: bool,
+    /// Someone objected to its data and no decision is made yet.
+    pub under_objection: bool,
 }
 
 fn summary<'a>(
@@ -51,6 +53,7 @@ fn summary<'a>(
         position: e.position(),
         planned_on_air: e.plan.as_ref().map(|p| p.planned_on_air),
         in_plan: e.plan.is_some(),
+        under_objection: e.objections_open > 0,
     }
 }
 
@@ -200,11 +203,12 @@ pub async fn detail(
     let reader = s.reader.clone();
     let control = s.rollout.control.clone();
     let site = id.clone();
-    let (changes, milestones, obstacles) = tokio::task::spawn_blocking(move || {
+    let (changes, milestones, obstacles, objections) = tokio::task::spawn_blocking(move || {
         Ok::<_, crate::store::StoreError>((
             reader.stage_changes(&site)?,
             control.milestones(Some(&site))?,
             control.obstacles(Some(&site))?,
+            control.objections(Some(&site))?,
         ))
     })
     .await
@@ -224,6 +228,7 @@ pub async fn detail(
     body["stage_changes"] = json!(changes);
     body["milestones"] = json!(milestones);
     body["obstacles"] = json!(obstacles);
+    body["objections"] = json!(objections);
     Ok(Json(body))
 }
 

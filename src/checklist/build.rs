@@ -12,6 +12,7 @@
 use super::*;
 use crate::config::{RolloutConfig, Target, Task};
 use crate::rollout::calendar::{Month, days_between, end_of_day, local_date};
+use crate::rollout::objection::{DECIDE_WITHIN_WORKING_DAYS, Objection, working_days_between};
 use crate::rollout::obstacle::Obstacle;
 use crate::rollout::plan::PlannedSite;
 use crate::rollout::schedule::{self, Scope, Standing};
@@ -42,6 +43,7 @@ pub struct Input<'a> {
     pub now: DateTime<Utc>,
     pub sites: &'a [SiteFacts],
     pub obstacles: &'a [Obstacle],
+    pub objections: &'a [Objection],
     pub unplanned: Vec<UnplannedSite>,
     pub tasks: &'a [Task],
     pub targets: &'a [Target],
@@ -151,6 +153,7 @@ pub fn build(input: Input<'_>) -> Result<Checklist, BuildError> {
         now,
         sites,
         obstacles,
+        objections,
         mut unplanned,
         tasks,
         targets,
@@ -382,6 +385,23 @@ pub fn build(input: Input<'_>) -> Result<Checklist, BuildError> {
         })
         .collect();
 
+    let mut stale: Vec<StaleObjection> = objections
+        .iter()
+        .filter(|o| o.open_at(as_of))
+        .filter_map(|o| {
+            let days = working_days_between(local_date(o.at), day);
+            (days > DECIDE_WITHIN_WORKING_DAYS).then(|| StaleObjection {
+                id: o.id,
+                site: o.site.clone(),
+                field: o.field.clone(),
+                proposed: o.proposed.to_string(),
+                by: o.by.clone(),
+                filed: local_date(o.at),
+                working_days: days,
+            })
+        })
+        .collect();
+    stale.sort_by(|a, b| b.working_days.cmp(&a.working_days).then(a.id.cmp(&b.id)));
     unplanned.sort_by(|a, b| a.site.cmp(&b.site));
     Ok(Checklist {
         schema: CHECKLIST_SCHEMA.into(),
@@ -399,6 +419,7 @@ pub fn build(input: Input<'_>) -> Result<Checklist, BuildError> {
         power_total,
         changes,
         unplanned,
+        objections: stale,
         trend: trend(sites, tasks, month, now),
     })
 }

@@ -54,8 +54,24 @@ pub struct Checklist {
     pub changes: Changes,
     /// Sites whose agents report but which the plan does not list.
     pub unplanned: Vec<UnplannedSite>,
+    /// Objections undecided for more than five working days at `as_of`.
+    #[serde(default)]
+    pub objections: Vec<StaleObjection>,
     /// Cumulative on-air sites against the backward schedule, month by month.
     pub trend: Vec<TrendPoint>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StaleObjection {
+    pub id: i64,
+    pub site: String,
+    pub field: String,
+    /// The value proposed, as JSON text.
+    pub proposed: String,
+    pub by: String,
+    pub filed: NaiveDate,
+    /// Working days since it was filed.
+    pub working_days: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -515,6 +515,40 @@ pub fn tables(c: &Checklist, lang: Lang) -> Vec<Table> {
     });
 
     out.push(Table {
+        name: l("超期未决异议", "Objections"),
+        title: l(
+            "九、超过五个工作日未处理的异议",
+            "9. Objections undecided for more than five working days",
+        )
+        .into(),
+        headers: vec![
+            l("编号", "No."),
+            l("站址编号", "Site id"),
+            l("异议字段", "Field"),
+            l("建议值", "Proposed"),
+            l("提出人", "Filed by"),
+            l("提出日期", "Filed"),
+            l("已过工作日", "Working days"),
+        ],
+        rows: c
+            .objections
+            .iter()
+            .map(|o| {
+                vec![
+                    Cell::Int(o.id),
+                    text(o.site.clone()),
+                    text(o.field.clone()),
+                    text(o.proposed.clone()),
+                    text(o.by.clone()),
+                    text(o.filed.to_string()),
+                    Cell::Int(o.working_days),
+                ]
+            })
+            .collect(),
+        total_rows: 0,
+    });
+
+    out.push(Table {
         name: l("累计开通趋势", "Trend"),
         title: l(
             "九、累计开通与倒排进度",

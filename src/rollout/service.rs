@@ -4,6 +4,7 @@
 
 use super::calendar::{Month, local_date};
 use super::milestone::{Milestone, NewMilestone, distance_m, parse_when};
+use super::objection::{Correction, Decision, NewObjection, Objection, correction};
 use super::obstacle::{NewObstacle, Obstacle, ObstaclePatch};
 use super::plan::{self, PlanError};
 use super::timeline::{Source, StageEvent, Timeline};
@@ -113,6 +114,11 @@ impl Rollout {
         reg.set_plan(plan);
         for m in milestones {
             reg.apply_milestone(&m.site, event(&m));
+        }
+        for o in self.control.objections(None)? {
+            if o.status == "open" {
+                reg.objection_opened(&o.site, 1);
+            }
         }
         Ok((version, areas_version))
     }
@@ -341,6 +347,108 @@ impl Rollout {
         Ok(after)
     }
 
+    /// Files an objection to a site's data; the site shows it at once.
+    pub fn object(
+        &self,
+        site: &str,
+        o: NewObjection,
+        actor: &Actor,
+    ) -> Result<Objection, RolloutError> {
+        check_text("reason", &o.reason, true)?;
+        let plan = {
+            let reg = state::read(&self.registry);
+            reg.get(site)
+                .ok_or_else(|| unknown_site(site))?
+                .plan
+                .clone()
+        };
+        correction(&o.field, &o.proposed, plan.as_ref()).map_err(RolloutError::Invalid)?;
+        let stored = self.control.add_objection(
+            &Objection {
+                id: 0,
+                site: site.to_string(),
+                field: o.field,
+                proposed: o.proposed,
+                reason: o.reason,
+                by: actor.who.clone(),
+                at: self.clock.now(),
+                status: "open".into(),
+                decided_by: None,
+                decided_at: None,
+                decision: None,
+            },
+            actor,
+        )?;
+        state::write(&self.registry).objection_opened(site, 1);
+        Ok(stored)
+    }
+
+    /// Accepts (the correction is applied) or rejects an objection, with a reason.
+    pub fn decide(&self, id: i64, d: Decision, actor: &Actor) -> Result<Objection, RolloutError> {
+        check_text("reason", &d.reason, true)?;
+        let accepted = match d.decision.as_str() {
+            "accept" => true,
+            "reject" => false,
+            other => {
+                return Err(RolloutError::Invalid(format!(
+                    "decision `{other}` is unknown; use accept or reject"
+                )));
+            }
+        };
+        let o = self
+            .control
+            .objection(id)?
+            .ok_or_else(|| RolloutError::NotFound(format!("there is no objection {id}")))?;
+        if o.status != "open" {
+            return Err(RolloutError::Conflict(format!(
+                "objection {id} was {} already",
+                o.status
+            )));
+        }
+        let now = self.clock.now();
+        let plan = state::read(&self.registry)
+            .get(&o.site)
+            .and_then(|e| e.plan.clone());
+        let decided = Objection {
+            status: if accepted { "accepted" } else { "rejected" }.into(),
+            decided_by: Some(actor.who.clone()),
+            decided_at: Some(now),
+            decision: Some(d.reason.clone()),
+            ..o.clone()
+        };
+        let mut plan_after = None;
+        if accepted {
+            match correction(&o.field, &o.proposed, plan.as_ref()).map_err(RolloutError::Invalid)? {
+                Correction::Plan(p) => plan_after = Some(*p),
+                Correction::Stage(stage) => {
+                    let m = Milestone {
+                        id: 0,
+                        site: o.site.clone(),
+                        stage,
+                        at: now,
+                        note: format!("异议 #{id} 更正"),
+                        reporter: actor.who.clone(),
+                        position: None,
+                        distance_m: None,
+                        flagged: false,
+                        reason: Some(d.reason.clone()),
+                        recorded: now,
+                    };
+                    let stored = self.control.add_milestone(&m, actor)?;
+                    state::write(&self.registry).apply_milestone(&o.site, event(&stored));
+                }
+            }
+        }
+        self.control
+            .decide_objection(&decided, plan.as_ref(), plan_after.as_ref(), actor, now)?;
+        let mut reg = state::write(&self.registry);
+        reg.objection_opened(&o.site, -1);
+        if let Some(p) = plan_after {
+            reg.set_site_plan(p);
+        }
+        Ok(decided)
+    }
+
     /// A month's checklist: the closed one as it was closed, else built now.
     pub fn checklist(&self, month: Month) -> Result<Checklist, RolloutError> {
         if let Some(json) = self.control.closed(month)? {
@@ -360,6 +468,7 @@ impl Rollout {
         let mut events = self.control.stage_events()?;
         let past = self.control.last_reports(local_date(as_of))?;
         let obstacles = self.control.obstacles(None)?;
+        let objections = self.control.objections(None)?;
         let mut sites = Vec::new();
         let mut unplanned = Vec::new();
         {
@@ -403,6 +512,7 @@ impl Rollout {
             now,
             sites: &sites,
             obstacles: &obstacles,
+            objections: &objections,
             unplanned,
             tasks: &self.config.tasks,
             targets: &self.config.targets,

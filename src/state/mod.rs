@@ -36,6 +36,8 @@ pub struct SiteEntry {
     pub stage_since: Option<DateTime<Utc>>,
     /// The latest stage reported by a person.
     pub milestone: Option<StageEvent>,
+    /// Objections to its data awaiting a decision.
+    pub objections_open: u32,
 }
 
 impl SiteEntry {
@@ -153,6 +155,18 @@ impl Registry {
         self.sites.retain(|_, e| {
             e.plan.is_some() || e.info.is_some() || e.latest.is_some() || e.milestone.is_some()
         });
+    }
+
+    /// Counts an objection filed (`+1`) or decided (`-1`).
+    pub fn objection_opened(&mut self, site: &str, delta: i32) {
+        let e = self.sites.entry(site.to_string()).or_default();
+        e.objections_open = e.objections_open.saturating_add_signed(delta);
+    }
+
+    /// Replaces one site's plan entry (an accepted correction).
+    pub fn set_site_plan(&mut self, plan: PlannedSite) {
+        let id = plan.id.clone();
+        self.sites.entry(id).or_default().plan = Some(plan);
     }
 
     /// Takes a person's stage report; the latest one (by the time the stage was reached) is

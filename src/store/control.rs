@@ -10,6 +10,7 @@ use super::StoreError;
 use crate::coverage::area::{Area, AreaClass};
 use crate::rollout::calendar::Month;
 use crate::rollout::milestone::Milestone;
+use crate::rollout::objection::Objection;
 use crate::rollout::obstacle::{Obstacle, ObstacleKind};
 use crate::rollout::plan::PlannedSite;
 use crate::rollout::timeline::{Source, StageEvent};
@@ -90,6 +91,21 @@ CREATE TABLE IF NOT EXISTS tokens (
     revoked  INTEGER
 );
 
+CREATE TABLE IF NOT EXISTS objections (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    site       TEXT    NOT NULL,
+    field      TEXT    NOT NULL,
+    proposed   TEXT    NOT NULL,  -- JSON
+    reason     TEXT    NOT NULL,
+    by_whom    TEXT    NOT NULL,
+    at         INTEGER NOT NULL,
+    status     TEXT    NOT NULL,  -- open, accepted, rejected
+    decided_by TEXT,
+    decided_at INTEGER,
+    decision   TEXT
+);
+CREATE INDEX IF NOT EXISTS objections_site ON objections (site);
+
 CREATE TABLE IF NOT EXISTS audit (
     id      INTEGER PRIMARY KEY AUTOINCREMENT,
     at      INTEGER NOT NULL,
@@ -142,6 +158,25 @@ pub struct ImportReport {
     pub added: usize,
     pub updated: usize,
     pub unchanged: usize,
+}
+
+const OBJECTION_COLUMNS: &str =
+    "id, site, field, proposed, reason, by_whom, at, status, decided_by, decided_at, decision";
+
+fn objection_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Objection> {
+    Ok(Objection {
+        id: r.get(0)?,
+        site: r.get(1)?,
+        field: r.get(2)?,
+        proposed: serde_json::from_str(&r.get::<_, String>(3)?).unwrap_or_default(),
+        reason: r.get(4)?,
+        by: r.get(5)?,
+        at: from_ms(r.get(6)?),
+        status: r.get(7)?,
+        decided_by: r.get(8)?,
+        decided_at: r.get::<_, Option<i64>>(9)?.map(from_ms),
+        decision: r.get(10)?,
+    })
 }
 
 /// An API token as stored (never the token itself).
@@ -376,6 +411,124 @@ impl ControlStore {
                 }
             }
             Ok(out)
+        })
+    }
+
+    pub fn add_objection(&self, o: &Objection, actor: &Actor) -> Result<Objection, StoreError> {
+        self.with(|c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            tx.execute(
+                "INSERT INTO objections (site, field, proposed, reason, by_whom, at, status)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'open')",
+                params![
+                    o.site,
+                    o.field,
+                    o.proposed.to_string(),
+                    o.reason,
+                    o.by,
+                    ms(o.at)
+                ],
+            )?;
+            let stored = Objection {
+                id: tx.last_insert_rowid(),
+                ..o.clone()
+            };
+            audit(
+                &tx,
+                o.at,
+                actor,
+                "objection.open",
+                &format!("{}#{}", o.site, stored.id),
+                None,
+                Some(json(&stored)),
+            )?;
+            tx.commit()?;
+            Ok(stored)
+        })
+    }
+
+    /// Objections of one site, or all, by id.
+    pub fn objections(&self, site: Option<&str>) -> Result<Vec<Objection>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {OBJECTION_COLUMNS} FROM objections WHERE ?1 IS NULL OR site = ?1 ORDER BY id"
+            ))?;
+            let rows = stmt.query_map(params![site], objection_row)?;
+            rows.collect()
+        })
+    }
+
+    pub fn objection(&self, id: i64) -> Result<Option<Objection>, StoreError> {
+        self.with(|c| {
+            c.query_row(
+                &format!("SELECT {OBJECTION_COLUMNS} FROM objections WHERE id = ?1"),
+                params![id],
+                objection_row,
+            )
+            .optional()
+        })
+    }
+
+    /// Records a decision, and with an accepted plan correction the site's new plan entry, in
+    /// one transaction with their audit entries.
+    pub fn decide_objection(
+        &self,
+        decided: &Objection,
+        plan_before: Option<&PlannedSite>,
+        plan_after: Option<&PlannedSite>,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.with(|c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            tx.execute(
+                "UPDATE objections SET status = ?2, decided_by = ?3, decided_at = ?4, decision = ?5
+                 WHERE id = ?1 AND status = 'open'",
+                params![
+                    decided.id,
+                    decided.status,
+                    decided.decided_by,
+                    decided.decided_at.map(ms),
+                    decided.decision
+                ],
+            )?;
+            if let Some(after) = plan_after {
+                tx.execute(
+                    "UPDATE plan SET site = ?2, updated = ?3 WHERE id = ?1",
+                    params![after.id, json(after), ms(at)],
+                )?;
+                tx.execute(
+                    "INSERT INTO meta (key, value) VALUES ('plan_version', 1)
+                     ON CONFLICT (key) DO UPDATE SET value = value + 1",
+                    [],
+                )?;
+                audit(
+                    &tx,
+                    at,
+                    actor,
+                    "plan.correct",
+                    &after.id,
+                    plan_before.map(json),
+                    Some(json(after)),
+                )?;
+            }
+            audit(
+                &tx,
+                at,
+                actor,
+                &format!(
+                    "objection.{}",
+                    if decided.status == "accepted" {
+                        "accept"
+                    } else {
+                        "reject"
+                    }
+                ),
+                &format!("{}#{}", decided.site, decided.id),
+                Some(json(&serde_json::json!({ "status": "open" }))),
+                Some(json(decided)),
+            )?;
+            tx.commit()
         })
     }
 

@@ -138,6 +138,7 @@ fn main() {
                 now,
                 sites: &sites,
                 obstacles: &obstacles,
+                objections: &[],
                 unplanned: Vec::new(),
                 tasks: &tasks,
                 targets: &targets,
