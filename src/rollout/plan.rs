@@ -293,11 +293,16 @@ fn parse_county(s: &str) -> Result<String, String> {
         })
 }
 
+/// A date as people write it; years outside 2000–2100 are typos, not plans.
 pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
-    ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日"]
+    let d = ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日"]
         .iter()
         .find_map(|f| NaiveDate::parse_from_str(s, f).ok())
-        .ok_or_else(|| format!("`{s}` is not a date; write it as 2020-09-30"))
+        .ok_or_else(|| format!("`{s}` is not a date; write it as 2020-09-30"))?;
+    if !(2000..=2100).contains(&chrono::Datelike::year(&d)) {
+        return Err(format!("`{s}` is not a date between 2000 and 2100"));
+    }
+    Ok(d)
 }
 
 fn parse_coord(s: &str, max: f64) -> Result<f64, String> {
@@ -682,6 +687,17 @@ mod tests {
         );
         let back = parse(&to_csv(&p.sites), &none).unwrap();
         assert_eq!(back.sites, p.sites);
+    }
+
+    /// Found by the `plan_import` fuzz target: a year-19 date was accepted, and the plan then
+    /// could not be read back.
+    #[test]
+    fn dates_outside_2000_to_2100_are_refused() {
+        let csv = "id,name,county,operators,kind,lat,lon,planned_on_air\nA,x,371502,cmcc,macro,36.4,116.0,0019-05-01\n";
+        let Err(PlanError::Rows(errors)) = parse(csv.as_bytes(), &none) else {
+            panic!("expected a row error");
+        };
+        assert_eq!(errors[0].column, "planned_on_air");
     }
 
     #[test]
