@@ -243,6 +243,16 @@ pub struct ControlStore {
     conn: Mutex<Connection>,
 }
 
+/// Adds one to a counter in `meta`, inside the caller's transaction.
+fn bump(tx: &Transaction<'_>, key: &str) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, 1)
+         ON CONFLICT (key) DO UPDATE SET value = value + 1",
+        params![key],
+    )?;
+    Ok(())
+}
+
 /// Appends to the audit trail inside the caller's transaction.
 fn audit(
     tx: &Transaction<'_>,
@@ -386,18 +396,21 @@ impl ControlStore {
         Ok(f(&mut conn)?)
     }
 
-    /// Bumped by every plan import, so that a running collector notices imports made by
-    /// another process.
-    pub fn plan_version(&self) -> Result<i64, StoreError> {
+    /// A counter in `meta`; 0 before it is first bumped.
+    fn counter(&self, key: &str) -> Result<i64, StoreError> {
         self.with(|c| {
-            c.query_row(
-                "SELECT value FROM meta WHERE key = 'plan_version'",
-                [],
-                |r| r.get(0),
-            )
+            c.query_row("SELECT value FROM meta WHERE key = ?1", params![key], |r| {
+                r.get(0)
+            })
             .optional()
             .map(|v| v.unwrap_or(0))
         })
+    }
+
+    /// Bumped by every plan import, so that a running collector notices imports made by
+    /// another process.
+    pub fn plan_version(&self) -> Result<i64, StoreError> {
+        self.counter("plan_version")
     }
 
     pub fn plan(&self) -> Result<Vec<PlannedSite>, StoreError> {
@@ -497,11 +510,7 @@ impl ControlStore {
                     "UPDATE plan SET site = ?2, updated = ?3 WHERE id = ?1",
                     params![after.id, json(after), ms(at)],
                 )?;
-                tx.execute(
-                    "INSERT INTO meta (key, value) VALUES ('plan_version', 1)
-                     ON CONFLICT (key) DO UPDATE SET value = value + 1",
-                    [],
-                )?;
+                bump(&tx, "plan_version")?;
                 audit(
                     &tx,
                     at,
@@ -620,11 +629,7 @@ impl ControlStore {
                  ON CONFLICT (site) DO UPDATE SET key = excluded.key, issued = excluded.issued",
                 params![site, hex::encode(key), ms(at)],
             )?;
-            tx.execute(
-                "INSERT INTO meta (key, value) VALUES ('keys_version', 1)
-                 ON CONFLICT (key) DO UPDATE SET value = value + 1",
-                [],
-            )?;
+            bump(&tx, "keys_version")?;
             audit(
                 &tx,
                 at,
@@ -660,28 +665,12 @@ impl ControlStore {
 
     /// Bumped whenever a key is issued.
     pub fn keys_version(&self) -> Result<i64, StoreError> {
-        self.with(|c| {
-            c.query_row(
-                "SELECT value FROM meta WHERE key = 'keys_version'",
-                [],
-                |r| r.get(0),
-            )
-            .optional()
-            .map(|v| v.unwrap_or(0))
-        })
+        self.counter("keys_version")
     }
 
     /// Bumped by every areas import.
     pub fn areas_version(&self) -> Result<i64, StoreError> {
-        self.with(|c| {
-            c.query_row(
-                "SELECT value FROM meta WHERE key = 'areas_version'",
-                [],
-                |r| r.get(0),
-            )
-            .optional()
-            .map(|v| v.unwrap_or(0))
-        })
+        self.counter("areas_version")
     }
 
     /// Target areas, by name.
@@ -760,11 +749,7 @@ impl ControlStore {
                     params![a.name, new.0, new.1, new.2, ms(at)],
                 )?;
             }
-            tx.execute(
-                "INSERT INTO meta (key, value) VALUES ('areas_version', 1)
-                 ON CONFLICT (key) DO UPDATE SET value = value + 1",
-                [],
-            )?;
+            bump(&tx, "areas_version")?;
             let names: Vec<&str> = areas.iter().map(|a| a.name.as_str()).collect();
             audit(
                 &tx,
@@ -832,11 +817,7 @@ impl ControlStore {
                 }
                 progress(total, total);
             }
-            tx.execute(
-                "INSERT INTO meta (key, value) VALUES ('plan_version', 1)
-                 ON CONFLICT (key) DO UPDATE SET value = value + 1",
-                [],
-            )?;
+            bump(&tx, "plan_version")?;
             audit(
                 &tx,
                 at,
