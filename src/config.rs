@@ -31,6 +31,7 @@ pub enum ConfigError {
 pub struct Config {
     pub mqtt: MqttConfig,
     pub store: StoreConfig,
+    pub influxdb: InfluxConfig,
     pub ingest: IngestConfig,
     pub alarms: AlarmConfig,
     pub http: HttpConfig,
@@ -64,10 +65,93 @@ pub struct MqttConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct StoreConfig {
     pub path: PathBuf,
+    /// Where the time series go: the embedded store only, or also an InfluxDB v2 write API.
+    pub series: Series,
     pub batch_max: usize,
     pub batch_linger_ms: u64,
     pub queue_capacity: usize,
     pub quarantine_max: u64,
+}
+
+/// Where the time series go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Series {
+    /// Only the embedded store.
+    Embedded,
+    /// The embedded store keeps the latest state, deduplication, the site registry, rollout and
+    /// checklists; every report also goes, as line protocol, to an InfluxDB v2 write API.
+    Influxdb,
+}
+
+/// The InfluxDB v2 write API (`store.series = "influxdb"`), or anything that speaks it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct InfluxConfig {
+    /// Base URL; `/api/v2/write` is appended.
+    pub url: String,
+    pub org: String,
+    pub bucket: String,
+    /// A file holding the API token (e.g. a mounted secret). `SITEPULSE_INFLUXDB_TOKEN` wins
+    /// over it.
+    pub token_file: Option<PathBuf>,
+    /// CA bundle (PEM) for an https URL with a private CA.
+    pub ca_file: Option<PathBuf>,
+    /// Lines per write request.
+    pub batch_lines: u64,
+    /// A smaller batch is sent once it has waited this long.
+    pub flush_ms: u64,
+    /// The on-disk buffer holds at most this much while the server is unreachable; beyond it
+    /// ingest is held (backpressure) and an alarm raised.
+    pub buffer_max_mb: u64,
+    pub timeout_s: u64,
+    /// Longest wait between retries.
+    pub retry_max_s: u64,
+}
+
+impl Default for InfluxConfig {
+    fn default() -> Self {
+        InfluxConfig {
+            url: "http://127.0.0.1:8086".into(),
+            org: "sitepulse".into(),
+            bucket: "sitepulse".into(),
+            token_file: None,
+            ca_file: None,
+            batch_lines: 5000,
+            flush_ms: 1000,
+            buffer_max_mb: 1024,
+            timeout_s: 10,
+            retry_max_s: 30,
+        }
+    }
+}
+
+impl InfluxConfig {
+    /// The API token: `SITEPULSE_INFLUXDB_TOKEN`, else the first line of `token_file`.
+    pub fn token(&self) -> Result<String, ConfigError> {
+        if let Ok(t) = std::env::var("SITEPULSE_INFLUXDB_TOKEN")
+            && !t.trim().is_empty()
+        {
+            return Ok(t.trim().to_string());
+        }
+        let Some(path) = &self.token_file else {
+            return Err(ConfigError::Invalid(
+                "store.series = \"influxdb\" needs a token: set SITEPULSE_INFLUXDB_TOKEN or influxdb.token_file".into(),
+            ));
+        };
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let t = text.lines().next().unwrap_or("").trim();
+        if t.is_empty() {
+            return Err(ConfigError::Invalid(format!(
+                "influxdb.token_file {} is empty",
+                path.display()
+            )));
+        }
+        Ok(t.to_string())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -311,6 +395,7 @@ impl Default for StoreConfig {
     fn default() -> Self {
         StoreConfig {
             path: "sitepulse.db".into(),
+            series: Series::Embedded,
             batch_max: 5000,
             batch_linger_ms: 0,
             queue_capacity: 20_000,
@@ -366,6 +451,7 @@ impl Default for Config {
         Config {
             mqtt: MqttConfig::default(),
             store: StoreConfig::default(),
+            influxdb: InfluxConfig::default(),
             ingest: IngestConfig::default(),
             alarms: AlarmConfig::default(),
             http: HttpConfig::default(),
@@ -444,6 +530,23 @@ impl Config {
         }
         if self.store.batch_max == 0 || self.store.queue_capacity == 0 {
             return bad("store.batch_max and store.queue_capacity must be at least 1");
+        }
+        if self.store.series == Series::Influxdb {
+            let i = &self.influxdb;
+            let u = url::Url::parse(&i.url)
+                .map_err(|e| ConfigError::Invalid(format!("influxdb.url `{}`: {e}", i.url)))?;
+            if !matches!(u.scheme(), "http" | "https") {
+                return bad("influxdb.url must start with http:// or https://");
+            }
+            if i.org.is_empty() || i.bucket.is_empty() {
+                return bad("influxdb.org and influxdb.bucket must not be empty");
+            }
+            if i.batch_lines == 0 || i.flush_ms == 0 || i.buffer_max_mb == 0 || i.timeout_s == 0 {
+                return bad(
+                    "influxdb.batch_lines, flush_ms, buffer_max_mb and timeout_s must be at least 1",
+                );
+            }
+            i.token()?;
         }
         if self.ingest.max_payload_bytes > self.mqtt.max_packet_bytes {
             return bad("ingest.max_payload_bytes must not exceed mqtt.max_packet_bytes");

@@ -10,6 +10,7 @@
 //! - [`clock`] — injected time (system, simulated, fixed).
 //! - [`ingest`] — MQTT source → decode/validate → batch → store, ack after commit.
 //! - [`store`] — the storage trait and the embedded SQLite store (writer and reader).
+//! - [`sink`] — the InfluxDB v2 line-protocol sink: schema, on-disk buffer, shipper.
 //! - [`state`] — the in-memory latest state of every site; derived alarms.
 //! - [`rollout`] — the plan, stages from telemetry and people, obstacles, the backward schedule,
 //!   progress against the targets; the service people's writes go through.
@@ -35,6 +36,7 @@ pub mod metrics;
 pub mod rollout;
 pub mod server;
 pub mod sim;
+pub mod sink;
 pub mod state;
 pub mod store;
 pub mod wire;

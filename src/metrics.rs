@@ -41,6 +41,14 @@ pub struct Metrics {
     pub queue_depth: Gauge,
     pub acks_pending: Gauge,
     pub mqtt_connected: Gauge,
+    pub sink_buffer_lines: Gauge,
+    pub sink_buffer_bytes: Gauge,
+    pub sink_buffer_full: Gauge,
+    pub sink_up: Gauge,
+    pub sink_lines_written: Counter,
+    pub sink_write_failures: Counter,
+    pub sink_lines_dead: Counter,
+    pub sink_write_seconds: Histogram,
 }
 
 impl Default for Metrics {
@@ -130,6 +138,54 @@ impl Metrics {
             "1 while connected to the broker",
             mqtt_connected.clone(),
         );
+        let sink_buffer_lines = Gauge::default();
+        reg.register(
+            "sink_buffer_lines",
+            "Lines waiting in the on-disk buffer for the time-series server",
+            sink_buffer_lines.clone(),
+        );
+        let sink_buffer_bytes = Gauge::default();
+        reg.register(
+            "sink_buffer_bytes",
+            "Bytes waiting in the on-disk buffer for the time-series server",
+            sink_buffer_bytes.clone(),
+        );
+        let sink_buffer_full = Gauge::default();
+        reg.register(
+            "sink_buffer_full",
+            "1 while the buffer is full and ingest is held (alarm)",
+            sink_buffer_full.clone(),
+        );
+        let sink_up = Gauge::default();
+        reg.register(
+            "sink_up",
+            "1 while the time-series server takes writes",
+            sink_up.clone(),
+        );
+        let sink_lines_written = Counter::default();
+        reg.register(
+            "sink_lines_written",
+            "Lines the time-series server accepted",
+            sink_lines_written.clone(),
+        );
+        let sink_write_failures = Counter::default();
+        reg.register(
+            "sink_write_failures",
+            "Write requests that failed and will be retried",
+            sink_write_failures.clone(),
+        );
+        let sink_lines_dead = Counter::default();
+        reg.register(
+            "sink_lines_dead",
+            "Lines the server refused as invalid (400), kept in outbox_dead (alarm)",
+            sink_lines_dead.clone(),
+        );
+        let sink_write_seconds = Histogram::new(exponential_buckets(0.001, 2.0, 14));
+        reg.register(
+            "sink_write_seconds",
+            "Time of one accepted write request",
+            sink_write_seconds.clone(),
+        );
 
         let rejected = Reject::REASONS
             .iter()
@@ -165,6 +221,14 @@ impl Metrics {
             queue_depth,
             acks_pending,
             mqtt_connected,
+            sink_buffer_lines,
+            sink_buffer_bytes,
+            sink_buffer_full,
+            sink_up,
+            sink_lines_written,
+            sink_write_failures,
+            sink_lines_dead,
+            sink_write_seconds,
         }
     }
 

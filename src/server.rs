@@ -3,9 +3,10 @@
 
 use crate::api::{self, AppState};
 use crate::clock::SharedClock;
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, Series};
 use crate::metrics::Metrics;
 use crate::rollout::service::Rollout;
+use crate::sink::shipper::{Shipper, SinkError};
 use crate::state::Registry;
 use crate::store::control::ControlStore;
 use crate::store::sqlite::{SqliteReader, SqliteStore};
@@ -29,6 +30,8 @@ pub enum ServeError {
     Broker(#[from] crate::broker::BrokerError),
     #[error(transparent)]
     Mqtt(#[from] crate::ingest::mqtt::MqttConfigError),
+    #[error("time-series sink: {0}")]
+    Sink(#[from] SinkError),
     #[error("http server: {0}")]
     Http(#[from] std::io::Error),
 }
@@ -78,15 +81,40 @@ pub async fn run_with(
         path: path.clone(),
         source,
     };
+    let metrics = Metrics::new();
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut shipper = None;
+    // The shipper stops after ingest, so that it sends the last batch too.
+    let (ship_stop_tx, ship_stop_rx) = watch::channel(false);
     let store = match store {
         Some(s) => s,
-        None => Box::new(SqliteStore::open(&path, config.store.quarantine_max).map_err(store_err)?),
+        None => {
+            let mut s = SqliteStore::open(&path, config.store.quarantine_max).map_err(store_err)?;
+            if config.store.series == Series::Influxdb {
+                let buffer = crate::sink::buffer(&config, &metrics);
+                s = s.with_outbox(buffer.clone()).map_err(store_err)?;
+                let ship = Shipper::new(
+                    &path,
+                    &config.influxdb,
+                    config.influxdb.token()?,
+                    buffer.clone(),
+                    metrics.clone(),
+                )?;
+                info!(
+                    url = %config.influxdb.url,
+                    bucket = %config.influxdb.bucket,
+                    buffered = buffer.lines(),
+                    "time series go to the InfluxDB v2 write API"
+                );
+                shipper = Some(tokio::spawn(ship.run(ship_stop_rx)));
+            }
+            Box::new(s)
+        }
     };
     let reader = SqliteReader::open(&path).map_err(store_err)?;
     let registry = Registry::from_snapshot(reader.snapshot().map_err(store_err)?);
     info!(sites = registry.len(), store = %path.display(), "state rebuilt from store");
     let registry = Arc::new(RwLock::new(registry));
-    let metrics = Metrics::new();
     let config = Arc::new(config);
     let control = Arc::new(ControlStore::open(&path).map_err(store_err)?);
     let rollout = Rollout::new(control, registry.clone(), clock.clone(), config.clone());
@@ -96,7 +124,6 @@ pub async fn run_with(
     let keys = Arc::new(crate::ingest::keys::AgentKeys::default());
     keys.set_all(rollout.control.agent_keys().map_err(store_err)?);
     let keys_version = rollout.control.keys_version().map_err(store_err)?;
-    let (stop_tx, stop_rx) = watch::channel(false);
     let stop_rx_reload = stop_rx.clone();
     let ingest = crate::ingest::spawn(
         &config,
@@ -166,6 +193,11 @@ pub async fn run_with(
     let _ = stop_tx.send(true);
     let _ = reload.await;
     let _ = ingest.await;
+    // After ingest: the last batch's lines are in the buffer; the shipper sends them if it can.
+    if let Some(s) = shipper {
+        let _ = ship_stop_tx.send(true);
+        let _ = s.await;
+    }
     info!("collector stopped");
     Ok(())
 }

@@ -100,7 +100,9 @@ async fn sites_history_filters_and_errors() {
         ("/api/v2/anything", 404, "no route"),
     ];
     for (path, code, text) in cases {
-        let r = reqwest::get(format!("http://{}{path}", c.http))
+        let r = crate::util::http_client()
+            .get(format!("http://{}{path}", c.http))
+            .send()
             .await
             .unwrap();
         assert_eq!(r.status().as_u16(), code, "{path}");
@@ -114,7 +116,9 @@ async fn sites_history_filters_and_errors() {
 async fn schema_health_and_metrics_are_served() {
     let dir = tempfile::tempdir().unwrap();
     let (c, _) = collector_with_embedded_broker(dir.path()).await;
-    let r = reqwest::get(format!("http://{}/api/v1/schema", c.http))
+    let r = crate::util::http_client()
+        .get(format!("http://{}/api/v1/schema", c.http))
+        .send()
         .await
         .unwrap();
     assert_eq!(r.text().await.unwrap(), sitepulse::wire::schema::COMMITTED);

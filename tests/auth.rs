@@ -53,14 +53,18 @@ async fn tokens_roles_and_the_audit_trail() {
         200
     );
     assert_eq!(
-        reqwest::get(format!("http://{http}/"))
+        crate::util::http_client()
+            .get(format!("http://{http}/"))
+            .send()
             .await
             .unwrap()
             .status(),
         200
     );
     assert_eq!(
-        reqwest::get(format!("http://{http}/healthz"))
+        crate::util::http_client()
+            .get(format!("http://{http}/healthz"))
+            .send()
             .await
             .unwrap()
             .status(),

@@ -201,7 +201,9 @@ async fn bad_messages_and_requests_are_refused_with_their_reason() {
     )
     .await;
     assert_eq!(status, 404);
-    let r = reqwest::get(format!("http://{http}/assets/..%2F..%2FCargo.toml"))
+    let r = crate::util::http_client()
+        .get(format!("http://{http}/assets/..%2F..%2FCargo.toml"))
+        .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 404);

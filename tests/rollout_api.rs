@@ -187,11 +187,13 @@ async fn plan_milestones_obstacles_checklist_and_close_over_http() {
         ("md", "text/markdown; charset=utf-8"),
         ("html", "text/html; charset=utf-8"),
     ] {
-        let r = reqwest::get(format!(
-            "http://{http}/api/v1/checklist/2020-09?format={format}"
-        ))
-        .await
-        .unwrap();
+        let r = crate::util::http_client()
+            .get(format!(
+                "http://{http}/api/v1/checklist/2020-09?format={format}"
+            ))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 200);
         assert_eq!(r.headers()["content-type"], ctype);
         assert!(!r.bytes().await.unwrap().is_empty());
@@ -227,7 +229,11 @@ async fn plan_milestones_obstacles_checklist_and_close_over_http() {
     assert_eq!(closed["closed"][0]["closed_by"], "市工信局 刘科长");
 
     // The field page is served.
-    let page = reqwest::get(format!("http://{http}/field")).await.unwrap();
+    let page = crate::util::http_client()
+        .get(format!("http://{http}/field"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("5G站址现场上报"));
     c.stop().await;

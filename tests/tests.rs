@@ -13,4 +13,5 @@ mod identity;
 mod ingest;
 mod map;
 mod rollout_api;
+mod sink;
 mod util;

@@ -45,6 +45,8 @@ pub enum StoreError {
     Io(#[from] std::io::Error),
     #[error("stored data cannot be read: {0}")]
     Corrupt(String),
+    #[error("the time-series buffer is full ({0} bytes); waiting for the server to take data")]
+    BufferFull(u64),
 }
 
 /// A durable destination for batches. `commit` returns only once the whole batch is durable (or

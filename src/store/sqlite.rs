@@ -21,6 +21,7 @@
 use super::dedupe::{IndexedMax, Tail};
 use super::{Envelope, Outcome, Store, StoreError};
 use crate::ingest::decode::Message;
+use crate::sink::outbox::{Buffer, Outbox};
 use crate::wire::{Info, Stage, Status, Supply};
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
@@ -161,13 +162,8 @@ pub struct SqliteStore {
     index_every: usize,
     /// Newest day with reports per site (`site_day`).
     days: HashMap<String, DayMark>,
-}
-
-fn supply_str(s: Supply) -> &'static str {
-    match s {
-        Supply::Direct => "direct",
-        Supply::Transferred => "transferred",
-    }
+    /// The time-series server's buffer, when the series go there (`store.series = "influxdb"`).
+    outbox: Option<Outbox>,
 }
 
 impl SqliteStore {
@@ -262,7 +258,15 @@ impl SqliteStore {
             indexed_max: IndexedMax::default(),
             indexed_through,
             index_every: INDEX_EVERY,
+            outbox: None,
         })
+    }
+
+    /// Also appends every new report's line protocol to the sink's buffer, in the transaction
+    /// that stores it.
+    pub fn with_outbox(mut self, buffer: std::sync::Arc<Buffer>) -> Result<Self, StoreError> {
+        self.outbox = Some(Outbox::open(&self.conn, buffer)?);
+        Ok(self)
     }
 
     /// Adds keys to the index every `n` reports instead of every `INDEX_EVERY` (tests use small
@@ -379,6 +383,9 @@ impl Store for SqliteStore {
         let mut pending = Tail::default();
         // Day marks touched by this batch; they replace `days` once it commits.
         let mut day_marks: HashMap<&str, DayMark> = HashMap::new();
+        if let Some(o) = &mut self.outbox {
+            o.begin(&self.conn)?;
+        }
         // IMMEDIATE: take the write lock first. A transaction that reads (the key checks) and then
         // writes could otherwise fail at once with "database is locked" when the log was reset
         // under it, instead of waiting for the lock.
@@ -407,6 +414,10 @@ impl Store for SqliteStore {
                      supply = CASE WHEN excluded.last_ts >= last_ts THEN excluded.supply ELSE supply END,
                      last_ts = max(last_ts, excluded.last_ts)",
             )?;
+            let mut ins_outbox = match self.outbox {
+                Some(_) => Some(tx.prepare_cached(Outbox::INSERT)?),
+                None => None,
+            };
             for env in batch {
                 let outcome = match &env.decoded {
                     Ok(Message::Status { status, skewed }) => {
@@ -432,6 +443,9 @@ impl Store for SqliteStore {
                             ])?;
                             let id = tx.last_insert_rowid();
                             pending.insert(site, boot, seq);
+                            if let (Some(o), Some(ins)) = (&mut self.outbox, &mut ins_outbox) {
+                                o.push(ins, status, *skewed)?;
+                            }
                             let day = day_of_ms(ts);
                             let supply = status.power.supply;
                             let mark = day_marks.get(site).or_else(|| self.days.get(site)).copied();
@@ -456,10 +470,10 @@ impl Store for SqliteStore {
                                             site,
                                             m.day,
                                             m.last_ts,
-                                            supply_str(m.supply)
+                                            m.supply.as_str()
                                         ])?;
                                     }
-                                    put_day.execute(params![site, day, ts, supply_str(supply)])?;
+                                    put_day.execute(params![site, day, ts, supply.as_str()])?;
                                     day_marks.insert(
                                         site,
                                         DayMark {
@@ -501,6 +515,9 @@ impl Store for SqliteStore {
                     Ok(Message::Info(info)) => {
                         let json = serde_json::to_string(info).unwrap_or_default();
                         ins_info.execute(params![info.site, json, ms(env.received)])?;
+                        if let Some(o) = &mut self.outbox {
+                            o.learn(info);
+                        }
                         Outcome::Stored
                     }
                     Err(reject) => {
@@ -534,6 +551,9 @@ impl Store for SqliteStore {
             }
         }
         tx.commit()?;
+        if let Some(o) = &mut self.outbox {
+            o.committed();
+        }
         for (site, n) in newest {
             self.latest.insert(site.to_string(), (n.ts, n.stage));
         }

@@ -207,6 +207,25 @@ pub enum CellState {
     Faulty,
 }
 
+/// Wire names (as serialized) of the small enums, for the line-protocol sink and the store.
+macro_rules! wire_names {
+    ($($t:ty { $($v:ident => $s:literal),+ $(,)? })+) => {$(
+        impl $t {
+            pub fn as_str(self) -> &'static str {
+                match self { $(<$t>::$v => $s),+ }
+            }
+        }
+    )+};
+}
+
+wire_names! {
+    SiteKind { Macro => "macro", Micro => "micro", Indoor => "indoor", Pole => "pole" }
+    Band { N78 => "n78", N41 => "n41", N28 => "n28", N1 => "n1" }
+    PowerSource { Mains => "mains", Battery => "battery", Generator => "generator", None => "none" }
+    Supply { Direct => "direct", Transferred => "transferred" }
+    CellState { Active => "active", Inactive => "inactive", Faulty => "faulty" }
+}
+
 /// The eight county-level divisions of Liaocheng, with their admin codes.
 pub const LIAOCHENG_COUNTIES: [(&str, &str, &str); 8] = [
     ("371502", "东昌府区", "Dongchangfu"),
@@ -248,6 +267,31 @@ mod tests {
             assert_eq!(Stage::parse(s.as_str()), Some(s));
             let json = serde_json::to_string(&s).unwrap();
             assert_eq!(json, format!("\"{}\"", s.as_str()));
+        }
+    }
+
+    fn same_as_serde<T: Serialize>(v: T, name: &str) {
+        assert_eq!(serde_json::to_string(&v).unwrap(), format!("\"{name}\""));
+    }
+
+    #[test]
+    fn wire_names_are_the_serialized_names() {
+        use SiteKind as K;
+        for k in [K::Macro, K::Micro, K::Indoor, K::Pole] {
+            same_as_serde(k, k.as_str());
+        }
+        for b in [Band::N78, Band::N41, Band::N28, Band::N1] {
+            same_as_serde(b, b.as_str());
+        }
+        use PowerSource as P;
+        for p in [P::Mains, P::Battery, P::Generator, P::None] {
+            same_as_serde(p, p.as_str());
+        }
+        for s in [Supply::Direct, Supply::Transferred] {
+            same_as_serde(s, s.as_str());
+        }
+        for c in [CellState::Active, CellState::Inactive, CellState::Faulty] {
+            same_as_serde(c, c.as_str());
         }
     }
 }

@@ -238,7 +238,9 @@ async fn run_collector(url: &str, cfg: LoadConfig) -> CollectorRun {
     }
     let elapsed = started.elapsed();
     let publisher = publish.await.unwrap();
-    let text = reqwest::get(format!("http://{}/metrics", collector.http))
+    let text = http_client()
+        .get(format!("http://{}/metrics", collector.http))
+        .send()
         .await
         .unwrap()
         .text()
@@ -258,4 +260,10 @@ async fn run_collector(url: &str, cfg: LoadConfig) -> CollectorRun {
     };
     collector.kill();
     run
+}
+
+/// An HTTP client; reqwest's TLS needs the process-wide rustls provider installed first.
+fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
 }

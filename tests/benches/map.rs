@@ -136,7 +136,10 @@ fn main() {
         let geojson = rt
             .block_on(async {
                 for _ in 0..100 {
-                    if let Ok(r) = reqwest::get(format!("http://{http}/api/v1/sites.geojson")).await
+                    if let Ok(r) = http_client()
+                        .get(format!("http://{http}/api/v1/sites.geojson"))
+                        .send()
+                        .await
                     {
                         return r.bytes().await.ok();
                     }
@@ -147,7 +150,7 @@ fn main() {
             .expect("collector answers");
         let gzipped = rt
             .block_on(async {
-                reqwest::Client::new()
+                http_client()
                     .get(format!("http://{http}/api/v1/sites.geojson"))
                     .header("accept-encoding", "gzip")
                     .send()
@@ -205,4 +208,10 @@ fn main() {
         let _ = stop_tx.send(());
         let _ = rt.block_on(server);
     }
+}
+
+/// An HTTP client; reqwest's TLS needs the process-wide rustls provider installed first.
+fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
 }

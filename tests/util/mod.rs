@@ -14,6 +14,16 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::oneshot;
 
+mod victoria;
+pub use victoria::*;
+
+/// An HTTP client. reqwest's TLS uses the process-wide rustls provider, which the collector
+/// installs when it starts; a test may build its client before that.
+pub fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
 /// A loopback port nobody listens on right now.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -130,7 +140,7 @@ pub async fn wait_ready(http: SocketAddr, secs: u64) {
     eventually(secs, "collector ready (connected to the broker)", || {
         let url = url.clone();
         async move {
-            let r = reqwest::get(&url).await.ok()?;
+            let r = http_client().get(&url).send().await.ok()?;
             (r.status() == 200).then_some(())
         }
     })
@@ -192,7 +202,7 @@ pub async fn request(
     token: Option<&str>,
     body: Option<Vec<u8>>,
 ) -> (u16, serde_json::Value) {
-    let mut req = reqwest::Client::new().request(method, format!("http://{http}{path}"));
+    let mut req = http_client().request(method, format!("http://{http}{path}"));
     if let Some(t) = token {
         req = req.header("authorization", format!("Bearer {t}"));
     }
@@ -311,7 +321,9 @@ impl Drop for Collector {
 }
 
 pub async fn get(http: SocketAddr, path: &str) -> (u16, serde_json::Value) {
-    let r = reqwest::get(format!("http://{http}{path}"))
+    let r = http_client()
+        .get(format!("http://{http}{path}"))
+        .send()
         .await
         .expect("http request");
     let status = r.status().as_u16();
@@ -321,7 +333,9 @@ pub async fn get(http: SocketAddr, path: &str) -> (u16, serde_json::Value) {
 
 /// The value of one series on `/metrics`, e.g. `sitepulse_messages_rejected_total{reason="invalid_json"}`.
 pub async fn metric(http: SocketAddr, name_and_labels: &str) -> f64 {
-    let text = reqwest::get(format!("http://{http}/metrics"))
+    let text = http_client()
+        .get(format!("http://{http}/metrics"))
+        .send()
         .await
         .unwrap()
         .text()
@@ -342,6 +356,27 @@ pub struct CollectorProcess {
 }
 
 impl CollectorProcess {
+    /// `sitepulse serve --config FILE` with `config` written to `file`; HTTP on a free port.
+    pub fn spawn_config(config: &Config, file: &Path) -> CollectorProcess {
+        let port = free_port();
+        let mut config = config.clone();
+        config.http.listen = SocketAddr::from(([127, 0, 0, 1], port));
+        std::fs::write(file, toml::to_string(&config).unwrap()).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_sitepulse"))
+            .arg("serve")
+            .arg("--config")
+            .arg(file)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start sitepulse serve");
+        CollectorProcess {
+            http: config.http.listen,
+            child,
+        }
+    }
+
     pub fn spawn(db: &Path, mqtt_url: &str, client_id: &str) -> CollectorProcess {
         let port = free_port();
         let child = Command::new(env!("CARGO_BIN_EXE_sitepulse"))

@@ -1,0 +1,266 @@
+//! The on-disk buffer in front of the time-series server: a table in the embedded store that
+//! the writer appends each new report's lines to, in the same transaction that stores the report.
+//!
+//! So a report is acknowledged to the broker exactly when its lines are durable here, whether or
+//! not the server is reachable, and a report stored twice is impossible by the store's own
+//! duplicate check. The [`super::shipper`] sends the table's rows in order and deletes them once
+//! the server answered 2xx. The table is bounded: when it holds `buffer_max_mb`, commits fail
+//! with [`StoreError::BufferFull`] and the writer holds its acknowledgements (backpressure).
+
+use super::line::{self, SiteTags};
+use crate::metrics::Metrics;
+use crate::store::StoreError;
+use crate::wire::{Info, Status};
+use rusqlite::{Connection, OptionalExtension, params};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+pub(crate) const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS outbox (
+    id     INTEGER PRIMARY KEY,  -- commit order, sent in this order
+    lines  TEXT    NOT NULL,     -- line protocol, each line ending in \n
+    n      INTEGER NOT NULL      -- number of lines
+);
+CREATE TABLE IF NOT EXISTS outbox_dead (
+    id      INTEGER PRIMARY KEY,
+    lines   TEXT    NOT NULL,
+    n       INTEGER NOT NULL,
+    status  INTEGER NOT NULL,    -- the server's HTTP status
+    error   TEXT    NOT NULL,    -- the server's answer
+    at      INTEGER NOT NULL     -- ms
+);
+"#;
+
+/// What the writer and the shipper share: the buffer's size and the signal that a full batch is
+/// waiting.
+pub struct Buffer {
+    lines: AtomicU64,
+    bytes: AtomicU64,
+    full: AtomicBool,
+    pub max_bytes: u64,
+    /// A full batch is waiting (or the writer stopped).
+    pub ready: tokio::sync::Notify,
+    pub batch_lines: u64,
+    metrics: Metrics,
+}
+
+impl Buffer {
+    pub fn new(max_bytes: u64, batch_lines: u64, metrics: Metrics) -> Arc<Buffer> {
+        Arc::new(Buffer {
+            lines: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
+            full: AtomicBool::new(false),
+            max_bytes,
+            ready: tokio::sync::Notify::new(),
+            batch_lines: batch_lines.max(1),
+            metrics,
+        })
+    }
+
+    pub fn lines(&self) -> u64 {
+        self.lines.load(Ordering::Relaxed)
+    }
+
+    pub fn bytes(&self) -> u64 {
+        self.bytes.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn added(&self, lines: u64, bytes: u64) {
+        let total = self.lines.fetch_add(lines, Ordering::Relaxed) + lines;
+        self.bytes.fetch_add(bytes, Ordering::Relaxed);
+        self.publish();
+        if total >= self.batch_lines {
+            self.ready.notify_one();
+        }
+    }
+
+    pub(crate) fn removed(&self, lines: u64, bytes: u64) {
+        // Saturating: the counts start from what the table held at open.
+        let _ = self
+            .lines
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| {
+                Some(v.saturating_sub(lines))
+            });
+        let _ = self
+            .bytes
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| {
+                Some(v.saturating_sub(bytes))
+            });
+        self.publish();
+    }
+
+    fn publish(&self) {
+        self.metrics.sink_buffer_lines.set(self.lines() as i64);
+        self.metrics.sink_buffer_bytes.set(self.bytes() as i64);
+    }
+
+    /// Err while the buffer holds `max_bytes` or more; raises the alarm on the way in and clears
+    /// it on the way out.
+    fn check_room(&self) -> Result<(), StoreError> {
+        let bytes = self.bytes();
+        let full = bytes >= self.max_bytes;
+        if full != self.full.swap(full, Ordering::Relaxed) {
+            self.metrics.sink_buffer_full.set(full as i64);
+            if full {
+                tracing::error!(
+                    bytes,
+                    max = self.max_bytes,
+                    "ALARM: the time-series buffer is full; ingest is held until the server takes data again"
+                );
+            } else {
+                tracing::info!(
+                    bytes,
+                    "the time-series buffer has room again; ingest resumes"
+                );
+            }
+        }
+        if full {
+            Err(StoreError::BufferFull(bytes))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// The writer's side of the buffer.
+pub struct Outbox {
+    buffer: Arc<Buffer>,
+    /// Tags per site: from the plan, else from the agent's info message.
+    tags: HashMap<String, SiteTags>,
+    planned: HashSet<String>,
+    plan_version: i64,
+    /// Lines and bytes appended by the transaction in progress.
+    pending: (u64, u64),
+    scratch: String,
+}
+
+impl Outbox {
+    /// Creates the tables if needed, counts what an earlier run left to send and loads the site
+    /// tags.
+    pub fn open(conn: &Connection, buffer: Arc<Buffer>) -> Result<Outbox, StoreError> {
+        conn.execute_batch(SCHEMA)?;
+        let (lines, bytes): (i64, i64) = conn.query_row(
+            "SELECT coalesce(sum(n), 0), coalesce(sum(length(CAST(lines AS BLOB))), 0) FROM outbox",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        buffer.added(lines as u64, bytes as u64);
+        let mut outbox = Outbox {
+            buffer,
+            tags: HashMap::new(),
+            planned: HashSet::new(),
+            plan_version: -1,
+            pending: (0, 0),
+            scratch: String::new(),
+        };
+        outbox.refresh(conn)?;
+        Ok(outbox)
+    }
+
+    /// Reloads the tags when the plan changed since they were loaded (one query per batch).
+    fn refresh(&mut self, conn: &Connection) -> Result<(), StoreError> {
+        let version: i64 = conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'plan_version'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or(0);
+        if version == self.plan_version {
+            return Ok(());
+        }
+        let mut tags = HashMap::new();
+        let mut stmt = conn.prepare("SELECT info FROM sites")?;
+        for info in stmt.query_map([], |r| r.get::<_, String>(0))? {
+            if let Ok(info) = serde_json::from_str::<Info>(&info?) {
+                tags.insert(info.site.clone(), info_tags(&info));
+            }
+        }
+        let mut planned = HashSet::new();
+        let has_plan: bool = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'plan'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n > 0)?;
+        if has_plan {
+            let mut stmt = conn.prepare("SELECT site FROM plan")?;
+            for site in stmt.query_map([], |r| r.get::<_, String>(0))? {
+                if let Ok(p) = serde_json::from_str::<crate::rollout::plan::PlannedSite>(&site?) {
+                    tags.insert(
+                        p.id.clone(),
+                        SiteTags::new(
+                            &p.county,
+                            &p.operators,
+                            p.kind,
+                            Some((p.position.lat, p.position.lon)),
+                        ),
+                    );
+                    planned.insert(p.id);
+                }
+            }
+        }
+        self.tags = tags;
+        self.planned = planned;
+        self.plan_version = version;
+        Ok(())
+    }
+
+    /// Called at the start of a commit: refuses it while the buffer is full.
+    pub(crate) fn begin(&mut self, conn: &Connection) -> Result<(), StoreError> {
+        self.buffer.check_room()?;
+        self.refresh(conn)?;
+        self.pending = (0, 0);
+        Ok(())
+    }
+
+    /// Appends one newly stored report's lines inside the commit's transaction.
+    pub(crate) fn push(
+        &mut self,
+        insert: &mut rusqlite::CachedStatement<'_>,
+        status: &Status,
+        skewed: bool,
+    ) -> Result<(), StoreError> {
+        self.scratch.clear();
+        line::encode(
+            &mut self.scratch,
+            status,
+            skewed,
+            self.tags.get(&status.site),
+        );
+        let n = 1 + status.cells.len() as u64;
+        insert.execute(params![self.scratch, n as i64])?;
+        self.pending.0 += n;
+        self.pending.1 += self.scratch.len() as u64;
+        Ok(())
+    }
+
+    /// An info message from an unplanned site gives its tags.
+    pub(crate) fn learn(&mut self, info: &Info) {
+        if !self.planned.contains(&info.site) {
+            self.tags.insert(info.site.clone(), info_tags(info));
+        }
+    }
+
+    /// Called once the commit's transaction is durable.
+    pub(crate) fn committed(&mut self) {
+        let (lines, bytes) = std::mem::take(&mut self.pending);
+        if lines > 0 {
+            self.buffer.added(lines, bytes);
+        }
+    }
+
+    pub(crate) const INSERT: &'static str = "INSERT INTO outbox (lines, n) VALUES (?1, ?2)";
+}
+
+fn info_tags(info: &Info) -> SiteTags {
+    SiteTags::new(
+        &info.county,
+        &info.operators,
+        info.kind,
+        Some((info.position.lat, info.position.lon)),
+    )
+}

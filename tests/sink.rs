@@ -1,0 +1,242 @@
+//! The line-protocol sink against a real server: VictoriaMetrics takes the InfluxDB v2 write API
+//! (`/api/v2/write`), and its export API gives back every sample as stored, duplicates included.
+//! Every report arrives once with its tags; an outage is held on disk and replayed in order; a
+//! full buffer holds ingest and raises the alarm.
+
+use crate::util::*;
+use sitepulse::config::{Config, Series};
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::Arc;
+
+/// A test collector whose series go to `influx_url`.
+pub fn sink_config(dir: &Path, mqtt_url: &str, influx_url: &str) -> Config {
+    let mut c = config(dir, mqtt_url);
+    c.store.series = Series::Influxdb;
+    c.influxdb.url = influx_url.into();
+    c.influxdb.org = "liaocheng".into();
+    c.influxdb.bucket = "sitepulse".into();
+    let token = dir.join("influxdb-token");
+    std::fs::write(&token, "test-token\n").unwrap();
+    c.influxdb.token_file = Some(token);
+    c.influxdb.flush_ms = 100;
+    c.influxdb.retry_max_s = 1;
+    c
+}
+
+/// Every acknowledged report is in the server exactly once, and nothing else is.
+pub async fn assert_once_in_server(vm: &Victoria, acked: &HashSet<(String, String, u64)>) {
+    let keys = vm.status_keys().await;
+    let mut count: HashMap<(String, u64), usize> = HashMap::new();
+    for k in &keys {
+        *count.entry(k.clone()).or_default() += 1;
+    }
+    let twice: Vec<_> = count.iter().filter(|(_, n)| **n > 1).take(5).collect();
+    assert!(twice.is_empty(), "points written twice: {twice:?}");
+    let want: HashSet<(String, u64)> = acked.iter().map(|(s, _, q)| (s.clone(), *q)).collect();
+    let have: HashSet<(String, u64)> = count.into_keys().collect();
+    let missing: Vec<_> = want.difference(&have).take(5).collect();
+    assert!(
+        missing.is_empty(),
+        "{} acknowledged reports missing from the server, e.g. {missing:?}",
+        want.difference(&have).count()
+    );
+    assert_eq!(
+        have.len(),
+        want.len(),
+        "points that were never acknowledged"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_reach_the_server_once_with_their_tags() {
+    let vm = Victoria::start();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut cfg, url) = embedded_config(dir.path());
+    let vm_url = vm.url();
+    cfg.store.series = Series::Influxdb;
+    cfg.influxdb = sink_config(dir.path(), &url, &vm_url).influxdb;
+    let c = Collector::start(cfg).await;
+
+    // Unplanned sites take their tags from their info message.
+    publish(
+        &url,
+        "sitepulse/v1/sites/TAG-1/info",
+        info_json("TAG-1", "371502", &["cucc", "cmcc"]),
+    )
+    .await;
+    publish(
+        &url,
+        "sitepulse/v1/sites/TAG-2/info",
+        info_json("TAG-2", "371521", &["ctcc"]),
+    )
+    .await;
+    eventually(20, "info messages stored", || async {
+        (c.metric("sitepulse_messages_stored_total{kind=\"info\"}")
+            .await
+            >= 2.0)
+            .then_some(())
+    })
+    .await;
+    let mut acked = HashSet::new();
+    for seq in 0..40u64 {
+        for site in ["TAG-1", "TAG-2", "TAG-3"] {
+            publish_status(&url, site, "b1", seq, "on_air").await;
+            acked.insert((site.to_string(), "b1".to_string(), seq));
+        }
+    }
+    eventually(30, "120 reports in the server", || async {
+        (vm.status_keys().await.len() >= 120).then_some(())
+    })
+    .await;
+    assert_once_in_server(&vm, &acked).await;
+
+    let battery = vm.export("site_status_battery_v").await;
+    let by_site: HashMap<&str, &Exported> = battery
+        .iter()
+        .map(|s| (s.metric["site"].as_str(), s))
+        .collect();
+    let t1 = &by_site["TAG-1"].metric;
+    assert_eq!(t1["county"], "371502");
+    assert_eq!(t1["operator"], "cmcc+cucc", "operators in a fixed order");
+    assert_eq!(t1["kind"], "macro");
+    assert_eq!(by_site["TAG-2"].metric["operator"], "ctcc");
+    // No plan, no info: only the site tag.
+    let t3 = &by_site["TAG-3"].metric;
+    assert!(
+        !t3.contains_key("county") && !t3.contains_key("operator"),
+        "{t3:?}"
+    );
+    assert!(
+        by_site["TAG-1"]
+            .values
+            .iter()
+            .all(|v| (*v - 53.2).abs() < 1e-9)
+    );
+    let ts = &by_site["TAG-1"].timestamps;
+    assert!(
+        ts.iter().any(|t| t % 1000 != 0),
+        "millisecond precision, not seconds: {ts:?}"
+    );
+
+    let cells = vm.export("site_cell_users").await;
+    assert_eq!(cells.len(), 3, "one cell series per site");
+    for s in &cells {
+        assert_eq!(s.metric["band"], "n78");
+        assert_eq!(s.metric["cell"], "0");
+        assert_eq!(s.values.len(), 40);
+        assert!(s.values.iter().all(|v| *v == 12.0));
+    }
+    // Sequence numbers and boots are fields, never tags.
+    for s in vm.export("site_.*").await {
+        assert!(!s.metric.contains_key("seq") && !s.metric.contains_key("boot"));
+    }
+    assert_eq!(c.metric("sitepulse_sink_lines_written_total").await, 240.0);
+    assert_eq!(c.metric("sitepulse_sink_buffer_lines").await, 0.0);
+    c.stop().await;
+}
+
+/// The server is stopped in the middle of a stream and started again later: the collector keeps
+/// storing and acknowledging, the lines wait on disk (`/metrics` shows the buffer filling), then
+/// go out in order (and the buffer drains); every acknowledged report is in the server once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outage_is_buffered_on_disk_and_replayed_once() {
+    let mut vm = Victoria::start();
+    let m = Mosquitto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let c = Collector::start(sink_config(dir.path(), &m.url(), &vm.url())).await;
+    let publisher = TrackingPublisher::connect(&m.url(), &unique_id("outage-pub"));
+    const SITES: u64 = 20;
+
+    for i in 0..1000u64 {
+        publisher
+            .publish_status(&format!("OUT-{:02}", i % SITES), "b1", i / SITES)
+            .await;
+    }
+    eventually(60, "the first 1,000 reports in the server", || async {
+        (vm.status_keys().await.len() >= 1000).then_some(())
+    })
+    .await;
+
+    vm.stop();
+    for i in 1000..3000u64 {
+        publisher
+            .publish_status(&format!("OUT-{:02}", i % SITES), "b1", i / SITES)
+            .await;
+    }
+    // Stored and acknowledged while the server is down; two lines per report wait on disk.
+    eventually(60, "2,000 reports buffered during the outage", || async {
+        let stored = c
+            .metric("sitepulse_messages_stored_total{kind=\"status\"}")
+            .await;
+        let buffered = c.metric("sitepulse_sink_buffer_lines").await;
+        (stored == 3000.0 && buffered == 4000.0).then_some(())
+    })
+    .await;
+    assert_eq!(c.metric("sitepulse_sink_up").await, 0.0);
+    assert!(c.metric("sitepulse_sink_write_failures_total").await >= 1.0);
+    assert!(c.metric("sitepulse_sink_buffer_bytes").await > 0.0);
+
+    vm.restart();
+    eventually(60, "the buffer drained into the server", || async {
+        (c.metric("sitepulse_sink_buffer_lines").await == 0.0).then_some(())
+    })
+    .await;
+    assert_eq!(c.metric("sitepulse_sink_up").await, 1.0);
+    assert_eq!(c.metric("sitepulse_sink_buffer_bytes").await, 0.0);
+    let acked = eventually(30, "every publish acknowledged", || async {
+        (publisher.acked_count() == 3000).then(|| publisher.acked.lock().unwrap().clone())
+    })
+    .await;
+    assert_once_in_server(&vm, &acked).await;
+    c.stop().await;
+}
+
+/// With the server away long enough to fill the buffer, the collector stops committing (the
+/// broker keeps the messages), raises the alarm, and takes everything once the server is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_buffer_holds_ingest_and_raises_the_alarm() {
+    let mut vm = Victoria::start();
+    vm.stop();
+    let m = Mosquitto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = sink_config(dir.path(), &m.url(), &vm.url());
+    cfg.influxdb.buffer_max_mb = 1;
+    cfg.store.batch_max = 100;
+    let c = Collector::start(cfg).await;
+    let publisher = Arc::new(TrackingPublisher::connect(&m.url(), &unique_id("full-pub")));
+    const TOTAL: u64 = 6000;
+    for i in 0..TOTAL {
+        publisher
+            .publish_status(&format!("FULL-{:02}", i % 30), "b1", i / 30)
+            .await;
+    }
+    eventually(60, "the buffer-full alarm", || async {
+        (c.metric("sitepulse_sink_buffer_full").await == 1.0).then_some(())
+    })
+    .await;
+    let held = c
+        .metric("sitepulse_messages_stored_total{kind=\"status\"}")
+        .await;
+    assert!(
+        held < TOTAL as f64,
+        "ingest went on with a full buffer: {held}"
+    );
+    assert!(c.metric("sitepulse_sink_buffer_bytes").await >= (1 << 20) as f64);
+    assert!(c.metric("sitepulse_store_errors_total").await >= 1.0);
+
+    vm.restart();
+    eventually(90, "every report stored and sent", || async {
+        let stored = c
+            .metric("sitepulse_messages_stored_total{kind=\"status\"}")
+            .await;
+        let buffered = c.metric("sitepulse_sink_buffer_lines").await;
+        (stored == TOTAL as f64 && buffered == 0.0).then_some(())
+    })
+    .await;
+    assert_eq!(c.metric("sitepulse_sink_buffer_full").await, 0.0);
+    let acked = publisher.acked.lock().unwrap().clone();
+    assert_eq!(acked.len(), TOTAL as usize);
+    assert_once_in_server(&vm, &acked).await;
+    c.stop().await;
+}
