@@ -88,6 +88,13 @@ struct ServeArgs {
     /// Embedded store file (SQLite).
     #[arg(long, env = "SITEPULSE_DB")]
     db: Option<PathBuf>,
+    /// Where the time series go: `embedded`, or `influxdb` (the [influxdb] write API).
+    #[arg(long, env = "SITEPULSE_STORE_SERIES", value_parser = ["embedded", "influxdb"])]
+    series: Option<String>,
+    /// InfluxDB v2 write API base URL (with store.series = "influxdb"). The token comes from
+    /// SITEPULSE_INFLUXDB_TOKEN or influxdb.token_file.
+    #[arg(long, env = "SITEPULSE_INFLUXDB_URL")]
+    influxdb_url: Option<String>,
     /// Address of the HTTP API.
     #[arg(long, env = "SITEPULSE_HTTP_LISTEN")]
     http_listen: Option<SocketAddr>,
@@ -477,6 +484,15 @@ fn serve_config(a: ServeArgs) -> anyhow::Result<Config> {
     }
     if let Some(v) = a.db {
         c.store.path = v;
+    }
+    if let Some(v) = a.series {
+        c.store.series = match v.as_str() {
+            "influxdb" => sitepulse::config::Series::Influxdb,
+            _ => sitepulse::config::Series::Embedded,
+        };
+    }
+    if let Some(v) = a.influxdb_url {
+        c.influxdb.url = v;
     }
     if let Some(v) = a.http_listen {
         c.http.listen = v;

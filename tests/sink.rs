@@ -4,25 +4,9 @@
 //! full buffer holds ingest and raises the alarm.
 
 use crate::util::*;
-use sitepulse::config::{Config, Series};
+use sitepulse::config::Series;
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
 use std::sync::Arc;
-
-/// A test collector whose series go to `influx_url`.
-pub fn sink_config(dir: &Path, mqtt_url: &str, influx_url: &str) -> Config {
-    let mut c = config(dir, mqtt_url);
-    c.store.series = Series::Influxdb;
-    c.influxdb.url = influx_url.into();
-    c.influxdb.org = "liaocheng".into();
-    c.influxdb.bucket = "sitepulse".into();
-    let token = dir.join("influxdb-token");
-    std::fs::write(&token, "test-token\n").unwrap();
-    c.influxdb.token_file = Some(token);
-    c.influxdb.flush_ms = 100;
-    c.influxdb.retry_max_s = 1;
-    c
-}
 
 /// Every acknowledged report is in the server exactly once, and nothing else is.
 pub async fn assert_once_in_server(vm: &Victoria, acked: &HashSet<(String, String, u64)>) {

@@ -6,6 +6,7 @@ mod backup;
 mod bad_input;
 mod browser;
 mod checklist;
+mod dashboards;
 mod demo;
 mod durability;
 mod field_page;

@@ -132,7 +132,10 @@ pub struct Outbox {
     plan_version: i64,
     /// Lines and bytes appended by the transaction in progress.
     pending: (u64, u64),
-    scratch: String,
+    /// Lines not yet inserted: a row holds up to `batch_lines` lines, so that a commit of
+    /// thousands of reports inserts a few rows, not thousands.
+    chunk: String,
+    chunk_lines: u64,
 }
 
 impl Outbox {
@@ -152,7 +155,8 @@ impl Outbox {
             planned: HashSet::new(),
             plan_version: -1,
             pending: (0, 0),
-            scratch: String::new(),
+            chunk: String::new(),
+            chunk_lines: 0,
         };
         outbox.refresh(conn)?;
         Ok(outbox)
@@ -214,6 +218,8 @@ impl Outbox {
         self.buffer.check_room()?;
         self.refresh(conn)?;
         self.pending = (0, 0);
+        self.chunk.clear();
+        self.chunk_lines = 0;
         Ok(())
     }
 
@@ -224,17 +230,27 @@ impl Outbox {
         status: &Status,
         skewed: bool,
     ) -> Result<(), StoreError> {
-        self.scratch.clear();
-        line::encode(
-            &mut self.scratch,
-            status,
-            skewed,
-            self.tags.get(&status.site),
-        );
-        let n = 1 + status.cells.len() as u64;
-        insert.execute(params![self.scratch, n as i64])?;
-        self.pending.0 += n;
-        self.pending.1 += self.scratch.len() as u64;
+        line::encode(&mut self.chunk, status, skewed, self.tags.get(&status.site));
+        self.chunk_lines += 1 + status.cells.len() as u64;
+        if self.chunk_lines >= self.buffer.batch_lines {
+            self.flush(insert)?;
+        }
+        Ok(())
+    }
+
+    /// Inserts the lines gathered so far as one row; called before the transaction commits.
+    pub(crate) fn flush(
+        &mut self,
+        insert: &mut rusqlite::CachedStatement<'_>,
+    ) -> Result<(), StoreError> {
+        if self.chunk_lines == 0 {
+            return Ok(());
+        }
+        insert.execute(params![self.chunk, self.chunk_lines as i64])?;
+        self.pending.0 += self.chunk_lines;
+        self.pending.1 += self.chunk.len() as u64;
+        self.chunk.clear();
+        self.chunk_lines = 0;
         Ok(())
     }
 

@@ -3,8 +3,8 @@
 //!
 //! Retries back off (with jitter) up to `retry_max_s`; a 429 or 503 with `Retry-After` waits as
 //! the server says. A 413 halves the batch. A 400 or 422 (the server refuses the data itself) is
-//! narrowed down by halving to the one row it refuses, which is moved to `outbox_dead`, counted
-//! and logged as an alarm: nothing is dropped silently. At shutdown the shipper tries for a few
+//! narrowed down by halving to the row it refuses (lines of one commit, at most `batch_lines`),
+//! which is moved to `outbox_dead`, counted and logged as an alarm: nothing is dropped silently. At shutdown the shipper tries for a few
 //! seconds more; what is left stays on disk and goes out after the next start.
 
 use super::outbox::Buffer;

@@ -535,6 +535,9 @@ impl Store for SqliteStore {
                 };
                 outcomes.push(outcome);
             }
+            if let (Some(o), Some(ins)) = (&mut self.outbox, &mut ins_outbox) {
+                o.flush(ins)?;
+            }
             let mut upsert_state = tx.prepare_cached(
                 "INSERT INTO site_state (site, ts, received, stage, id) VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT (site) DO UPDATE SET ts = excluded.ts, received = excluded.received,

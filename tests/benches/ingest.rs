@@ -207,6 +207,39 @@ async fn main() {
         "(c) paced at {paced_rate:.0} msg/s ({paced_messages} messages): p50 {:.1} ms, p99 {:.1} ms publish-to-stored; peak RSS {:.1} MiB",
         c.p50_ms, c.p99_ms, c.rss_mib
     );
+
+    // (d) the same load as (b) with the series going to a line-protocol server: VictoriaMetrics
+    // through its InfluxDB v2 write API. Acked once in the on-disk buffer; drained once the
+    // server has every line.
+    if std::path::Path::new("/usr/bin/victoria-metrics").exists() {
+        let vm = util::Victoria::start();
+        let d = run_collector_with(
+            &url,
+            load_config(&url, sites, messages, publishers),
+            Some(&vm),
+        )
+        .await;
+        let d_rate = messages as f64 / d.elapsed.as_secs_f64();
+        let drained = d.drained.unwrap();
+        println!(
+            "(d) sitepulse serve → VictoriaMetrics: {d_rate:>9.0} msg/s stored and acked ({messages} in {:.2} s), \
+             all {} lines in the server after {:.2} s = {:.0} msg/s end to end; peak RSS {:.1} MiB",
+            d.elapsed.as_secs_f64(),
+            d.lines,
+            drained.as_secs_f64(),
+            messages as f64 / drained.as_secs_f64(),
+            d.rss_mib
+        );
+        println!(
+            "    d/b = {:.2} (acked), {:.2} (in the server)",
+            d_rate / b_rate,
+            b.elapsed.as_secs_f64() / drained.as_secs_f64()
+        );
+    } else {
+        println!(
+            "(d) skipped: victoria-metrics is not installed (apt-get install victoria-metrics)"
+        );
+    }
     println!("loadavg after {}", load_average());
 }
 
@@ -218,15 +251,38 @@ struct CollectorRun {
     batch_p50: f64,
     rss_mib: f64,
     stored: u64,
+    /// With a sink: time until the server had every line.
+    drained: Option<Duration>,
+    lines: u64,
 }
 
 /// A fresh `sitepulse serve` on its own store; publishes `cfg` and waits until all is stored.
 async fn run_collector(url: &str, cfg: LoadConfig) -> CollectorRun {
+    run_collector_with(url, cfg, None).await
+}
+
+/// [`run_collector`], with the series going to `sink` when given.
+async fn run_collector_with(
+    url: &str,
+    cfg: LoadConfig,
+    sink: Option<&util::Victoria>,
+) -> CollectorRun {
     let messages = cfg.messages;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("bench.db");
-    let collector =
-        util::CollectorProcess::spawn(&db, url, &format!("bench-collector-{}", util::free_port()));
+    let collector = match sink {
+        None => util::CollectorProcess::spawn(
+            &db,
+            url,
+            &format!("bench-collector-{}", util::free_port()),
+        ),
+        Some(vm) => {
+            let mut c = util::sink_config(dir.path(), url, &vm.url());
+            c.store.path = db.clone();
+            c.mqtt.client_id = format!("bench-collector-{}", util::free_port());
+            util::CollectorProcess::spawn_config(&c, &dir.path().join("sitepulse.toml"))
+        }
+    };
     collector.wait_ready().await;
     let pid = collector.pid();
     let started = Instant::now();
@@ -237,6 +293,14 @@ async fn run_collector(url: &str, cfg: LoadConfig) -> CollectorRun {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let elapsed = started.elapsed();
+    let mut drained = None;
+    if sink.is_some() {
+        // Every report is stored, so every line is in the buffer or already sent.
+        while util::metric(collector.http, "sitepulse_sink_buffer_lines").await > 0.0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        drained = Some(started.elapsed());
+    }
     let publisher = publish.await.unwrap();
     let text = http_client()
         .get(format!("http://{}/metrics", collector.http))
@@ -257,6 +321,8 @@ async fn run_collector(url: &str, cfg: LoadConfig) -> CollectorRun {
             .unwrap()
             .status_count()
             .unwrap(),
+        drained,
+        lines: util::metric(collector.http, "sitepulse_sink_lines_written_total").await as u64,
     };
     collector.kill();
     run

@@ -170,6 +170,21 @@ pub fn config(dir: &Path, mqtt_url: &str) -> Config {
     c
 }
 
+/// A test collector whose series go to `influx_url`.
+pub fn sink_config(dir: &Path, mqtt_url: &str, influx_url: &str) -> Config {
+    let mut c = config(dir, mqtt_url);
+    c.store.series = sitepulse::config::Series::Influxdb;
+    c.influxdb.url = influx_url.into();
+    c.influxdb.org = "liaocheng".into();
+    c.influxdb.bucket = "sitepulse".into();
+    let token = dir.join("influxdb-token");
+    std::fs::write(&token, "test-token\n").unwrap();
+    c.influxdb.token_file = Some(token);
+    c.influxdb.flush_ms = 100;
+    c.influxdb.retry_max_s = 1;
+    c
+}
+
 /// A token of `role` (and `operator`) in the store at `db`, as `sitepulse token create` makes.
 pub fn token(db: &Path, name: &str, role: &str, operator: Option<&str>) -> String {
     let control = sitepulse::store::control::ControlStore::open(db).unwrap();
