@@ -8,6 +8,7 @@ mod browser;
 mod checklist;
 mod dashboards;
 mod demo;
+mod deploy;
 mod durability;
 mod field_page;
 mod identity;
