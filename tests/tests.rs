@@ -15,5 +15,6 @@ mod identity;
 mod ingest;
 mod map;
 mod rollout_api;
+mod scale_out;
 mod sink;
 mod util;

@@ -12,6 +12,7 @@ use std::time::Duration;
 pub struct Victoria {
     pub port: u16,
     child: Option<Child>,
+    args: Vec<String>,
     data: PathBuf,
     _dir: tempfile::TempDir,
 }
@@ -36,10 +37,16 @@ fn binary() -> &'static str {
 
 impl Victoria {
     pub fn start() -> Victoria {
+        Self::start_with(&[])
+    }
+
+    /// With extra command-line flags.
+    pub fn start_with(args: &[&str]) -> Victoria {
         let dir = tempfile::tempdir().unwrap();
         let mut v = Victoria {
             port: free_port(),
             child: None,
+            args: args.iter().map(|a| a.to_string()).collect(),
             data: dir.path().join("data"),
             _dir: dir,
         };
@@ -60,6 +67,7 @@ impl Victoria {
             .arg(format!("-httpListenAddr=127.0.0.1:{}", self.port))
             .arg("-retentionPeriod=10y")
             .arg("-loggerLevel=ERROR")
+            .args(&self.args)
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
