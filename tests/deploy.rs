@@ -52,7 +52,10 @@ fn assert_known_env(names: impl IntoIterator<Item = String>, at: &str) {
     let known = serve_env();
     for n in names {
         if n.starts_with("SITEPULSE_") || n == "RUST_LOG" {
-            assert!(known.contains(&n), "{at}: `{n}` is not read by sitepulse serve");
+            assert!(
+                known.contains(&n),
+                "{at}: `{n}` is not read by sitepulse serve"
+            );
         }
     }
 }
@@ -144,21 +147,43 @@ fn compose_agrees_with_the_code() {
         parent(&config.store.path)
     );
     let port = config.http.listen.port();
-    let ports: Vec<String> = sp["ports"].as_sequence().unwrap().iter().map(str_of).collect();
-    assert!(ports.iter().any(|p| p.ends_with(&format!(":{port}"))), "{ports:?}");
+    let ports: Vec<String> = sp["ports"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(str_of)
+        .collect();
+    assert!(
+        ports.iter().any(|p| p.ends_with(&format!(":{port}"))),
+        "{ports:?}"
+    );
     assert_eq!(get("SITEPULSE_MQTT_URL").unwrap(), "mqtt://mosquitto:1883");
-    assert_eq!(get("SITEPULSE_INFLUXDB_URL").unwrap(), "http://influxdb:8086");
+    assert_eq!(
+        get("SITEPULSE_INFLUXDB_URL").unwrap(),
+        "http://influxdb:8086"
+    );
     let token = config.influxdb.token_file.clone().unwrap();
     assert_eq!(token, Path::new("/run/secrets/influxdb-token"));
-    let secrets: Vec<String> = sp["secrets"].as_sequence().unwrap().iter().map(str_of).collect();
+    let secrets: Vec<String> = sp["secrets"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(str_of)
+        .collect();
     assert!(secrets.contains(&"influxdb-token".to_string()));
     assert_eq!(config.store.series, sitepulse::config::Series::Influxdb);
 
     // InfluxDB is set up with the organization and bucket the collector writes to.
     let influx = env_map(&services["influxdb"]["environment"]);
     let iget = |k: &str| influx.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-    assert_eq!(iget("DOCKER_INFLUXDB_INIT_ORG").unwrap(), config.influxdb.org);
-    assert_eq!(iget("DOCKER_INFLUXDB_INIT_BUCKET").unwrap(), config.influxdb.bucket);
+    assert_eq!(
+        iget("DOCKER_INFLUXDB_INIT_ORG").unwrap(),
+        config.influxdb.org
+    );
+    assert_eq!(
+        iget("DOCKER_INFLUXDB_INIT_BUCKET").unwrap(),
+        config.influxdb.bucket
+    );
     assert_eq!(
         iget("DOCKER_INFLUXDB_INIT_ADMIN_TOKEN_FILE").unwrap(),
         token.display().to_string()
@@ -179,9 +204,15 @@ fn compose_agrees_with_the_code() {
     )));
     assert!(gm.contains(&("../dashboards/grafana/dashboards".into(), dash_path)));
     let ds = read("dashboards/grafana/provisioning/datasources/sitepulse.yaml");
-    assert!(ds.contains(&format!("$__file{{{}}}", token.display())), "{ds}");
+    assert!(
+        ds.contains(&format!("$__file{{{}}}", token.display())),
+        "{ds}"
+    );
     for var in ["INFLUXDB_URL", "INFLUXDB_ORG", "INFLUXDB_BUCKET"] {
-        assert!(ds.contains(&format!("${{{var}}}")) && gget(var).is_some(), "{var}");
+        assert!(
+            ds.contains(&format!("${{{var}}}")) && gget(var).is_some(),
+            "{var}"
+        );
     }
 
     // Mosquitto: the files its configuration names are mounted where it looks for them.
@@ -197,10 +228,16 @@ fn compose_agrees_with_the_code() {
     let mm = mounts(&services["mosquitto"]);
     let targets: Vec<&str> = mm.iter().map(|(_, t)| t.as_str()).collect();
     for k in ["acl_file", "password_file"] {
-        assert!(targets.contains(&setting(k).as_str()), "{k} not mounted: {mm:?}");
+        assert!(
+            targets.contains(&setting(k).as_str()),
+            "{k} not mounted: {mm:?}"
+        );
     }
     let persist = setting("persistence_location");
-    assert!(targets.contains(&persist.trim_end_matches('/')), "{persist}");
+    assert!(
+        targets.contains(&persist.trim_end_matches('/')),
+        "{persist}"
+    );
     assert!(read("deploy/mosquitto.acl").contains("pattern write sitepulse/v1/sites/%u/#"));
     let listener = setting("listener");
     let mports: Vec<String> = services["mosquitto"]["ports"]
@@ -234,15 +271,31 @@ fn dockerfile_builds_a_small_non_root_image_of_the_collector() {
         .collect();
     let froms: Vec<&&str> = lines.iter().filter(|l| l.starts_with("FROM ")).collect();
     assert!(froms.len() >= 2, "multi-stage");
-    assert!(froms.last().unwrap().contains("slim"), "small runtime image");
-    let user = lines.iter().rev().find_map(|l| l.strip_prefix("USER ")).unwrap();
-    assert!(!user.starts_with('0') && !user.starts_with("root"), "{user}");
+    assert!(
+        froms.last().unwrap().contains("slim"),
+        "small runtime image"
+    );
+    let user = lines
+        .iter()
+        .rev()
+        .find_map(|l| l.strip_prefix("USER "))
+        .unwrap();
+    assert!(
+        !user.starts_with('0') && !user.starts_with("root"),
+        "{user}"
+    );
     let config = deployed_config(&read("deploy/sitepulse.toml"), "deploy/sitepulse.toml");
-    let expose = lines.iter().find_map(|l| l.strip_prefix("EXPOSE ")).unwrap();
+    let expose = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("EXPOSE "))
+        .unwrap();
     assert_eq!(expose.trim(), config.http.listen.port().to_string());
     // The binary is copied where the entrypoint runs it, and the config where it is looked for.
     assert!(text.contains("cargo build --release --locked --bin sitepulse"));
-    let entry = lines.iter().find_map(|l| l.strip_prefix("ENTRYPOINT ")).unwrap();
+    let entry = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("ENTRYPOINT "))
+        .unwrap();
     let bin: Vec<String> = serde_json::from_str(entry).unwrap();
     assert!(text.contains(&format!("target/release/sitepulse {}", bin[0])));
     assert!(text.contains("COPY deploy/sitepulse.toml /etc/sitepulse/sitepulse.toml"));
@@ -270,7 +323,10 @@ fn dockerfile_builds_a_small_non_root_image_of_the_collector() {
         .next()
         .unwrap();
     let v = |s: &str| -> Vec<u32> { s.split('.').map(|p| p.parse().unwrap()).collect() };
-    assert!(v(have) >= v(need), "rust image {have} older than rust-version {need}");
+    assert!(
+        v(have) >= v(need),
+        "rust image {have} older than rust-version {need}"
+    );
     let ignore = read("deploy/Dockerfile.dockerignore");
     assert!(ignore.lines().any(|l| l.trim() == "target/"));
 }
@@ -295,7 +351,11 @@ fn systemd_unit_runs_the_collector_hardened() {
     assert!(String::from_utf8_lossy(&help.stdout).contains("--config"));
     let config = deployed_config(&read("deploy/sitepulse.toml"), "deploy/sitepulse.toml");
     let state = format!("/var/lib/{}", one("StateDirectory"));
-    assert_eq!(state, parent(&config.store.path), "the store lives in StateDirectory");
+    assert_eq!(
+        state,
+        parent(&config.store.path),
+        "the store lives in StateDirectory"
+    );
     assert!(values("ReadWritePaths").contains(&state));
     assert_eq!(one("WorkingDirectory"), state);
     assert_ne!(one("User"), "root");
@@ -350,8 +410,15 @@ async fn kubernetes_manifests_agree_with_the_code() {
         let pod = &set["spec"]["template"]["spec"];
         let c = &pod["containers"][0];
         let at = format!("StatefulSet {name}");
-        assert_eq!(pod["securityContext"]["runAsNonRoot"], Value::Bool(true), "{at}");
-        assert_eq!(c["securityContext"]["readOnlyRootFilesystem"], Value::Bool(true));
+        assert_eq!(
+            pod["securityContext"]["runAsNonRoot"],
+            Value::Bool(true),
+            "{at}"
+        );
+        assert_eq!(
+            c["securityContext"]["readOnlyRootFilesystem"],
+            Value::Bool(true)
+        );
         let env: Vec<(String, &Value)> = c["env"]
             .as_sequence()
             .unwrap()
@@ -359,7 +426,11 @@ async fn kubernetes_manifests_agree_with_the_code() {
             .map(|e| (str_of(&e["name"]), e))
             .collect();
         assert_known_env(env.iter().map(|(n, _)| n.clone()), &at);
-        let client_id = env.iter().find(|(n, _)| n == "SITEPULSE_MQTT_CLIENT_ID").unwrap().1;
+        let client_id = env
+            .iter()
+            .find(|(n, _)| n == "SITEPULSE_MQTT_CLIENT_ID")
+            .unwrap()
+            .1;
         assert_eq!(
             str_of(&client_id["valueFrom"]["fieldRef"]["fieldPath"]),
             "metadata.name",
@@ -381,7 +452,12 @@ async fn kubernetes_manifests_agree_with_the_code() {
         for p in ["livenessProbe", "readinessProbe"] {
             probes.insert(str_of(&c[p]["httpGet"]["path"]));
         }
-        let args: Vec<String> = c["args"].as_sequence().unwrap().iter().map(str_of).collect();
+        let args: Vec<String> = c["args"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .map(str_of)
+            .collect();
         let conf_path = PathBuf::from(&args[2]);
         let vol_of = |mount_path: &str| -> String {
             let m = c["volumeMounts"]
@@ -400,14 +476,25 @@ async fn kubernetes_manifests_agree_with_the_code() {
         let token = config.influxdb.token_file.clone().unwrap();
         let secret_vol = volume(&vol_of(&parent(&token))).unwrap();
         let item = &secret_vol["secret"]["items"][0];
-        assert_eq!(str_of(&item["path"]), token.file_name().unwrap().to_str().unwrap());
+        assert_eq!(
+            str_of(&item["path"]),
+            token.file_name().unwrap().to_str().unwrap()
+        );
         assert!(secret_keys.contains(&str_of(&item["key"])));
         let data = vol_of(&parent(&config.store.path));
         let claims = set["spec"]["volumeClaimTemplates"].as_sequence().unwrap();
-        assert!(claims.iter().any(|t| str_of(&t["metadata"]["name"]) == data), "{at}: store on a volume");
+        assert!(
+            claims
+                .iter()
+                .any(|t| str_of(&t["metadata"]["name"]) == data),
+            "{at}: store on a volume"
+        );
     }
     // Several ingest replicas share one group; the control node sees everything.
-    let ingest = sets.iter().position(|s| s["metadata"]["name"] == "sitepulse-ingest").unwrap();
+    let ingest = sets
+        .iter()
+        .position(|s| s["metadata"]["name"] == "sitepulse-ingest")
+        .unwrap();
     assert!(sets[ingest]["spec"]["replicas"].as_u64().unwrap() >= 2);
     assert_eq!(groups[ingest].as_deref(), Some("sitepulse"));
     assert_eq!(groups[1 - ingest], None);
@@ -420,6 +507,33 @@ async fn kubernetes_manifests_agree_with_the_code() {
     for p in &probes {
         let (status, _) = collector.get(p).await;
         assert_eq!(status, 200, "probe {p}");
+    }
+    // The alerting rules name metrics the collector exposes.
+    let exposed = http_client()
+        .get(format!("http://{}/metrics", collector.http))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let alerts = yaml("deploy/alerts.yaml");
+    let rules = alerts["groups"][0]["rules"].as_sequence().unwrap();
+    assert!(rules.len() >= 4);
+    for r in rules {
+        let expr = str_of(&r["expr"]);
+        let names: Vec<&str> = expr
+            .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+            .filter(|w| w.starts_with("sitepulse_"))
+            .collect();
+        assert!(!names.is_empty(), "{expr}");
+        for n in names {
+            assert!(
+                exposed.lines().any(|l| l.starts_with(n)),
+                "alert `{}` uses {n}, which /metrics does not have",
+                str_of(&r["alert"])
+            );
+        }
     }
     collector.stop().await;
 }

@@ -38,7 +38,10 @@ async fn two_collectors_in_one_group_store_each_report_once() {
     a.wait_ready().await;
     b.wait_ready().await;
 
-    let publisher = Arc::new(TrackingPublisher::connect(&m.url(), &unique_id("scale-pub")));
+    let publisher = Arc::new(TrackingPublisher::connect(
+        &m.url(),
+        &unique_id("scale-pub"),
+    ));
     const SITES: u64 = 100;
     const TOTAL: u64 = 20_000;
     let publish = |from: u64, to: u64| {

@@ -297,64 +297,33 @@ mod tests {
         s
     }
 
-    /// A minimal reader of what `encode` writes: measurement, tags, fields with their type, time.
-    pub(crate) fn parse(
-        line: &str,
-    ) -> (
+    /// One parsed line: measurement, tags, fields with their type and raw value, time.
+    type Parsed = (
         String,
         Vec<(String, String)>,
         Vec<(String, FieldType, String)>,
         i64,
-    ) {
-        let mut parts = Vec::new();
-        let (mut cur, mut esc, mut quoted) = (String::new(), false, false);
-        for ch in line.chars() {
-            if esc {
-                cur.push(ch);
-                esc = false;
-            } else if ch == '\\' {
-                esc = true;
-            } else if ch == '"' {
-                quoted = !quoted;
-                cur.push(ch);
-            } else if ch == ' ' && !quoted {
-                parts.push(std::mem::take(&mut cur));
-            } else {
-                cur.push(ch);
-            }
-        }
-        parts.push(cur);
+    );
+
+    /// A minimal reader of what `encode` writes.
+    pub(crate) fn parse(line: &str) -> Parsed {
+        let parts = split(line, ' ');
         assert_eq!(parts.len(), 3, "{line}");
-        let split = |s: &str| -> Vec<String> {
-            // Commas inside quoted strings and escaped commas were already handled for spaces;
-            // split on commas outside quotes.
-            let (mut out, mut cur, mut quoted) = (Vec::new(), String::new(), false);
-            for ch in s.chars() {
-                if ch == '"' {
-                    quoted = !quoted;
-                }
-                if ch == ',' && !quoted {
-                    out.push(std::mem::take(&mut cur));
-                } else {
-                    cur.push(ch);
-                }
-            }
-            out.push(cur);
-            out
-        };
-        let head = split(&parts[0]);
+        let head = split(&parts[0], ',');
         let tags = head[1..]
             .iter()
             .map(|t| {
-                let (k, v) = t.split_once('=').unwrap();
-                (k.to_string(), v.to_string())
+                let kv = split(t, '=');
+                assert_eq!(kv.len(), 2, "{t}");
+                (unescape(&kv[0]), unescape(&kv[1]))
             })
             .collect();
-        let fields = split(&parts[1])
+        let fields = split(&parts[1], ',')
             .iter()
             .map(|f| {
                 let (k, v) = f.split_once('=').unwrap();
                 let ty = if v.starts_with('"') {
+                    assert!(v.ends_with('"') && v.len() >= 2, "{v}");
                     FieldType::String
                 } else if v == "true" || v == "false" {
                     FieldType::Boolean
@@ -373,6 +342,39 @@ mod tests {
             })
             .collect();
         (head[0].clone(), tags, fields, parts[2].parse().unwrap())
+    }
+
+    /// Splits on `sep` outside double quotes and not after a backslash; keeps the text raw.
+    fn split(s: &str, sep: char) -> Vec<String> {
+        let (mut out, mut cur) = (Vec::new(), String::new());
+        let (mut quoted, mut chars) = (false, s.chars());
+        while let Some(c) = chars.next() {
+            if c == '\\' {
+                cur.push(c);
+                cur.extend(chars.next());
+            } else if c == '"' {
+                quoted = !quoted;
+                cur.push(c);
+            } else if c == sep && !quoted {
+                out.push(std::mem::take(&mut cur));
+            } else {
+                cur.push(c);
+            }
+        }
+        out.push(cur);
+        out
+    }
+
+    fn unescape(s: &str) -> String {
+        let (mut out, mut chars) = (String::new(), s.chars());
+        while let Some(c) = chars.next() {
+            if c == '\\' {
+                out.extend(chars.next());
+            } else {
+                out.push(c);
+            }
+        }
+        out
     }
 
     #[test]

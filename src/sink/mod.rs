@@ -5,7 +5,7 @@
 //! follows that commit. A shipper sends the buffer to the server in order and deletes what the
 //! server accepted. An outage fills the buffer; a full buffer holds ingest (backpressure).
 //!
-//! - [`line`] — the line-protocol schema (measurements, tags, fields) and the encoder.
+//! - [`mod@line`] — the line-protocol schema (measurements, tags, fields) and the encoder.
 //! - [`outbox`] — the bounded on-disk buffer, written by the store's commit.
 //! - [`shipper`] — sends the buffer in batches, with retries that honour `Retry-After`.
 
