@@ -9,8 +9,14 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 /// Every acknowledged report is in the server exactly once, and nothing else is.
+/// Waits (bounded) for the server to show as many points as were acknowledged: what it took is
+/// searchable a moment later.
 pub async fn assert_once_in_server(vm: &Victoria, acked: &HashSet<(String, String, u64)>) {
-    let keys = vm.status_keys().await;
+    let keys = eventually(30, "the server showing every point it took", || async {
+        let keys = vm.status_keys().await;
+        (keys.len() >= acked.len()).then_some(keys)
+    })
+    .await;
     let mut count: HashMap<(String, u64), usize> = HashMap::new();
     for k in &keys {
         *count.entry(k.clone()).or_default() += 1;
@@ -222,5 +228,159 @@ async fn full_buffer_holds_ingest_and_raises_the_alarm() {
     let acked = publisher.acked.lock().unwrap().clone();
     assert_eq!(acked.len(), TOTAL as usize);
     assert_once_in_server(&vm, &acked).await;
+    c.stop().await;
+}
+
+/// The collector crashes (no shutdown) while the server is down: the lines it acknowledged wait
+/// in the store's file and go out after the next start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn buffered_lines_survive_a_crash() {
+    let mut vm = Victoria::start();
+    vm.stop();
+    // Mosquitto: the embedded broker's threads would outlive the crash and hold its port.
+    let m = Mosquitto::start();
+    let url = m.url();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = sink_config(dir.path(), &url, &vm.url());
+    let c = Collector::start(cfg.clone()).await;
+    let mut acked = HashSet::new();
+    for seq in 0..200u64 {
+        publish_status(&url, "CRASH-1", "b1", seq, "on_air").await;
+        acked.insert(("CRASH-1".to_string(), "b1".to_string(), seq));
+    }
+    eventually(30, "400 lines buffered", || async {
+        (c.metric("sitepulse_sink_buffer_lines").await == 400.0).then_some(())
+    })
+    .await;
+    c.abort().await;
+
+    vm.restart();
+    let c = Collector::start(cfg).await;
+    eventually(30, "the buffer sent after the restart", || async {
+        (c.metric("sitepulse_sink_buffer_lines").await == 0.0).then_some(())
+    })
+    .await;
+    assert_once_in_server(&vm, &acked).await;
+    c.stop().await;
+}
+
+/// Answers a real server cannot be made to give on demand, from a stand-in write endpoint:
+/// 503 with `Retry-After`, 413 for a large body, 400 for a body holding one site's points.
+/// The sender waits as told, halves, sets the refused row aside with the alarm, and delivers
+/// the rest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_refusals_are_waited_out_split_or_set_aside() {
+    use axum::http::{HeaderMap, StatusCode};
+    use std::sync::Mutex;
+    use std::time::Instant;
+
+    #[derive(Default)]
+    struct Seen {
+        requests: Vec<(Instant, u16, usize)>,
+        accepted: Vec<String>,
+    }
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let s = seen.clone();
+    let app = axum::Router::new().route(
+        "/api/v2/write",
+        axum::routing::post(move |headers: HeaderMap, body: String| {
+            let s = s.clone();
+            async move {
+                let mut seen = s.lock().unwrap();
+                let lines = body.lines().count();
+                let first = seen.requests.is_empty();
+                let auth = headers.get("authorization").and_then(|v| v.to_str().ok());
+                let (status, retry) = if auth != Some("Token test-token") {
+                    (StatusCode::UNAUTHORIZED, None)
+                } else if first {
+                    (StatusCode::SERVICE_UNAVAILABLE, Some("1"))
+                } else if lines > 40 {
+                    (StatusCode::PAYLOAD_TOO_LARGE, None)
+                } else if body.contains("site=REFUSED") {
+                    (StatusCode::BAD_REQUEST, None)
+                } else {
+                    seen.accepted.extend(body.lines().map(str::to_string));
+                    (StatusCode::NO_CONTENT, None)
+                };
+                seen.requests.push((Instant::now(), status.as_u16(), lines));
+                let mut h = HeaderMap::new();
+                if let Some(r) = retry {
+                    h.insert("retry-after", r.parse().unwrap());
+                }
+                (status, h, "")
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let server_url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let dir = tempfile::tempdir().unwrap();
+    let (mut cfg, url) = embedded_config(dir.path());
+    cfg.store.series = Series::Influxdb;
+    cfg.influxdb = sink_config(dir.path(), &url, &server_url).influxdb;
+    cfg.influxdb.batch_lines = 100;
+    let c = Collector::start(cfg).await;
+    // The refused site's report is committed on its own, so it is a row of its own.
+    publish_status(&url, "REFUSED", "b1", 0, "on_air").await;
+    eventually(20, "the refused report stored", || async {
+        (c.metric("sitepulse_messages_stored_total{kind=\"status\"}")
+            .await
+            == 1.0)
+            .then_some(())
+    })
+    .await;
+    for seq in 0..60u64 {
+        publish_status(&url, "GOOD", "b1", seq, "on_air").await;
+    }
+    eventually(30, "every line sent or set aside", || async {
+        (c.metric("sitepulse_sink_buffer_lines").await == 0.0
+            && c.metric("sitepulse_messages_stored_total{kind=\"status\"}")
+                .await
+                == 61.0)
+            .then_some(())
+    })
+    .await;
+
+    let seen = seen.lock().unwrap();
+    let (t0, first, _) = seen.requests[0];
+    assert_eq!(first, 503);
+    let (t1, _, _) = seen.requests[1];
+    assert!(
+        t1 - t0 >= std::time::Duration::from_millis(900),
+        "retried {:?} after a Retry-After of 1 s",
+        t1 - t0
+    );
+    let statuses: Vec<u16> = seen.requests.iter().map(|r| r.1).collect();
+    assert!(
+        statuses.contains(&413) && statuses.contains(&400),
+        "{statuses:?}"
+    );
+    assert!(
+        seen.requests
+            .iter()
+            .filter(|r| r.1 == 204)
+            .all(|r| r.2 <= 40),
+        "a batch the server called too large went out again whole"
+    );
+    // Every good report delivered once; the refused one kept aside, not delivered, not lost.
+    let good: Vec<&String> = seen
+        .accepted
+        .iter()
+        .filter(|l| l.starts_with("site_status,site=GOOD"))
+        .collect();
+    assert_eq!(good.len(), 60);
+    assert_eq!(good.iter().collect::<HashSet<_>>().len(), 60);
+    assert!(!seen.accepted.iter().any(|l| l.contains("REFUSED")));
+    assert_eq!(c.metric("sitepulse_sink_lines_dead_total").await, 2.0);
+    let db = rusqlite::Connection::open(dir.path().join("sitepulse.db")).unwrap();
+    let (n, status, lines): (i64, i64, String) = db
+        .query_row("SELECT n, status, lines FROM outbox_dead", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .unwrap();
+    assert_eq!((n, status), (2, 400));
+    assert!(lines.starts_with("site_status,site=REFUSED"));
+    drop(seen);
     c.stop().await;
 }
