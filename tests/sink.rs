@@ -342,16 +342,19 @@ async fn server_refusals_are_waited_out_split_or_set_aside() {
     })
     .await;
 
-    let seen = seen.lock().unwrap();
-    let (t0, first, _) = seen.requests[0];
+    let (requests, accepted) = {
+        let seen = seen.lock().unwrap();
+        (seen.requests.clone(), seen.accepted.clone())
+    };
+    let (t0, first, _) = requests[0];
     assert_eq!(first, 503);
-    let (t1, _, _) = seen.requests[1];
+    let (t1, _, _) = requests[1];
     assert!(
         t1 - t0 >= std::time::Duration::from_millis(900),
         "retried {:?} after a Retry-After of 1 s",
         t1 - t0
     );
-    let statuses: Vec<u16> = seen.requests.iter().map(|r| r.1).collect();
+    let statuses: Vec<u16> = requests.iter().map(|r| r.1).collect();
     assert!(
         statuses.contains(&413) && statuses.contains(&400),
         "{statuses:?}"
@@ -364,14 +367,13 @@ async fn server_refusals_are_waited_out_split_or_set_aside() {
         "a batch the server called too large went out again whole"
     );
     // Every good report delivered once; the refused one kept aside, not delivered, not lost.
-    let good: Vec<&String> = seen
-        .accepted
+    let good: Vec<&String> = accepted
         .iter()
         .filter(|l| l.starts_with("site_status,site=GOOD"))
         .collect();
     assert_eq!(good.len(), 60);
     assert_eq!(good.iter().collect::<HashSet<_>>().len(), 60);
-    assert!(!seen.accepted.iter().any(|l| l.contains("REFUSED")));
+    assert!(!accepted.iter().any(|l| l.contains("REFUSED")));
     assert_eq!(c.metric("sitepulse_sink_lines_dead_total").await, 2.0);
     let db = rusqlite::Connection::open(dir.path().join("sitepulse.db")).unwrap();
     let (n, status, lines): (i64, i64, String) = db
@@ -381,6 +383,5 @@ async fn server_refusals_are_waited_out_split_or_set_aside() {
         .unwrap();
     assert_eq!((n, status), (2, 400));
     assert!(lines.starts_with("site_status,site=REFUSED"));
-    drop(seen);
     c.stop().await;
 }
