@@ -360,10 +360,7 @@ async fn server_refusals_are_waited_out_split_or_set_aside() {
         "{statuses:?}"
     );
     assert!(
-        seen.requests
-            .iter()
-            .filter(|r| r.1 == 204)
-            .all(|r| r.2 <= 40),
+        requests.iter().filter(|r| r.1 == 204).all(|r| r.2 <= 40),
         "a batch the server called too large went out again whole"
     );
     // Every good report delivered once; the refused one kept aside, not delivered, not lost.
