@@ -509,14 +509,7 @@ async fn kubernetes_manifests_agree_with_the_code() {
         assert_eq!(status, 200, "probe {p}");
     }
     // The alerting rules name metrics the collector exposes.
-    let exposed = http_client()
-        .get(format!("http://{}/metrics", collector.http))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let exposed = metrics_text(collector.http).await;
     let alerts = yaml("deploy/alerts.yaml");
     let rules = alerts["groups"][0]["rules"].as_sequence().unwrap();
     assert!(rules.len() >= 4);

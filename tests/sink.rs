@@ -17,25 +17,8 @@ pub async fn assert_once_in_server(vm: &Victoria, acked: &HashSet<(String, Strin
         (keys.len() >= acked.len()).then_some(keys)
     })
     .await;
-    let mut count: HashMap<(String, u64), usize> = HashMap::new();
-    for k in &keys {
-        *count.entry(k.clone()).or_default() += 1;
-    }
-    let twice: Vec<_> = count.iter().filter(|(_, n)| **n > 1).take(5).collect();
-    assert!(twice.is_empty(), "points written twice: {twice:?}");
     let want: HashSet<(String, u64)> = acked.iter().map(|(s, _, q)| (s.clone(), *q)).collect();
-    let have: HashSet<(String, u64)> = count.into_keys().collect();
-    let missing: Vec<_> = want.difference(&have).take(5).collect();
-    assert!(
-        missing.is_empty(),
-        "{} acknowledged reports missing from the server, e.g. {missing:?}",
-        want.difference(&have).count()
-    );
-    assert_eq!(
-        have.len(),
-        want.len(),
-        "points that were never acknowledged"
-    );
+    assert_each_once(&keys, &want, "the server");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

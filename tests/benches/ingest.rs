@@ -302,14 +302,7 @@ async fn run_collector_with(
         drained = Some(started.elapsed());
     }
     let publisher = publish.await.unwrap();
-    let text = http_client()
-        .get(format!("http://{}/metrics", collector.http))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = util::metrics_text(collector.http).await;
     let run = CollectorRun {
         elapsed,
         publisher_rate: publisher.rate(),
@@ -326,10 +319,4 @@ async fn run_collector_with(
     };
     collector.kill();
     run
-}
-
-/// An HTTP client; reqwest's TLS needs the process-wide rustls provider installed first.
-fn http_client() -> reqwest::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::new()
 }

@@ -24,6 +24,27 @@ pub fn http_client() -> reqwest::Client {
     reqwest::Client::new()
 }
 
+/// Each acknowledged key is among `stored` exactly once, and nothing else is; `what` names
+/// where they were stored, for the messages.
+pub fn assert_each_once<K>(stored: &[K], acked: &HashSet<K>, what: &str)
+where
+    K: Clone + Eq + std::hash::Hash + std::fmt::Debug,
+{
+    let distinct: HashSet<K> = stored.iter().cloned().collect();
+    assert_eq!(stored.len(), distinct.len(), "a report is twice in {what}");
+    let missing: Vec<_> = acked.difference(&distinct).take(5).collect();
+    assert!(
+        missing.is_empty(),
+        "{} acknowledged reports missing from {what}, e.g. {missing:?}",
+        acked.difference(&distinct).count()
+    );
+    assert_eq!(
+        distinct.len(),
+        acked.len(),
+        "reports in {what} that were never acknowledged"
+    );
+}
+
 /// A loopback port nobody listens on right now.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -346,17 +367,23 @@ pub async fn get(http: SocketAddr, path: &str) -> (u16, serde_json::Value) {
     (status, body)
 }
 
-/// The value of one series on `/metrics`, e.g. `sitepulse_messages_rejected_total{reason="invalid_json"}`.
-pub async fn metric(http: SocketAddr, name_and_labels: &str) -> f64 {
-    let text = http_client()
+/// The collector's whole `/metrics` text.
+pub async fn metrics_text(http: SocketAddr) -> String {
+    http_client()
         .get(format!("http://{http}/metrics"))
         .send()
         .await
         .unwrap()
         .text()
         .await
-        .unwrap();
-    text.lines()
+        .unwrap()
+}
+
+/// The value of one series on `/metrics`, e.g. `sitepulse_messages_rejected_total{reason="invalid_json"}`.
+pub async fn metric(http: SocketAddr, name_and_labels: &str) -> f64 {
+    metrics_text(http)
+        .await
+        .lines()
         .find_map(|l| {
             l.strip_prefix(name_and_labels)
                 .and_then(|rest| rest.trim().parse().ok())
@@ -377,38 +404,30 @@ impl CollectorProcess {
         let mut config = config.clone();
         config.http.listen = SocketAddr::from(([127, 0, 0, 1], port));
         std::fs::write(file, toml::to_string(&config).unwrap()).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_sitepulse"))
-            .arg("serve")
-            .arg("--config")
-            .arg(file)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start sitepulse serve");
-        CollectorProcess {
-            http: config.http.listen,
-            child,
-        }
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_sitepulse"));
+        cmd.arg("serve").arg("--config").arg(file);
+        Self::launch(cmd, config.http.listen)
     }
 
     pub fn spawn(db: &Path, mqtt_url: &str, client_id: &str) -> CollectorProcess {
-        let port = free_port();
-        let child = Command::new(env!("CARGO_BIN_EXE_sitepulse"))
-            .arg("serve")
+        let http = SocketAddr::from(([127, 0, 0, 1], free_port()));
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_sitepulse"));
+        cmd.arg("serve")
             .env("SITEPULSE_MQTT_URL", mqtt_url)
             .env("SITEPULSE_MQTT_CLIENT_ID", client_id)
             .env("SITEPULSE_DB", db)
-            .env("SITEPULSE_HTTP_LISTEN", format!("127.0.0.1:{port}"))
+            .env("SITEPULSE_HTTP_LISTEN", http.to_string());
+        Self::launch(cmd, http)
+    }
+
+    fn launch(mut cmd: Command, http: SocketAddr) -> CollectorProcess {
+        let child = cmd
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
             .expect("start sitepulse serve");
-        CollectorProcess {
-            http: SocketAddr::from(([127, 0, 0, 1], port)),
-            child,
-        }
+        CollectorProcess { http, child }
     }
 
     pub async fn wait_ready(&self) {
