@@ -222,7 +222,8 @@ impl Shipper {
                             );
                             return;
                         }
-                        let jittered = wait.mul_f64(0.8 + rand::random::<f64>() * 0.4);
+                        // Jitter only lengthens: a server's Retry-After is a lower bound.
+                        let jittered = wait.mul_f64(1.0 + rand::random::<f64>() * 0.25);
                         tokio::select! {
                             _ = tokio::time::sleep(jittered) => {}
                             r = stop.changed(), if stopping_since.is_none() => if r.is_err() || *stop.borrow() {
@@ -261,8 +262,12 @@ impl Shipper {
                 tx.execute("DELETE FROM outbox WHERE id <= ?1", params![last_id])?;
                 tx.commit()
             })
-            .await
-            .expect("buffer delete panicked");
+            .await;
+            let Ok(done) = done else {
+                // The runtime is shutting down; the rows stay and are sent again after the
+                // next start, which the server takes as the same points.
+                return;
+            };
             match done {
                 Ok(()) => break,
                 Err(e) => {
@@ -310,7 +315,7 @@ impl Shipper {
             Ok(if batch.rows == 0 { None } else { Some(batch) })
         })
         .await
-        .expect("buffer read panicked")
+        .unwrap_or_else(|e| Err(StoreError::Io(std::io::Error::other(e))))
     }
 
     /// One write request; with the server's status and answer when it did not take the lines.
