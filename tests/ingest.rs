@@ -210,67 +210,16 @@ async fn simulated_agents_with_faults() {
 async fn through_mosquitto_over_tls() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let openssl = |args: &[&str]| {
-        run_tool(
-            std::process::Command::new("openssl")
-                .args(args)
-                .current_dir(d),
-        )
-    };
-    openssl(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.pem",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=sitepulse-test-ca",
-    ]);
-    openssl(&[
-        "req",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "server.key",
-        "-out",
-        "server.csr",
-        "-subj",
-        "/CN=127.0.0.1",
-    ]);
-    std::fs::write(d.join("ext.cnf"), "subjectAltName=IP:127.0.0.1\n").unwrap();
-    openssl(&[
-        "x509",
-        "-req",
-        "-in",
-        "server.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-out",
-        "server.pem",
-        "-days",
-        "2",
-        "-extfile",
-        "ext.cnf",
-    ]);
+    let (ca, cert, key) = test_ca(d);
     let tls_port = free_port();
     let m = Mosquitto::start_with(&format!(
         "listener {tls_port} 127.0.0.1\ncafile {ca}\ncertfile {cert}\nkeyfile {key}\n",
-        ca = d.join("ca.pem").display(),
-        cert = d.join("server.pem").display(),
-        key = d.join("server.key").display(),
+        ca = ca.display(),
+        cert = cert.display(),
+        key = key.display(),
     ));
     let mut cfg = config(d, &format!("mqtts://127.0.0.1:{tls_port}"));
-    cfg.mqtt.ca_file = Some(d.join("ca.pem"));
+    cfg.mqtt.ca_file = Some(ca);
     let c = Collector::start(cfg).await;
     // Agents on the plain listener; the collector reads over TLS.
     publish(

@@ -365,3 +365,52 @@ async fn server_refusals_are_waited_out_split_or_set_aside() {
     assert!(lines.starts_with("site_status,site=REFUSED"));
     c.stop().await;
 }
+
+/// An https write API signed by a private CA: trusted with `influxdb.ca_file`, refused without
+/// it (the lines stay buffered).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_with_a_private_ca() {
+    let certs = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = test_ca(certs.path());
+    let vm = Victoria::start_tls(&cert, &key);
+    assert!(vm.url().starts_with("https://"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let (mut cfg, url) = embedded_config(dir.path());
+    cfg.store.series = Series::Influxdb;
+    cfg.influxdb = sink_config(dir.path(), &url, &vm.url()).influxdb;
+    cfg.influxdb.ca_file = Some(ca);
+    let c = Collector::start(cfg).await;
+    for seq in 0..10u64 {
+        publish_status(&url, "TLS-1", "b1", seq, "on_air").await;
+    }
+    eventually(30, "20 lines accepted over https", || async {
+        (c.metric("sitepulse_sink_lines_written_total").await == 20.0
+            && c.metric("sitepulse_sink_buffer_lines").await == 0.0)
+            .then_some(())
+    })
+    .await;
+    c.stop().await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let (mut cfg, url) = embedded_config(dir.path());
+    cfg.store.series = Series::Influxdb;
+    cfg.influxdb = sink_config(dir.path(), &url, &vm.url()).influxdb;
+    let c = Collector::start(cfg).await;
+    for seq in 0..10u64 {
+        publish_status(&url, "TLS-2", "b1", seq, "on_air").await;
+    }
+    eventually(
+        30,
+        "an untrusted server refused and the lines kept",
+        || async {
+            (c.metric("sitepulse_sink_write_failures_total").await >= 1.0
+                && c.metric("sitepulse_sink_buffer_lines").await == 20.0)
+                .then_some(())
+        },
+    )
+    .await;
+    assert_eq!(c.metric("sitepulse_sink_lines_written_total").await, 0.0);
+    assert_eq!(c.metric("sitepulse_sink_up").await, 0.0);
+    c.stop().await;
+}

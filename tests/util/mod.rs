@@ -613,6 +613,31 @@ impl SimAgents {
     }
 }
 
+/// A private CA and a server certificate for 127.0.0.1 signed by it, made with the openssl
+/// command in `dir`: `(ca.pem, server.pem, server.key)`.
+pub fn test_ca(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let openssl = |args: &str| {
+        run_tool(
+            Command::new("openssl")
+                .args(args.split_whitespace())
+                .current_dir(dir),
+        )
+    };
+    openssl(
+        "req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=sitepulse-test-ca",
+    );
+    openssl("req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=127.0.0.1");
+    std::fs::write(dir.join("ext.cnf"), "subjectAltName=IP:127.0.0.1\n").unwrap();
+    openssl(
+        "x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile ext.cnf",
+    );
+    (
+        dir.join("ca.pem"),
+        dir.join("server.pem"),
+        dir.join("server.key"),
+    )
+}
+
 /// Runs a helper command (openssl, mosquitto_passwd) and fails the test if it fails.
 pub fn run_tool(cmd: &mut Command) {
     let out = cmd.output().unwrap_or_else(|e| {

@@ -54,9 +54,23 @@ impl Victoria {
         v
     }
 
+    /// Over HTTPS with this certificate and key.
+    pub fn start_tls(cert: &Path, key: &Path) -> Victoria {
+        Self::start_with(&[
+            "-tls",
+            &format!("-tlsCertFile={}", cert.display()),
+            &format!("-tlsKeyFile={}", key.display()),
+        ])
+    }
+
+    fn tls(&self) -> bool {
+        self.args.iter().any(|a| a == "-tls")
+    }
+
     /// The URL the sink writes to (`/api/v2/write` is appended).
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        let scheme = if self.tls() { "https" } else { "http" };
+        format!("{scheme}://127.0.0.1:{}", self.port)
     }
 
     /// Starts the server again on the same port and data (after [`Victoria::stop`]).
@@ -74,9 +88,12 @@ impl Victoria {
             .expect("start victoria-metrics");
         self.child = Some(child);
         for _ in 0..500 {
-            if let Ok(r) = http_status(&format!("{}/health", self.url()))
-                && r == 200
-            {
+            let up = if self.tls() {
+                std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok()
+            } else {
+                http_status(&format!("{}/health", self.url())).is_ok_and(|r| r == 200)
+            };
+            if up {
                 return;
             }
             std::thread::sleep(Duration::from_millis(20));
