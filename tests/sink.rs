@@ -4,7 +4,6 @@
 //! full buffer holds ingest and raises the alarm.
 
 use crate::util::*;
-use sitepulse::config::Series;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -25,11 +24,9 @@ pub async fn assert_once_in_server(vm: &Victoria, acked: &HashSet<(String, Strin
 async fn reports_reach_the_server_once_with_their_tags() {
     let vm = Victoria::start();
     let dir = tempfile::tempdir().unwrap();
-    let (mut cfg, url) = embedded_config(dir.path());
-    let vm_url = vm.url();
-    cfg.store.series = Series::Influxdb;
-    cfg.influxdb = sink_config(dir.path(), &url, &vm_url).influxdb;
-    let c = Collector::start(cfg).await;
+    let m = Mosquitto::start();
+    let url = m.url();
+    let c = Collector::start(sink_config(dir.path(), &url, &vm.url())).await;
 
     // Unplanned sites take their tags from their info message.
     publish(
@@ -299,9 +296,9 @@ async fn server_refusals_are_waited_out_split_or_set_aside() {
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 
     let dir = tempfile::tempdir().unwrap();
-    let (mut cfg, url) = embedded_config(dir.path());
-    cfg.store.series = Series::Influxdb;
-    cfg.influxdb = sink_config(dir.path(), &url, &server_url).influxdb;
+    let m = Mosquitto::start();
+    let url = m.url();
+    let mut cfg = sink_config(dir.path(), &url, &server_url);
     cfg.influxdb.batch_lines = 100;
     let c = Collector::start(cfg).await;
     // The refused site's report is committed on its own, so it is a row of its own.
@@ -376,9 +373,9 @@ async fn https_with_a_private_ca() {
     assert!(vm.url().starts_with("https://"));
 
     let dir = tempfile::tempdir().unwrap();
-    let (mut cfg, url) = embedded_config(dir.path());
-    cfg.store.series = Series::Influxdb;
-    cfg.influxdb = sink_config(dir.path(), &url, &vm.url()).influxdb;
+    let m = Mosquitto::start();
+    let url = m.url();
+    let mut cfg = sink_config(dir.path(), &url, &vm.url());
     cfg.influxdb.ca_file = Some(ca);
     let c = Collector::start(cfg).await;
     for seq in 0..10u64 {
@@ -393,10 +390,7 @@ async fn https_with_a_private_ca() {
     c.stop().await;
 
     let dir = tempfile::tempdir().unwrap();
-    let (mut cfg, url) = embedded_config(dir.path());
-    cfg.store.series = Series::Influxdb;
-    cfg.influxdb = sink_config(dir.path(), &url, &vm.url()).influxdb;
-    let c = Collector::start(cfg).await;
+    let c = Collector::start(sink_config(dir.path(), &url, &vm.url())).await;
     for seq in 0..10u64 {
         publish_status(&url, "TLS-2", "b1", seq, "on_air").await;
     }
