@@ -71,6 +71,8 @@ pub struct StoreConfig {
     pub batch_linger_ms: u64,
     pub queue_capacity: usize,
     pub quarantine_max: u64,
+    /// Reports received longer ago than this many days are deleted; 0 keeps every report.
+    pub keep_days: u32,
 }
 
 /// Where the time series go.
@@ -400,6 +402,7 @@ impl Default for StoreConfig {
             batch_linger_ms: 0,
             queue_capacity: 20_000,
             quarantine_max: 10_000,
+            keep_days: 0,
         }
     }
 }

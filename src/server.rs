@@ -89,7 +89,9 @@ pub async fn run_with(
     let store = match store {
         Some(s) => s,
         None => {
-            let mut s = SqliteStore::open(&path, config.store.quarantine_max).map_err(store_err)?;
+            let mut s = SqliteStore::open(&path, config.store.quarantine_max)
+                .and_then(|s| s.with_retention(config.store.keep_days))
+                .map_err(store_err)?;
             if config.store.series == Series::Influxdb {
                 let buffer = crate::sink::buffer(&config, &metrics);
                 s = s.with_outbox(buffer.clone()).map_err(store_err)?;

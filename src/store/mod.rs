@@ -4,6 +4,7 @@
 //! - [`dedupe`] — keys stored but not yet in the key index, checked in memory.
 //! - [`sqlite`] — the embedded store (SQLite, WAL): raw status series, latest state per site, the
 //!   site registry, stage transitions, reports per day and the quarantine.
+//! - [`retention`] — deletes reports older than `store.keep_days`, between commits.
 //! - [`backup`] — a consistent copy of the whole store while it runs, and its restore.
 //! - [`control`] — what people write (plan, milestones, obstacles, closed months) and the audit
 //!   trail, in the same file.
@@ -11,6 +12,7 @@
 pub mod backup;
 pub mod control;
 pub mod dedupe;
+pub mod retention;
 pub mod sqlite;
 
 use crate::ingest::decode::{Message, Reject};

@@ -19,6 +19,7 @@
 //! - `quarantine`: rejected messages with their reason, bounded to the newest `quarantine_max`.
 
 use super::dedupe::{IndexedMax, Tail};
+use super::retention::Retention;
 use super::{Envelope, Outcome, Store, StoreError};
 use crate::ingest::decode::Message;
 use crate::sink::outbox::{Buffer, Outbox};
@@ -164,6 +165,8 @@ pub struct SqliteStore {
     days: HashMap<String, DayMark>,
     /// The time-series server's buffer, when the series go there (`store.series = "influxdb"`).
     outbox: Option<Outbox>,
+    /// Deletes old reports (`store.keep_days`).
+    retention: Option<Retention>,
 }
 
 impl SqliteStore {
@@ -259,7 +262,18 @@ impl SqliteStore {
             indexed_through,
             index_every: INDEX_EVERY,
             outbox: None,
+            retention: None,
         })
+    }
+
+    /// Deletes reports received more than `keep_days` ago, a chunk at a time between commits
+    /// (see [`super::retention`]); 0 keeps every report.
+    pub fn with_retention(mut self, keep_days: u32) -> Result<Self, StoreError> {
+        self.retention = match keep_days {
+            0 => None,
+            d => Some(Retention::open(&self.conn, d)?),
+        };
+        Ok(self)
     }
 
     /// Also appends every new report's line protocol to the sink's buffer, in the transaction
@@ -576,6 +590,13 @@ impl Store for SqliteStore {
             // after the next batch.
             tracing::warn!(error = %e, "adding keys to the index failed");
         }
+        if let Some(r) = &mut self.retention
+            && let Some(now) = batch.iter().map(|e| ms(e.received)).max()
+            && let Err(e) = r.step(&mut self.conn, self.indexed_through, now)
+        {
+            // The batch is committed; old reports are deleted after a later one.
+            tracing::warn!(error = %e, "deleting old reports failed");
+        }
         self.wal_bytes += batch.iter().map(|e| e.payload.len() + 64).sum::<usize>();
         if self.wal_bytes > WAL_RESTART_BYTES {
             // The checkpointer has copied most of the log already; this copies the rest and
@@ -878,5 +899,78 @@ mod tests {
                 prop_assert_eq!(history.len(), expected);
             }
         }
+    }
+
+    /// With `keep_days`, reports received before the cut are deleted; each site's latest report,
+    /// the duplicate check and the state rebuilt at start are kept.
+    #[test]
+    fn retention_deletes_old_reports_and_keeps_what_must_stay() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let day0 = Utc.timestamp_opt(1_700_000_000, 0).unwrap();
+        let at = |site: &str, seq: u64, received: DateTime<Utc>| {
+            let mut e = envelope(site, "b", seq);
+            e.received = received;
+            e
+        };
+        let open = || {
+            SqliteStore::open(&path, 10)
+                .unwrap()
+                .with_index_every(10)
+                .with_retention(1)
+                .unwrap()
+        };
+        let mut store = open();
+        // Day 0: site A 0..30, site B 0..5 (B then falls silent).
+        let old: Vec<_> = (0..30)
+            .map(|q| at("A", q, day0))
+            .chain((0..5).map(|q| at("B", q, day0)))
+            .collect();
+        store.commit(&old).unwrap();
+        assert_eq!(
+            SqliteReader::open(&path).unwrap().status_count().unwrap(),
+            35
+        );
+        // Two days later: A 30..60. Its commit indexes the keys and deletes what is old.
+        let later = day0 + chrono::Duration::days(2);
+        let new: Vec<_> = (30..60).map(|q| at("A", q, later)).collect();
+        store.commit(&new).unwrap();
+        let reader = SqliteReader::open(&path).unwrap();
+        // A's 30 new reports and B's latest remain.
+        assert_eq!(reader.status_count().unwrap(), 31);
+        assert_eq!(reader.count_of("B", "b", 4).unwrap(), 1);
+        assert_eq!(reader.count_of("B", "b", 3).unwrap(), 0);
+        assert_eq!(reader.count_of("A", "b", 29).unwrap(), 0);
+        let all = Utc.timestamp_opt(0, 0).unwrap();
+        let far = Utc.timestamp_opt(4_000_000_000, 0).unwrap();
+        assert_eq!(reader.history("A", all, far, 1000).unwrap().len(), 30);
+        // A deleted report sent again is still a duplicate.
+        let again = store
+            .commit(&[at("A", 5, later), at("B", 2, later)])
+            .unwrap();
+        assert_eq!(again, vec![Outcome::Duplicate, Outcome::Duplicate]);
+        // After a restart: the same, and the state has both sites' latest reports.
+        drop(store);
+        let mut store = open();
+        let again = store.commit(&[at("A", 6, later)]).unwrap();
+        assert_eq!(again, vec![Outcome::Duplicate]);
+        let snap = SqliteReader::open(&path).unwrap().snapshot().unwrap();
+        let mut latest: Vec<(String, u64)> = snap
+            .latest
+            .iter()
+            .map(|(s, _)| (s.site.clone(), s.seq))
+            .collect();
+        latest.sort();
+        assert_eq!(latest, vec![("A".into(), 59), ("B".into(), 4)]);
+        // Without retention nothing is deleted.
+        let dir2 = tempfile::tempdir().unwrap();
+        let path2 = dir2.path().join("t.db");
+        let mut keep = SqliteStore::open(&path2, 10).unwrap().with_index_every(10);
+        keep.commit(&old).unwrap();
+        keep.commit(&new).unwrap();
+        assert_eq!(
+            SqliteReader::open(&path2).unwrap().status_count().unwrap(),
+            65
+        );
     }
 }
