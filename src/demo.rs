@@ -223,6 +223,7 @@ pub async fn run(
                 tracing::info!(
                     simulated_date = %clock.now().date_naive(),
                     published = stats.published.load(Ordering::Relaxed),
+                    info = stats.info.load(Ordering::Relaxed),
                     acked = stats.acked.load(Ordering::Relaxed),
                     "demo running"
                 );

@@ -236,9 +236,10 @@ async fn run_city(a: &Args) -> anyhow::Result<()> {
     }
     pb.finish_and_clear();
     println!(
-        "simulated date {}: published {} acked {} (duplicates {}, malformed {}, disconnects {}, connection errors {})",
+        "simulated date {}: published {} reports and {} info, acked {} (duplicates {}, malformed {}, disconnects {}, connection errors {})",
         clock.now().date_naive(),
         stats.published.load(Ordering::Relaxed),
+        stats.info.load(Ordering::Relaxed),
         stats.acked.load(Ordering::Relaxed),
         stats.duplicates.load(Ordering::Relaxed),
         stats.malformed.load(Ordering::Relaxed),

@@ -54,7 +54,11 @@ pub struct RunConfig {
 /// Counters shared by all agents.
 #[derive(Debug, Default)]
 pub struct Stats {
+    /// Status topic publishes: reports, malformed payloads and repeated copies.
     pub published: AtomicU64,
+    /// Info messages, one per agent connection.
+    pub info: AtomicU64,
+    /// PUBACKs from the broker, for both.
     pub acked: AtomicU64,
     pub malformed: AtomicU64,
     pub duplicates: AtomicU64,
@@ -184,14 +188,18 @@ async fn run_agent(
         None => json,
     };
     let info = sign(serde_json::to_vec(&agent.plan.info).expect("info serializes"));
-    let _ = client
+    if client
         .publish(
             topic_for(agent.site(), Kind::Info),
             QoS::AtLeastOnce,
             true,
             info,
         )
-        .await;
+        .await
+        .is_ok()
+    {
+        stats.info.fetch_add(1, Ordering::Relaxed);
+    }
     let topic = topic_for(agent.site(), Kind::Status);
     // Spread the first reports over one interval so the broker sees a steady stream.
     let first = cfg.interval.mul_f64(rng.random::<f64>());
