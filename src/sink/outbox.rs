@@ -11,7 +11,7 @@ use super::line::{self, SiteTags};
 use crate::metrics::Metrics;
 use crate::store::StoreError;
 use crate::wire::{Info, Status};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -164,14 +164,7 @@ impl Outbox {
 
     /// Reloads the tags when the plan changed since they were loaded (one query per batch).
     fn refresh(&mut self, conn: &Connection) -> Result<(), StoreError> {
-        let version: i64 = conn
-            .query_row(
-                "SELECT value FROM meta WHERE key = 'plan_version'",
-                [],
-                |r| r.get(0),
-            )
-            .optional()?
-            .unwrap_or(0);
+        let version = crate::store::sqlite::meta_get(conn, "plan_version")?;
         if version == self.plan_version {
             return Ok(());
         }

@@ -398,13 +398,7 @@ impl ControlStore {
 
     /// A counter in `meta`; 0 before it is first bumped.
     fn counter(&self, key: &str) -> Result<i64, StoreError> {
-        self.with(|c| {
-            c.query_row("SELECT value FROM meta WHERE key = ?1", params![key], |r| {
-                r.get(0)
-            })
-            .optional()
-            .map(|v| v.unwrap_or(0))
-        })
+        self.with(|c| super::sqlite::meta_get(c, key))
     }
 
     /// Bumped by every plan import, so that a running collector notices imports made by

@@ -9,7 +9,8 @@
 //! shrinking.
 
 use crate::store::StoreError;
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::store::sqlite::{meta_get, meta_set};
+use rusqlite::{Connection, params};
 
 /// Reports examined per step; a step is one short transaction.
 const CHUNK: i64 = 10_000;
@@ -28,14 +29,7 @@ pub struct Retention {
 
 impl Retention {
     pub fn open(conn: &Connection, keep_days: u32) -> Result<Retention, StoreError> {
-        let pruned_through: i64 = conn
-            .query_row(
-                "SELECT value FROM meta WHERE key = 'pruned_through'",
-                [],
-                |r| r.get(0),
-            )
-            .optional()?
-            .unwrap_or(0);
+        let pruned_through = meta_get(conn, "pruned_through")?;
         Ok(Retention {
             keep_ms: i64::from(keep_days) * 86_400_000,
             pruned_through,
@@ -83,11 +77,7 @@ impl Retention {
                  AND id NOT IN (SELECT id FROM site_state WHERE id BETWEEN ?1 AND ?2)",
                 params![lo, hi],
             )?;
-            tx.execute(
-                "INSERT INTO meta (key, value) VALUES ('pruned_through', ?1)
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                params![through],
-            )?;
+            meta_set(&tx, "pruned_through", through)?;
         }
         tx.commit()?;
         self.pruned_through = through;

@@ -128,6 +128,25 @@ struct DayMark {
     supply: Supply,
 }
 
+/// A counter or watermark in `meta`; 0 before it is first set.
+pub(crate) fn meta_get(conn: &Connection, key: &str) -> rusqlite::Result<i64> {
+    conn.query_row("SELECT value FROM meta WHERE key = ?1", params![key], |r| {
+        r.get(0)
+    })
+    .optional()
+    .map(|v| v.unwrap_or(0))
+}
+
+/// Sets a value in `meta` (inside the caller's transaction, when there is one).
+pub(crate) fn meta_set(conn: &Connection, key: &str, value: i64) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![key, value],
+    )?;
+    Ok(())
+}
+
 /// Opens the file read-write in WAL mode and creates the telemetry tables.
 pub(crate) fn open_rw(path: &Path) -> Result<Connection, StoreError> {
     if let Some(dir) = path.parent()
@@ -191,14 +210,7 @@ impl SqliteStore {
                 latest.insert(site, (ts, Stage::parse(&stage).unwrap_or(Stage::Planned)));
             }
         }
-        let indexed_through: i64 = conn
-            .query_row(
-                "SELECT value FROM meta WHERE key = 'indexed_through'",
-                [],
-                |r| r.get(0),
-            )
-            .optional()?
-            .unwrap_or(0);
+        let indexed_through = meta_get(&conn, "indexed_through")?;
         let mut tail = Tail::default();
         {
             let mut stmt = conn.prepare("SELECT site, boot, seq FROM status WHERE id > ?1")?;
@@ -303,11 +315,7 @@ impl SqliteStore {
              SELECT site, boot, seq, id FROM status WHERE id > ?1 AND id <= ?2 ORDER BY site, boot, seq",
             params![self.indexed_through, through],
         )?;
-        tx.execute(
-            "INSERT INTO meta (key, value) VALUES ('indexed_through', ?1)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            params![through],
-        )?;
+        meta_set(&tx, "indexed_through", through)?;
         tx.commit()?;
         self.indexed_through = through;
         for (site, boot, max) in self.tail.drain_max() {
