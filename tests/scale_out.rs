@@ -44,15 +44,7 @@ async fn two_collectors_in_one_group_store_each_report_once() {
     ));
     const SITES: u64 = 100;
     const TOTAL: u64 = 20_000;
-    let publish = |from: u64, to: u64| {
-        let p = publisher.clone();
-        async move {
-            for i in from..to {
-                p.publish_status(&format!("SCALE-{:03}", i % SITES), "b1", i / SITES)
-                    .await;
-            }
-        }
-    };
+    let publish = |from: u64, to: u64| publisher.publish_stream("SCALE", SITES, from, to);
 
     // The first half; collector a is killed while it is still taking it in.
     publish(0, TOTAL / 2).await;

@@ -118,22 +118,14 @@ async fn outage_is_buffered_on_disk_and_replayed_once() {
     let publisher = TrackingPublisher::connect(&m.url(), &unique_id("outage-pub"));
     const SITES: u64 = 20;
 
-    for i in 0..1000u64 {
-        publisher
-            .publish_status(&format!("OUT-{:02}", i % SITES), "b1", i / SITES)
-            .await;
-    }
+    publisher.publish_stream("OUT", SITES, 0, 1000).await;
     eventually(60, "the first 1,000 reports in the server", || async {
         (vm.status_keys().await.len() >= 1000).then_some(())
     })
     .await;
 
     vm.stop();
-    for i in 1000..3000u64 {
-        publisher
-            .publish_status(&format!("OUT-{:02}", i % SITES), "b1", i / SITES)
-            .await;
-    }
+    publisher.publish_stream("OUT", SITES, 1000, 3000).await;
     // Stored and acknowledged while the server is down; two lines per report wait on disk.
     eventually(60, "2,000 reports buffered during the outage", || async {
         let stored = c
@@ -176,11 +168,7 @@ async fn full_buffer_holds_ingest_and_raises_the_alarm() {
     let c = Collector::start(cfg).await;
     let publisher = Arc::new(TrackingPublisher::connect(&m.url(), &unique_id("full-pub")));
     const TOTAL: u64 = 6000;
-    for i in 0..TOTAL {
-        publisher
-            .publish_status(&format!("FULL-{:02}", i % 30), "b1", i / 30)
-            .await;
-    }
+    publisher.publish_stream("FULL", 30, 0, TOTAL).await;
     eventually(60, "the buffer-full alarm", || async {
         (c.metric("sitepulse_sink_buffer_full").await == 1.0).then_some(())
     })

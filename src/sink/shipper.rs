@@ -32,6 +32,8 @@ pub enum SinkError {
     Ca { path: String, detail: String },
     #[error("http client: {0}")]
     Client(#[from] reqwest::Error),
+    #[error("influxdb.url: {0}")]
+    Url(#[from] url::ParseError),
 }
 
 /// What to do after one write request.
@@ -78,7 +80,8 @@ struct Batch {
     last_id: i64,
     rows: usize,
     lines: u64,
-    body: String,
+    /// Shared, so that a retried request does not copy it.
+    body: bytes::Bytes,
 }
 
 pub struct Shipper {
@@ -122,8 +125,7 @@ impl Shipper {
                 client = client.add_root_certificate(c);
             }
         }
-        let mut write_url = url::Url::parse(&config.url)
-            .map_err(|e| StoreError::Corrupt(format!("influxdb.url: {e}")))?;
+        let mut write_url = url::Url::parse(&config.url)?;
         {
             let path = format!("{}/api/v2/write", write_url.path().trim_end_matches('/'));
             write_url.set_path(&path);
@@ -294,25 +296,23 @@ impl Shipper {
             let mut stmt =
                 conn.prepare_cached("SELECT id, lines, n FROM outbox ORDER BY id LIMIT ?1")?;
             let mut rows = stmt.query(params![limit as i64])?;
-            let mut batch = Batch {
-                last_id: 0,
-                rows: 0,
-                lines: 0,
-                body: String::new(),
-            };
+            let (mut last_id, mut count, mut lines, mut body) = (0, 0, 0, String::new());
             while let Some(r) = rows.next()? {
                 let n = r.get::<_, i64>(2)? as u64;
-                if batch.rows > 0 && batch.lines + n > limit {
+                if count > 0 && lines + n > limit {
                     break;
                 }
-                batch.last_id = r.get(0)?;
-                batch
-                    .body
-                    .push_str(r.get_ref(1)?.as_str().unwrap_or_default());
-                batch.rows += 1;
-                batch.lines += n;
+                last_id = r.get(0)?;
+                body.push_str(r.get_ref(1)?.as_str().unwrap_or_default());
+                count += 1;
+                lines += n;
             }
-            Ok(if batch.rows == 0 { None } else { Some(batch) })
+            Ok((count > 0).then(|| Batch {
+                last_id,
+                rows: count,
+                lines,
+                body: body.into(),
+            }))
         })
         .await
         .unwrap_or_else(|e| Err(StoreError::Io(std::io::Error::other(e))))

@@ -552,6 +552,15 @@ impl TrackingPublisher {
             .unwrap();
     }
 
+    /// Reports `from..to` of a stream over `sites` sites named `{prefix}-{n:03}`, round robin:
+    /// report i goes to site i % sites with sequence number i / sites (boot `b1`).
+    pub async fn publish_stream(&self, prefix: &str, sites: u64, from: u64, to: u64) {
+        for i in from..to {
+            let site = format!("{prefix}-{:03}", i % sites);
+            self.publish_status(&site, "b1", i / sites).await;
+        }
+    }
+
     pub fn acked_count(&self) -> usize {
         self.acked.lock().unwrap().len()
     }
