@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// The coverage report now (recomputed at most once a second).
+/// The coverage report now (new footprints added to the kept marks; reused for a second).
 pub(super) async fn current(s: &AppState) -> Result<Arc<Report>, ApiError> {
     let s = s.clone();
     blocking(move || {
@@ -38,15 +38,11 @@ pub(super) async fn current(s: &AppState) -> Result<Arc<Report>, ApiError> {
                         on_air: is_on,
                     })
                 });
-                let f: Vec<_> = report::footprints(grids, sites, &s.config.coverage)
-                    .into_iter()
-                    .map(|(_, f)| f)
-                    .collect();
-                (f, on_air)
+                (report::footprints(grids, sites, &s.config.coverage), on_air)
             };
             report::report(
                 grids,
-                &footprints,
+                engine.cover(grids, &footprints),
                 &s.config.coverage,
                 &s.config.targets,
                 on_air,

@@ -74,6 +74,17 @@ pub struct Covered {
     pub footprints: usize,
 }
 
+/// The cells of one grid that footprints cover, kept so that one more footprint costs only its
+/// own cells ([`Grid::add`]).
+#[derive(Debug, Clone)]
+pub struct Marks {
+    covered: Vec<bool>,
+    /// Covered cells inside the area.
+    count: usize,
+    /// Footprints that reach the area.
+    reaching: usize,
+}
+
 /// An area made ready for coverage: its grid and which cells lie inside it.
 #[derive(Debug, Clone)]
 pub struct Grid {
@@ -136,8 +147,25 @@ impl Grid {
         self.inside_count as f64 * self.cell * self.cell
     }
 
-    /// Marks the cells each footprint covers; `None` for a footprint that misses the grid.
-    fn mark(&self, f: &Footprint, covered: &mut [bool]) -> Option<()> {
+    /// No cell covered yet.
+    pub fn marks(&self) -> Marks {
+        Marks {
+            covered: vec![false; self.cols * self.rows],
+            count: 0,
+            reaching: 0,
+        }
+    }
+
+    /// Marks the cells one more footprint covers.
+    pub fn add(&self, marks: &mut Marks, f: &Footprint) {
+        if f.radius_m > 0.0 && self.mark(f, marks).is_some() {
+            marks.reaching += 1;
+        }
+    }
+
+    /// Marks the cells a footprint covers, counting those inside newly covered; `None` for a
+    /// footprint that misses the area.
+    fn mark(&self, f: &Footprint, marks: &mut Marks) -> Option<()> {
         let (x, y) = self.proj.to_xy(f.lon, f.lat);
         let (cx, cy) = ((x - self.x0) / self.cell, (y - self.y0) / self.cell);
         let rc = f.radius_m / self.cell;
@@ -157,8 +185,11 @@ impl Grid {
                 let dx = c as f64 + 0.5 - cx;
                 if dx * dx + dy * dy <= r2 {
                     let i = r * self.cols + c;
-                    covered[i] = true;
-                    hit |= self.inside[i];
+                    if self.inside[i] {
+                        hit = true;
+                        marks.count += usize::from(!marks.covered[i]);
+                    }
+                    marks.covered[i] = true;
                 }
             }
         }
@@ -167,30 +198,30 @@ impl Grid {
 
     /// Coverage of the area by these footprints.
     pub fn cover(&self, footprints: &[Footprint]) -> Covered {
-        let mut covered = vec![false; self.cols * self.rows];
-        let mut reaching = 0;
-        for f in footprints.iter().filter(|f| f.radius_m > 0.0) {
-            if self.mark(f, &mut covered).is_some() {
-                reaching += 1;
-            }
+        let mut marks = self.marks();
+        for f in footprints {
+            self.add(&mut marks, f);
         }
-        let cell_m2 = self.cell * self.cell;
-        let covered_count = covered
-            .iter()
-            .zip(&self.inside)
-            .filter(|(c, i)| **c && **i)
-            .count();
-        let gaps = self.gaps(&covered);
+        self.covered(&marks)
+    }
+
+    /// Share covered of the area, without its gaps: what one more footprint changes at once.
+    pub fn share(&self, marks: &Marks) -> f64 {
+        if self.inside_count == 0 {
+            0.0
+        } else {
+            marks.count as f64 / self.inside_count as f64
+        }
+    }
+
+    /// Coverage of the area by the footprints marked, with its gaps.
+    pub fn covered(&self, marks: &Marks) -> Covered {
         Covered {
             area_m2: self.area_m2(),
-            covered_m2: covered_count as f64 * cell_m2,
-            share: if self.inside_count == 0 {
-                0.0
-            } else {
-                covered_count as f64 / self.inside_count as f64
-            },
-            gaps,
-            footprints: reaching,
+            covered_m2: marks.count as f64 * self.cell * self.cell,
+            share: self.share(marks),
+            gaps: self.gaps(&marks.covered),
+            footprints: marks.reaching,
         }
     }
 
@@ -247,14 +278,14 @@ impl Grid {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::coverage::area::AreaClass;
     use geo::{LineString, MultiPolygon, Polygon};
     use std::f64::consts::PI;
 
     /// A square of `side_m` metres about (lat, lon), with optional square holes.
-    fn square(lat: f64, lon: f64, side_m: f64) -> Polygon<f64> {
+    pub(crate) fn square(lat: f64, lon: f64, side_m: f64) -> Polygon<f64> {
         let p = Projection::new(lat, lon);
         let h = side_m / 2.0;
         let pts: Vec<(f64, f64)> = [(-h, -h), (h, -h), (h, h), (-h, h), (-h, -h)]
@@ -264,7 +295,7 @@ mod tests {
         Polygon::new(LineString::from(pts), vec![])
     }
 
-    fn area(polys: Vec<Polygon<f64>>) -> Area {
+    pub(crate) fn area(polys: Vec<Polygon<f64>>) -> Area {
         Area {
             name: "t".into(),
             class: AreaClass::CityUrban,
@@ -274,7 +305,7 @@ mod tests {
     }
 
     /// A point `dx`, `dy` metres from (lat, lon).
-    fn at(lat: f64, lon: f64, dx: f64, dy: f64, r: f64) -> Footprint {
+    pub(crate) fn at(lat: f64, lon: f64, dx: f64, dy: f64, r: f64) -> Footprint {
         let (lon, lat) = Projection::new(lat, lon).to_lonlat(dx, dy);
         Footprint {
             lon,

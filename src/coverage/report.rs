@@ -3,7 +3,7 @@
 
 use super::area::AreaClass;
 use super::footprint::radius_m;
-use super::grid::{Footprint, Gap, Grid};
+use super::grid::{Covered, Footprint, Gap, Grid};
 use crate::config::{CoverageConfig, Target};
 use crate::wire::{Band, Gps, SiteKind};
 use geo::{Contains, Coord};
@@ -99,17 +99,18 @@ pub fn footprints<'a>(
         .collect()
 }
 
+/// The report from each grid's coverage (`covered[i]` of `grids[i]`, e.g. from
+/// [`super::engine::Engine::cover`] or [`Grid::cover`]).
 pub fn report(
     grids: &[Grid],
-    footprints: &[Footprint],
+    covered: Vec<Covered>,
     cfg: &CoverageConfig,
     targets: &[Target],
     on_air: u64,
 ) -> Report {
     let mut areas = Vec::new();
     let mut gaps = Vec::new();
-    for g in grids {
-        let c = g.cover(footprints);
+    for (g, c) in grids.iter().zip(covered) {
         let largest = c.gaps.first().map_or(0.0, |g| g.area_m2);
         areas.push(AreaCoverage {
             name: g.area.name.clone(),

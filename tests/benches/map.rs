@@ -9,7 +9,8 @@
 //! Needs Debian's chromium (`apt-get install chromium`). For each size: the simulated city at the
 //! end of 2023 is written into a store, with the demo's approximate Liaocheng areas; then it
 //! prints the time to prepare the areas' grids, to compute coverage of every area with every
-//! on-air site, the size of `/api/v1/sites.geojson`, and in the browser: time until the map is
+//! on-air site, the cost of one more site coming on air (its cells, and the report after it),
+//! the size of `/api/v1/sites.geojson`, and in the browser: time until the map is
 //! drawn, and what a filter change and a redraw (pan or zoom) cost.
 
 #[path = "city.rs"]
@@ -19,6 +20,7 @@ use chrono::Duration;
 use headless_chrome::{Browser, LaunchOptions};
 use sitepulse::clock::FixedClock;
 use sitepulse::config::Config;
+use sitepulse::coverage::grid::Footprint;
 use sitepulse::coverage::report::{self, SiteInput};
 use sitepulse::rollout::calendar::Month;
 use sitepulse::rollout::service::Rollout;
@@ -52,6 +54,8 @@ fn main() {
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config::default();
         config.store.path = dir.path().join("bench.db");
+        // The map page reads without a token, as on a task-force screen with reading open.
+        config.http.public_read = true;
         let port = {
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             l.local_addr().unwrap().port()
@@ -86,6 +90,7 @@ fn main() {
         let mut times = Vec::new();
         let mut on_air = 0;
         let mut covered = 0.0;
+        let mut pairs = Vec::new();
         for _ in 0..5 {
             let t = Instant::now();
             let sites = registry.iter().filter_map(|(id, e)| {
@@ -97,11 +102,10 @@ fn main() {
                     on_air: e.stage().is_on_air(),
                 })
             });
-            let f: Vec<_> = report::footprints(&grids, sites, &config.coverage)
-                .into_iter()
-                .map(|(_, f)| f)
-                .collect();
-            let r = report::report(&grids, &f, &config.coverage, &config.targets, 0);
+            pairs = report::footprints(&grids, sites, &config.coverage);
+            let f: Vec<Footprint> = pairs.iter().map(|(_, f)| *f).collect();
+            let from_scratch = grids.iter().map(|g| g.cover(&f)).collect();
+            let r = report::report(&grids, from_scratch, &config.coverage, &config.targets, 0);
             times.push(t.elapsed().as_secs_f64() * 1e3);
             on_air = f.len();
             covered = r
@@ -117,6 +121,66 @@ fn main() {
             config.coverage.cell_m,
             median(times),
             covered * 100.0
+        );
+
+        // One more site on air: its footprint marks its own cells in every area's marks.
+        let mut marks: Vec<_> = grids.iter().map(|g| g.marks()).collect();
+        for (_, f) in &pairs {
+            for (g, m) in grids.iter().zip(marks.iter_mut()) {
+                g.add(m, f);
+            }
+        }
+        // New sites 150 m east of existing ones inside the target areas (the ones that mark
+        // cells; a rural site outside every area costs less), one at a time.
+        let extra: Vec<Footprint> = pairs
+            .iter()
+            .map(|(_, f)| Footprint {
+                lon: f.lon + 150.0 / (111_320.0 * f.lat.to_radians().cos()),
+                ..*f
+            })
+            .filter(|f| {
+                let p = sitepulse::wire::Gps {
+                    lat: f.lat,
+                    lon: f.lon,
+                };
+                report::class_at(&grids, p).is_some()
+            })
+            .take(1000)
+            .collect();
+        let mut per_site: Vec<f64> = extra
+            .iter()
+            .map(|f| {
+                let t = Instant::now();
+                for (g, m) in grids.iter().zip(marks.iter_mut()) {
+                    g.add(m, f);
+                }
+                t.elapsed().as_secs_f64() * 1e6
+            })
+            .collect();
+        per_site.sort_by(f64::total_cmp);
+        // The report the API serves after one more site: the engine adds the new footprint to
+        // its kept marks, then counts gaps and continuity for every area.
+        let engine = &rollout.coverage;
+        engine.cover(&grids, &pairs);
+        let mut after_one: Vec<f64> = extra
+            .iter()
+            .take(20)
+            .enumerate()
+            .map(|(i, f)| {
+                pairs.push((format!("EXTRA-{i}"), *f));
+                let t = Instant::now();
+                let c = engine.cover(&grids, &pairs);
+                let _ = report::report(&grids, c, &config.coverage, &config.targets, 0);
+                t.elapsed().as_secs_f64() * 1e3
+            })
+            .collect();
+        after_one.sort_by(f64::total_cmp);
+        println!(
+            "{n:>7} sites: one more site on air inside an area: its cells marked in {:.1} µs median ({:.1} µs p99, {} sites); the full report after it {:.1} ms median (gaps and continuity of every area recounted)",
+            per_site[per_site.len() / 2],
+            per_site[per_site.len() * 99 / 100],
+            per_site.len(),
+            after_one[after_one.len() / 2],
         );
 
         // The collector and the map in a browser.
