@@ -73,6 +73,13 @@ pub struct StoreConfig {
     pub quarantine_max: u64,
     /// Reports received longer ago than this many days are deleted; 0 keeps every report.
     pub keep_days: u32,
+    /// The write-ahead log is started over once it holds this many MiB of frames, as SQLite
+    /// counts them (pages really written, not payload bytes).
+    pub wal_max_mb: u64,
+    /// On SIGTERM, seconds given to commit and acknowledge what is in hand (and to finish HTTP
+    /// requests) before the collector exits anyway; what is not committed by then is not
+    /// acknowledged, so the broker delivers it again.
+    pub shutdown_timeout_s: u64,
 }
 
 /// Where the time series go.
@@ -186,6 +193,17 @@ pub struct HttpConfig {
     pub rate_per_s: f64,
     /// Serve the public class of data at `/api/v1/open/…` without a token.
     pub open_data: bool,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (for the audit trail); from any
+    /// other peer the header is ignored.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// A client must send a request's headers within this many seconds, or the connection is
+    /// closed.
+    pub header_timeout_s: u64,
+    /// A request (its body included) must be answered within this many seconds, or it gets 408.
+    pub request_timeout_s: u64,
+    /// Open HTTP connections at most; more wait in the listen queue. File descriptors beyond
+    /// these stay free for the broker connection and the store.
+    pub max_connections: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -403,6 +421,8 @@ impl Default for StoreConfig {
             queue_capacity: 20_000,
             quarantine_max: 10_000,
             keep_days: 0,
+            wal_max_mb: 64,
+            shutdown_timeout_s: 10,
         }
     }
 }
@@ -436,6 +456,10 @@ impl Default for HttpConfig {
             public_read: false,
             rate_per_s: 20.0,
             open_data: false,
+            trusted_proxies: Vec::new(),
+            header_timeout_s: 10,
+            request_timeout_s: 120,
+            max_connections: 512,
         }
     }
 }
@@ -553,6 +577,17 @@ impl Config {
         }
         if self.ingest.max_payload_bytes > self.mqtt.max_packet_bytes {
             return bad("ingest.max_payload_bytes must not exceed mqtt.max_packet_bytes");
+        }
+        if self.http.header_timeout_s == 0 || self.http.request_timeout_s == 0 {
+            return bad(
+                "http.header_timeout_s and http.request_timeout_s must be at least 1 second",
+            );
+        }
+        if self.http.max_connections == 0 {
+            return bad("http.max_connections must be at least 1");
+        }
+        if self.store.wal_max_mb == 0 {
+            return bad("store.wal_max_mb must be at least 1");
         }
         if self.http.rate_per_s.is_nan() || self.http.rate_per_s <= 0.0 {
             return bad("http.rate_per_s must be a positive number of requests per second");

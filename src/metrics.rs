@@ -31,6 +31,8 @@ pub struct Metrics {
     pub stored_status: Counter,
     pub stored_info: Counter,
     pub duplicates: Counter,
+    pub duplicates_conflicting: Counter,
+    pub store_healthy: Gauge,
     rejected: HashMap<&'static str, Counter>,
     pub skewed: Counter,
     pub store_errors: Counter,
@@ -83,6 +85,18 @@ impl Metrics {
             "messages_duplicate",
             "Reports already stored (same site, boot and seq), not stored again",
             duplicates.clone(),
+        );
+        let duplicates_conflicting = Counter::default();
+        reg.register(
+            "messages_duplicate_conflicting",
+            "Reports whose site, boot and seq are stored already with other content (a broken or forged agent); kept in the quarantine",
+            duplicates_conflicting.clone(),
+        );
+        let store_healthy = Gauge::default();
+        reg.register(
+            "store_healthy",
+            "1 while batches commit; 0 while commits fail (disk full, read-only, permissions), see /readyz",
+            store_healthy.clone(),
         );
         let skewed = Counter::default();
         reg.register(
@@ -211,6 +225,8 @@ impl Metrics {
             stored_info: kind(&stored, "info"),
             registry: Arc::new(reg),
             duplicates,
+            duplicates_conflicting,
+            store_healthy,
             rejected,
             skewed,
             store_errors,

@@ -141,6 +141,7 @@ fn who() -> Actor {
     Actor {
         who: "张工".into(),
         origin: "127.0.0.1".into(),
+        on_behalf: None,
     }
 }
 

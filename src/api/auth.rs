@@ -71,6 +71,7 @@ impl Principal {
         Actor {
             who: self.name.clone(),
             origin: self.origin.clone(),
+            on_behalf: None,
         }
     }
 
@@ -212,7 +213,7 @@ pub async fn layer(
                     .operator
                     .as_deref()
                     .and_then(|o| crate::rollout::plan::parse_operator(o).ok()),
-                origin: addr.ip().to_string(),
+                origin: client_address(&s.config.http.trusted_proxies, addr.ip(), req.headers()),
             })
         }
     };
@@ -231,6 +232,33 @@ pub async fn layer(
         req.extensions_mut().insert(p);
     }
     Ok(next.run(req).await)
+}
+
+/// The client's address for the audit trail: the peer's, or — when the peer is a trusted reverse
+/// proxy — the nearest address in `X-Forwarded-For` that is not itself a trusted proxy. The header
+/// is ignored from any other peer, since a client can write whatever it likes there.
+pub fn client_address(
+    trusted: &[std::net::IpAddr],
+    peer: std::net::IpAddr,
+    headers: &axum::http::HeaderMap,
+) -> String {
+    if !trusted.contains(&peer) {
+        return peer.to_string();
+    }
+    let forwarded: Vec<std::net::IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse().ok())
+        .collect();
+    forwarded
+        .iter()
+        .rev()
+        .find(|a| !trusted.contains(a))
+        .or(forwarded.first())
+        .unwrap_or(&peer)
+        .to_string()
 }
 
 /// The request's principal, for handlers that write.
@@ -292,6 +320,17 @@ mod tests {
         assert!(p(Role::Operator, Some(Ctcc)).require_admin("x").is_err());
         let t = new_token();
         assert_eq!(t.len(), 67);
+        // X-Forwarded-For counts only from a trusted proxy, and a client cannot hide behind a
+        // forged first entry.
+        let mut h = axum::http::HeaderMap::new();
+        h.insert("x-forwarded-for", "6.6.6.6, 10.1.2.3".parse().unwrap());
+        let proxy: std::net::IpAddr = "127.0.0.1".parse().unwrap();
+        assert_eq!(client_address(&[], proxy, &h), "127.0.0.1");
+        assert_eq!(client_address(&[proxy], proxy, &h), "10.1.2.3");
+        assert_eq!(
+            client_address(&[proxy], proxy, &axum::http::HeaderMap::new()),
+            "127.0.0.1"
+        );
         assert_ne!(hash(&t), hash(&new_token()));
     }
 }

@@ -77,7 +77,8 @@ pub async fn get(
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CloseBody {
-    /// Who closes the month, as printed on the checklist (default: the token's name).
+    /// Who closes the month, as printed on the checklist (default: the token's name). The audit
+    /// trail records the token as the actor and this name beside it.
     closed_by: Option<String>,
 }
 
@@ -92,10 +93,7 @@ pub async fn close(
     p.require_admin("close a month")?;
     let month = month(&m)?;
     let b = body.map(|Json(b)| b).unwrap_or_default();
-    let mut actor = p.actor();
-    if let Some(by) = b.closed_by.filter(|v| !v.trim().is_empty()) {
-        actor.who = by.trim().to_string();
-    }
+    let actor = p.actor().on_behalf_of(b.closed_by.as_deref());
     let rollout = s.rollout.clone();
     let c = blocking(move || Ok(rollout.close(month, &actor)?)).await?;
     Ok(Json(json!({ "month": c.month, "closed": c.closed })))

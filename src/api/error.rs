@@ -106,3 +106,58 @@ impl IntoResponse for ApiError {
         (status, Json(body)).into_response()
     }
 }
+
+/// Largest error body from a framework rejection that is read to be wrapped in JSON.
+const REJECTION_TEXT_MAX: usize = 4096;
+
+/// Wraps every error answer that is not JSON yet — axum's own rejections of a path, a query, a
+/// body or a method, a request timeout — in the same JSON shape as [`ApiError`], with what to fix.
+pub async fn json_errors(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let res = next.run(req).await;
+    let status = res.status();
+    let is_json = res
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if status.as_u16() < 400 || is_json {
+        return res;
+    }
+    let allow = res.headers().get(axum::http::header::ALLOW).cloned();
+    let text = match axum::body::to_bytes(res.into_body(), REJECTION_TEXT_MAX).await {
+        Ok(b) => String::from_utf8_lossy(&b).trim().to_string(),
+        Err(_) => String::new(),
+    };
+    let message = match status {
+        StatusCode::METHOD_NOT_ALLOWED => format!(
+            "{method} is not allowed on {path}; use {}",
+            allow
+                .as_ref()
+                .and_then(|a| a.to_str().ok())
+                .unwrap_or("another method")
+        ),
+        StatusCode::REQUEST_TIMEOUT => format!(
+            "the request to {path} was not complete in time; send the whole body without pausing"
+        ),
+        StatusCode::NOT_FOUND if text.is_empty() => format!("nothing at {path}"),
+        _ if text.starts_with("Invalid URL") => {
+            format!("{text}; check the path (the README lists every endpoint)")
+        }
+        _ if text.is_empty() => status
+            .canonical_reason()
+            .unwrap_or("request refused")
+            .to_string(),
+        _ => format!("request body: {text}"),
+    };
+    let mut out = (
+        status,
+        Json(json!({ "error": message, "status": status.as_u16() })),
+    )
+        .into_response();
+    if let Some(a) = allow {
+        out.headers_mut().insert(axum::http::header::ALLOW, a);
+    }
+    out
+}

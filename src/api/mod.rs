@@ -107,6 +107,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/checklist/{month}/close", post(checklist::close))
         .route("/field", get(field::page))
         .layer(DefaultBodyLimit::max(BODY_MAX))
+        .layer(axum::middleware::from_fn(error::json_errors))
         // The map's GeoJSON shrinks about tenfold; browsers ask for gzip, other clients need not.
         .layer(tower_http::compression::CompressionLayer::new())
         .fallback(ops::not_found)

@@ -21,14 +21,42 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::json;
 
-/// The operators on a site, for the permission checks; 404 for a site nobody knows.
-fn operators_of(s: &AppState, site: &str) -> Result<Vec<crate::wire::Operator>, ApiError> {
+/// 400 for a path segment that cannot be a site id, 404 for a site nobody knows.
+pub(super) fn known_site(s: &AppState, site: &str) -> Result<(), ApiError> {
+    if !crate::wire::topic::is_valid_site_id(site) {
+        return Err(ApiError::BadRequest(format!(
+            "`{site}` is not a site id: 1 to 64 of A-Z a-z 0-9 - _ . and not dots only"
+        )));
+    }
+    if state::read(&s.registry).get(site).is_none() {
+        return Err(unknown_site(site));
+    }
+    Ok(())
+}
+
+fn unknown_site(site: &str) -> ApiError {
+    ApiError::NotFound(format!(
+        "site `{site}` is not in the plan and no agent has reported it; import the plan first"
+    ))
+}
+
+/// The carriers on a site, for the permission checks of a write by `p`. A site the plan does not
+/// list is written to by administrators only: which carriers are on it is then only what its
+/// agent claims, and an agent's claim must not grant a carrier's engineers write access.
+fn write_scope(
+    s: &AppState,
+    site: &str,
+    p: &Principal,
+) -> Result<Vec<crate::wire::Operator>, ApiError> {
+    known_site(s, site)?;
     let reg = state::read(&s.registry);
-    reg.get(site).map(|e| e.operators().to_vec()).ok_or_else(|| {
-        ApiError::NotFound(format!(
-            "site `{site}` is not in the plan and no agent has reported it; import the plan first"
-        ))
-    })
+    let e = reg.get(site).ok_or_else(|| unknown_site(site))?;
+    if e.unplanned() {
+        p.require_admin(&format!(
+            "write to site `{site}`, which is not in the plan (until it is imported, only administrators write to it)"
+        ))?;
+    }
+    Ok(e.operators().to_vec())
 }
 
 /// Runs a blocking store call off the async threads.
@@ -102,7 +130,7 @@ pub async fn add_milestone(
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     let p = principal(p)?;
     let Json(m) = body?;
-    p.may_report_stage(&operators_of(&s, &id)?, m.stage)?;
+    p.may_report_stage(&write_scope(&s, &id, &p)?, m.stage)?;
     let who = p.actor();
     let rollout = s.rollout.clone();
     let stored = blocking(move || Ok(rollout.report_milestone(&id, m, &who)?)).await?;
@@ -114,6 +142,7 @@ pub async fn milestones(
     State(s): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    known_site(&s, &id)?;
     let control = s.rollout.control.clone();
     let list = blocking(move || Ok(control.milestones(Some(&id))?)).await?;
     Ok(Json(json!({ "milestones": list })))
@@ -128,7 +157,7 @@ pub async fn open_obstacle(
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     let p = principal(p)?;
     let Json(o) = body?;
-    p.may_handle_obstacles(&operators_of(&s, &id)?)?;
+    p.may_handle_obstacles(&write_scope(&s, &id, &p)?)?;
     let who = p.actor();
     let rollout = s.rollout.clone();
     let stored = blocking(move || Ok(rollout.open_obstacle(&id, o, &who)?)).await?;
@@ -145,7 +174,7 @@ pub async fn update_obstacle(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let who = principal(principal_ext)?;
     let Json(p) = body?;
-    who.may_handle_obstacles(&operators_of(&s, &id)?)?;
+    who.may_handle_obstacles(&write_scope(&s, &id, &who)?)?;
     let who = who.actor();
     let rollout = s.rollout.clone();
     let updated = blocking(move || Ok(rollout.update_obstacle(&id, obstacle, p, &who)?)).await?;
@@ -157,6 +186,7 @@ pub async fn site_obstacles(
     State(s): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    known_site(&s, &id)?;
     let control = s.rollout.control.clone();
     let list = blocking(move || Ok(control.obstacles(Some(&id))?)).await?;
     Ok(Json(json!({ "obstacles": list })))

@@ -38,6 +38,10 @@ pub enum Reject {
     #[error("payload is not valid UTF-8 JSON: {0}")]
     Json(String),
     #[error(
+        "payload nests objects or arrays more than {limit} levels deep; v1 needs four, so flatten unknown fields"
+    )]
+    TooDeep { limit: usize },
+    #[error(
         "unsupported schema `{0}`; this collector speaks sitepulse.status/1 and sitepulse.info/1"
     )]
     Schema(String),
@@ -56,13 +60,17 @@ pub enum Reject {
 }
 
 impl Reject {
-    /// Stable label: `invalid_topic`, `too_large`, `invalid_json`, `unsupported_schema`,
-    /// `site_mismatch`, `invalid_field`, `timestamp_out_of_range`, `unauthenticated`.
+    /// Stable label: `invalid_topic`, `too_large`, `invalid_json`, `too_deep`,
+    /// `unsupported_schema`, `site_mismatch`, `invalid_field`, `timestamp_out_of_range`,
+    /// `unauthenticated`.
     pub fn reason(&self) -> &'static str {
         match self {
+            // A topic of another protocol version is a schema this collector does not speak.
+            Reject::Topic(TopicError::Version) => "unsupported_schema",
             Reject::Topic(_) => "invalid_topic",
             Reject::TooLarge { .. } => "too_large",
             Reject::Json(_) => "invalid_json",
+            Reject::TooDeep { .. } => "too_deep",
             Reject::Schema(_) => "unsupported_schema",
             Reject::SiteMismatch { .. } => "site_mismatch",
             Reject::Field(_) => "invalid_field",
@@ -72,10 +80,11 @@ impl Reject {
     }
 
     /// Every label [`Reject::reason`] can return, for metrics that start at zero.
-    pub const REASONS: [&'static str; 8] = [
+    pub const REASONS: [&'static str; 9] = [
         "invalid_topic",
         "too_large",
         "invalid_json",
+        "too_deep",
         "unsupported_schema",
         "site_mismatch",
         "invalid_field",
@@ -135,7 +144,51 @@ pub fn decode(
     Ok(msg)
 }
 
+/// Deepest nesting of objects and arrays a stored payload may have. serde_json skips unknown
+/// fields at any depth, but reads a document back into a value only to 128 levels, so a deeper
+/// payload would be stored and then unreadable in its history.
+pub const MAX_DEPTH: usize = 64;
+
+/// True when `json` (already known to parse) nests objects or arrays deeper than `max`.
+fn too_deep(json: &[u8], max: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in json {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > max {
+                    return true;
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
 fn parse<'a, T: serde::Deserialize<'a>>(payload: &'a [u8], expected: &str) -> Result<T, Reject> {
+    let parsed = parse_only(payload, expected)?;
+    if too_deep(payload, MAX_DEPTH) {
+        return Err(Reject::TooDeep { limit: MAX_DEPTH });
+    }
+    Ok(parsed)
+}
+
+fn parse_only<'a, T: serde::Deserialize<'a>>(
+    payload: &'a [u8],
+    expected: &str,
+) -> Result<T, Reject> {
     serde_json::from_slice(payload).map_err(|e| {
         match serde_json::from_slice::<SchemaTag>(payload)
             .ok()
@@ -217,6 +270,38 @@ mod tests {
     fn with(field_json: &str, replacement: &str) -> String {
         assert!(MINIMAL.contains(field_json), "fixture lacks {field_json}");
         MINIMAL.replace(field_json, replacement)
+    }
+
+    /// An unknown field nested deeper than a stored payload may be is refused with its own
+    /// reason; one just within the limit, and brackets inside strings, are fine.
+    #[test]
+    fn deep_unknown_fields_are_refused() {
+        let nest = |n: usize| {
+            with(
+                r#""fw": "1.0.0""#,
+                &format!(r#""fw": "1.0.0", "x": {}{}"#, "[".repeat(n), "]".repeat(n)),
+            )
+        };
+        let deep = nest(5000);
+        let r = decode(TOPIC, deep.as_bytes(), now(), &cfg()).unwrap_err();
+        assert_eq!(r.reason(), "too_deep");
+        // The document itself is one level: 63 more are allowed.
+        assert!(decode(TOPIC, nest(MAX_DEPTH - 1).as_bytes(), now(), &cfg()).is_ok());
+        assert_eq!(
+            decode(TOPIC, nest(MAX_DEPTH).as_bytes(), now(), &cfg())
+                .unwrap_err()
+                .reason(),
+            "too_deep"
+        );
+        let quoted = with(
+            r#""fw": "1.0.0""#,
+            &format!(
+                r#""fw": "1.0.0", "note": "{}\"{}""#,
+                "[".repeat(200),
+                "{".repeat(200)
+            ),
+        );
+        assert!(decode(TOPIC, quoted.as_bytes(), now(), &cfg()).is_ok());
     }
 
     #[test]

@@ -118,6 +118,10 @@ impl Writer {
                 (Outcome::Duplicate, _) => {
                     self.metrics.duplicates.inc();
                 }
+                (Outcome::Conflicting, _) => {
+                    self.metrics.duplicates_conflicting.inc();
+                    debug!(topic = %env.topic, "repeated key with other content quarantined");
+                }
                 (Outcome::Quarantined, Err(reject)) => {
                     self.metrics.rejected(reject.reason());
                     // Debug, not warn: a misbehaving agent could flood the log; the quarantine and

@@ -522,7 +522,8 @@ impl Rollout {
 
     /// Closes a month that has ended: its checklist is stored and never built again.
     pub fn close(&self, month: Month, actor: &Actor) -> Result<Checklist, RolloutError> {
-        check_text("closed_by", &actor.who, true)?;
+        let by = actor.on_behalf.as_deref().unwrap_or(&actor.who);
+        check_text("closed_by", by, true)?;
         let now = self.clock.now();
         if now < month.end() {
             return Err(RolloutError::Invalid(format!(
@@ -538,7 +539,7 @@ impl Rollout {
         let mut c = self.build(month)?;
         c.closed = Some(Closed {
             at: now,
-            by: actor.who.clone(),
+            by: by.to_string(),
         });
         let json = serde_json::to_string(&c).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         if !self.control.close_month(month, &json, actor, now)? {

@@ -122,12 +122,15 @@ CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 "#;
 
-/// Who made a write, and from where.
+/// Who made a write, and from where. Over HTTP `who` is always the token's name: what a request
+/// body says about a person goes to `on_behalf`, beside it, never in its place.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Actor {
     pub who: String,
     /// Client address, or `cli`.
     pub origin: String,
+    /// The person the writer names as acting for, free text (e.g. who closes a month).
+    pub on_behalf: Option<String>,
 }
 
 impl Actor {
@@ -135,7 +138,17 @@ impl Actor {
         Actor {
             who: who.into(),
             origin: "cli".into(),
+            on_behalf: None,
         }
+    }
+
+    /// The same writer, acting for `person` (ignored when blank).
+    pub fn on_behalf_of(mut self, person: Option<&str>) -> Actor {
+        self.on_behalf = person
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_string);
+        self
     }
 }
 
@@ -143,8 +156,11 @@ impl Actor {
 pub struct AuditEntry {
     pub id: i64,
     pub at: DateTime<Utc>,
+    /// The token's name (or the console user for `cli`).
     pub actor: String,
     pub origin: String,
+    /// The person the writer said it acted for, if any.
+    pub on_behalf_of: Option<String>,
     pub action: String,
     pub target: String,
     pub before: Option<serde_json::Value>,
@@ -215,6 +231,25 @@ pub struct LastReport {
     pub supply: Option<Supply>,
 }
 
+/// Upgrades a store written before `table` had `column` (`ALTER TABLE … ADD COLUMN` keeps every
+/// row; the new column reads NULL in them).
+fn add_column_if_missing(
+    conn: &Connection,
+    table: &str,
+    column: &str,
+    decl: &str,
+) -> rusqlite::Result<()> {
+    let present: bool = conn.query_row(
+        &format!("SELECT count(*) FROM pragma_table_info('{table}') WHERE name = ?1"),
+        params![column],
+        |r| r.get::<_, i64>(0).map(|n| n > 0),
+    )?;
+    if !present {
+        conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {decl}"))?;
+    }
+    Ok(())
+}
+
 /// A closed month as listed.
 #[derive(Debug, Clone, Serialize)]
 pub struct ClosedMonth {
@@ -264,8 +299,8 @@ fn audit(
     after: Option<String>,
 ) -> rusqlite::Result<()> {
     tx.execute(
-        "INSERT INTO audit (at, actor, origin, action, target, before, after)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO audit (at, actor, origin, action, target, before, after, on_behalf)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![
             ms(at),
             actor.who,
@@ -273,7 +308,8 @@ fn audit(
             action,
             target,
             before,
-            after
+            after,
+            actor.on_behalf,
         ],
     )?;
     Ok(())
@@ -382,6 +418,7 @@ impl ControlStore {
     pub fn open(path: &Path) -> Result<ControlStore, StoreError> {
         let conn = super::sqlite::open_rw(path)?;
         conn.execute_batch(SCHEMA)?;
+        add_column_if_missing(&conn, "audit", "on_behalf", "TEXT")?;
         Ok(ControlStore {
             conn: Mutex::new(conn),
         })
@@ -1065,7 +1102,7 @@ impl ControlStore {
     pub fn audit_before(&self, before: i64, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
         self.with(|c| {
             let mut stmt = c.prepare_cached(
-                "SELECT id, at, actor, origin, action, target, before, after FROM audit
+                "SELECT id, at, actor, origin, action, target, before, after, on_behalf FROM audit
                  WHERE id < ?2 ORDER BY id DESC LIMIT ?1",
             )?;
             let rows = stmt.query_map(params![limit, before], |r| {
@@ -1075,6 +1112,7 @@ impl ControlStore {
                     at: from_ms(r.get(1)?),
                     actor: r.get(2)?,
                     origin: r.get(3)?,
+                    on_behalf_of: r.get(8)?,
                     action: r.get(4)?,
                     target: r.get(5)?,
                     before: parse(r.get(6)?),

@@ -8,25 +8,31 @@
 //! when the sequence is not above the highest one indexed for its `(site, boot)`, which in a
 //! healthy stream means only for redeliveries and late reports.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
-/// Keys per site and boot.
+/// Keys per site and boot, each with the row (`status.id`) that holds its report.
 #[derive(Debug, Default)]
 pub struct Tail {
-    keys: HashMap<String, HashMap<String, HashSet<u64>>>,
+    keys: HashMap<String, HashMap<String, HashMap<u64, i64>>>,
     len: usize,
 }
 
 impl Tail {
     pub fn contains(&self, site: &str, boot: &str, seq: u64) -> bool {
+        self.id(site, boot, seq).is_some()
+    }
+
+    /// The row holding the report of this key, if the key is here.
+    pub fn id(&self, site: &str, boot: &str, seq: u64) -> Option<i64> {
         self.keys
             .get(site)
             .and_then(|b| b.get(boot))
-            .is_some_and(|s| s.contains(&seq))
+            .and_then(|s| s.get(&seq))
+            .copied()
     }
 
-    /// Adds a key; false if it was already there.
-    pub fn insert(&mut self, site: &str, boot: &str, seq: u64) -> bool {
+    /// Adds a key stored in row `id`; false if the key was already there.
+    pub fn insert(&mut self, site: &str, boot: &str, seq: u64, id: i64) -> bool {
         let boots = match self.keys.get_mut(site) {
             Some(b) => b,
             None => self.keys.entry(site.to_string()).or_default(),
@@ -35,8 +41,11 @@ impl Tail {
             Some(s) => s,
             None => boots.entry(boot.to_string()).or_default(),
         };
-        let new = seqs.insert(seq);
-        self.len += usize::from(new);
+        let new = !seqs.contains_key(&seq);
+        if new {
+            seqs.insert(seq, id);
+            self.len += 1;
+        }
         new
     }
 
@@ -52,8 +61,8 @@ impl Tail {
     pub fn absorb(&mut self, other: Tail) {
         for (site, boots) in other.keys {
             for (boot, seqs) in boots {
-                for seq in seqs {
-                    self.insert(&site, &boot, seq);
+                for (seq, id) in seqs {
+                    self.insert(&site, &boot, seq, id);
                 }
             }
         }
@@ -65,7 +74,7 @@ impl Tail {
         let mut out = Vec::new();
         for (site, boots) in self.keys.drain() {
             for (boot, seqs) in boots {
-                if let Some(max) = seqs.into_iter().max() {
+                if let Some(max) = seqs.into_keys().max() {
                     out.push((site.clone(), boot, max));
                 }
             }
@@ -112,10 +121,11 @@ mod tests {
     #[test]
     fn tail_counts_distinct_keys_and_drains_their_maxima() {
         let mut t = Tail::default();
-        assert!(t.insert("A", "b1", 3));
-        assert!(!t.insert("A", "b1", 3));
-        assert!(t.insert("A", "b1", 9));
-        assert!(t.insert("A", "b2", 1));
+        assert!(t.insert("A", "b1", 3, 10));
+        assert!(!t.insert("A", "b1", 3, 11));
+        assert_eq!(t.id("A", "b1", 3), Some(10), "the first row stays");
+        assert!(t.insert("A", "b1", 9, 12));
+        assert!(t.insert("A", "b2", 1, 13));
         assert!(t.contains("A", "b1", 9) && !t.contains("A", "b1", 4) && !t.contains("B", "b1", 3));
         assert_eq!(t.len(), 3);
         let mut max = t.drain_max();
@@ -147,7 +157,7 @@ mod tests {
             for (s, b, q) in keys {
                 let (s, b) = (s.to_string(), b.to_string());
                 prop_assert_eq!(t.contains(&s, &b, q), model.contains(&(s.clone(), b.clone(), q)));
-                prop_assert_eq!(t.insert(&s, &b, q), model.insert((s, b, q)));
+                prop_assert_eq!(t.insert(&s, &b, q, 0), model.insert((s, b, q)));
                 prop_assert_eq!(t.len(), model.len());
             }
         }

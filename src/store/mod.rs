@@ -35,6 +35,9 @@ pub enum Outcome {
     Stored,
     /// Already stored earlier (same site, boot and sequence); nothing written.
     Duplicate,
+    /// Same site, boot and sequence as a stored report but other content (a broken or forged
+    /// agent): the stored report stays, this one is kept in the quarantine.
+    Conflicting,
     /// Rejected and kept in the quarantine with its reason.
     Quarantined,
 }

@@ -99,6 +99,9 @@ CREATE TABLE IF NOT EXISTS quarantine (
 /// smaller keeps the unindexed tail that history queries scan short.
 const INDEX_EVERY: usize = 50_000;
 
+/// The quarantine's reason for a repeated key with other content.
+pub const CONFLICTING_DUPLICATE: &str = "conflicting_duplicate";
+
 /// Longest payload prefix kept in the quarantine.
 const QUARANTINE_PAYLOAD_MAX: usize = 4096;
 
@@ -213,17 +216,18 @@ impl SqliteStore {
         let indexed_through = meta_get(&conn, "indexed_through")?;
         let mut tail = Tail::default();
         {
-            let mut stmt = conn.prepare("SELECT site, boot, seq FROM status WHERE id > ?1")?;
+            let mut stmt = conn.prepare("SELECT site, boot, seq, id FROM status WHERE id > ?1")?;
             let rows = stmt.query_map(params![indexed_through], |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, String>(1)?,
                     r.get::<_, i64>(2)?,
+                    r.get::<_, i64>(3)?,
                 ))
             })?;
             for row in rows {
-                let (site, boot, seq) = row?;
-                tail.insert(&site, &boot, seq as u64);
+                let (site, boot, seq, id) = row?;
+                tail.insert(&site, &boot, seq as u64, id);
             }
         }
         let mut days = HashMap::new();
@@ -325,15 +329,15 @@ impl SqliteStore {
     }
 }
 
-/// True when the key index holds `(site, boot, seq)`. Reads the index only when `seq` is not
-/// above the highest sequence indexed for the pair.
+/// The row of `(site, boot, seq)` when the key index holds it. Reads the index only when `seq`
+/// is not above the highest sequence indexed for the pair.
 fn in_index(
     conn: &Connection,
     max: &mut IndexedMax,
     site: &str,
     boot: &str,
     seq: u64,
-) -> rusqlite::Result<bool> {
+) -> rusqlite::Result<Option<i64>> {
     let highest = match max.get(site, boot) {
         Some(m) => m,
         None => {
@@ -349,12 +353,30 @@ fn in_index(
     };
     match highest {
         Some(h) if seq <= h => conn
-            .prepare_cached("SELECT 1 FROM status_key WHERE site = ?1 AND boot = ?2 AND seq = ?3")?
-            .query_row(params![site, boot, seq as i64], |_| Ok(()))
-            .optional()
-            .map(|o| o.is_some()),
-        _ => Ok(false),
+            .prepare_cached("SELECT id FROM status_key WHERE site = ?1 AND boot = ?2 AND seq = ?3")?
+            .query_row(params![site, boot, seq as i64], |r| r.get(0))
+            .optional(),
+        _ => Ok(None),
     }
+}
+
+/// True when a repeated key's report differs from the one stored in row `id`: not a redelivery
+/// or a retry (those repeat the same report) but a broken or forged agent. Compared as JSON
+/// values, so that a retry serialized with other spacing is still a plain duplicate. A row that
+/// retention has deleted cannot be compared and counts as a plain duplicate.
+fn differs_from_stored(conn: &Connection, id: i64, payload: &[u8]) -> rusqlite::Result<bool> {
+    let stored: Option<Vec<u8>> = conn
+        .prepare_cached("SELECT payload FROM status WHERE id = ?1")?
+        .query_row(params![id], |r| r.get(0))
+        .optional()?;
+    Ok(match stored {
+        None => false,
+        Some(s) if s == payload => false,
+        Some(s) => {
+            let parse = |b: &[u8]| serde_json::from_slice::<serde_json::Value>(b).ok();
+            parse(&s) != parse(payload)
+        }
+    })
 }
 
 /// The newest report of a site within one batch.
@@ -447,11 +469,30 @@ impl Store for SqliteStore {
                         let payload: &[u8] = &env.payload;
                         let (site, boot, seq) =
                             (status.site.as_str(), status.boot.as_str(), status.seq);
-                        let seen = self.tail.contains(site, boot, seq)
-                            || pending.contains(site, boot, seq)
-                            || in_index(&tx, &mut self.indexed_max, site, boot, seq)?;
-                        if seen {
-                            Outcome::Duplicate
+                        let seen = match self.tail.id(site, boot, seq) {
+                            Some(id) => Some(id),
+                            None => match pending.id(site, boot, seq) {
+                                Some(id) => Some(id),
+                                None => in_index(&tx, &mut self.indexed_max, site, boot, seq)?,
+                            },
+                        };
+                        if let Some(stored_id) = seen {
+                            if differs_from_stored(&tx, stored_id, payload)? {
+                                let keep = &payload[..payload.len().min(QUARANTINE_PAYLOAD_MAX)];
+                                ins_quarantine.execute(params![
+                                    ms(env.received),
+                                    env.topic.chars().take(256).collect::<String>(),
+                                    CONFLICTING_DUPLICATE,
+                                    format!(
+                                        "site {site} boot {boot} seq {seq} is stored already with other content; the stored report stays"
+                                    ),
+                                    keep,
+                                ])?;
+                                quarantined = true;
+                                Outcome::Conflicting
+                            } else {
+                                Outcome::Duplicate
+                            }
                         } else {
                             ins_status.execute(params![
                                 site,
@@ -464,7 +505,7 @@ impl Store for SqliteStore {
                                 payload,
                             ])?;
                             let id = tx.last_insert_rowid();
-                            pending.insert(site, boot, seq);
+                            pending.insert(site, boot, seq, id);
                             if let (Some(o), Some(ins)) = (&mut self.outbox, &mut ins_outbox) {
                                 o.push(ins, status, *skewed)?;
                             }
@@ -907,6 +948,65 @@ mod tests {
                 prop_assert_eq!(history.len(), expected);
             }
         }
+    }
+
+    /// A repeated key with other content is told apart from a plain repeat, whether the first
+    /// report is in the same batch, the unindexed tail, the key index or found after a restart;
+    /// the stored report stays and the other is quarantined with its reason.
+    #[test]
+    fn a_repeated_key_with_other_content_is_quarantined() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let forged = |seq: u64| {
+            let mut e = envelope("F", "b", seq);
+            let Ok(Message::Status { status, .. }) = &mut e.decoded else {
+                unreachable!()
+            };
+            status.fw = "forged".into();
+            e.payload = serde_json::to_vec(status).unwrap().into();
+            e
+        };
+        // A plain repeat, serialized with other spacing, is still a duplicate.
+        let respaced = |seq: u64| {
+            let mut e = envelope("F", "b", seq);
+            let v: serde_json::Value = serde_json::from_slice(&e.payload).unwrap();
+            e.payload = serde_json::to_vec_pretty(&v).unwrap().into();
+            e
+        };
+        for index_every in [1, 1000] {
+            let mut store = SqliteStore::open(&path, 100)
+                .unwrap()
+                .with_index_every(index_every);
+            let base = index_every as u64 * 10;
+            let out = store
+                .commit(&[envelope("F", "b", base), forged(base)])
+                .unwrap();
+            assert_eq!(out, vec![Outcome::Stored, Outcome::Conflicting]);
+            let out = store
+                .commit(&[respaced(base), forged(base), envelope("F", "b", base)])
+                .unwrap();
+            assert_eq!(
+                out,
+                vec![Outcome::Duplicate, Outcome::Conflicting, Outcome::Duplicate]
+            );
+            drop(store);
+            let mut store = SqliteStore::open(&path, 100)
+                .unwrap()
+                .with_index_every(index_every);
+            assert_eq!(
+                store.commit(&[forged(base)]).unwrap(),
+                vec![Outcome::Conflicting]
+            );
+        }
+        let reader = SqliteReader::open(&path).unwrap();
+        assert_eq!(reader.count_of("F", "b", 10).unwrap(), 1);
+        let q = reader.quarantine(100).unwrap();
+        assert_eq!(q.len(), 6);
+        assert!(q.iter().all(|r| r.reason == CONFLICTING_DUPLICATE), "{q:?}");
+        let h = reader
+            .history("F", Utc.timestamp_opt(0, 0).unwrap(), Utc::now(), 10)
+            .unwrap();
+        assert!(h.iter().all(|r| r.status["fw"] != "forged"), "{h:?}");
     }
 
     /// With `keep_days`, reports received before the cut are deleted; each site's latest report,

@@ -5,16 +5,22 @@
 //! sitepulse/v1/sites/{site_id}/info     the agent's description of its site, at boot (QoS 1, retained)
 //! ```
 //!
-//! A site id is 1–64 characters of `A–Z a–z 0–9 - _ .`; it never holds `/`, `+` or `#`, so it can
-//! stand in a topic level and in a broker ACL pattern (`sitepulse/v1/sites/%u/#`).
+//! A site id is 1–64 characters of `A–Z a–z 0–9 - _ .`, not made of dots only; it never holds
+//! `/`, `+` or `#`, so it can stand in a topic level, a URL path segment and a broker ACL pattern
+//! (`sitepulse/v1/sites/%u/#`).
 
 use std::fmt;
 
 /// Prefix shared by every v1 topic.
 pub const PREFIX: &str = "sitepulse/v1/sites/";
 
-/// The filter the collector subscribes to: every message kind of every site.
-pub const SUBSCRIPTION: &str = "sitepulse/v1/sites/+/+";
+/// The filter the collector subscribes to: everything under `sitepulse/`, so that a message on a
+/// topic of another protocol version or with extra levels reaches the collector and is counted
+/// and quarantined with its reason, instead of being dropped by the broker unseen.
+pub const SUBSCRIPTION: &str = "sitepulse/#";
+
+/// The root every sitepulse topic starts with, whatever its version.
+const ROOT: &str = "sitepulse/";
 
 /// Longest accepted site id.
 pub const MAX_SITE_ID_LEN: usize = 64;
@@ -50,8 +56,10 @@ pub struct Topic<'a> {
 pub enum TopicError {
     #[error("topic does not start with `{PREFIX}`")]
     Prefix,
+    #[error("topic is of another protocol version; this collector speaks `{PREFIX}`")]
+    Version,
     #[error(
-        "site id in topic is empty, longer than {MAX_SITE_ID_LEN} or holds characters outside A-Z a-z 0-9 - _ ."
+        "site id in topic is empty, longer than {MAX_SITE_ID_LEN}, made of dots only or holds characters outside A-Z a-z 0-9 - _ ."
     )]
     SiteId,
     #[error("unknown message kind in topic; expected `status` or `info`")]
@@ -61,7 +69,12 @@ pub enum TopicError {
 impl<'a> Topic<'a> {
     /// Parses `sitepulse/v1/sites/{site}/{kind}`.
     pub fn parse(topic: &'a str) -> Result<Self, TopicError> {
-        let rest = topic.strip_prefix(PREFIX).ok_or(TopicError::Prefix)?;
+        let Some(rest) = topic.strip_prefix(PREFIX) else {
+            return Err(match topic.strip_prefix(ROOT) {
+                Some(r) if !r.starts_with("v1/") && r.starts_with('v') => TopicError::Version,
+                _ => TopicError::Prefix,
+            });
+        };
         let (site, kind) = rest.split_once('/').ok_or(TopicError::Kind)?;
         if !is_valid_site_id(site) {
             return Err(TopicError::SiteId);
@@ -94,13 +107,15 @@ pub fn subscription(share_group: Option<&str>) -> String {
     }
 }
 
-/// True when `id` may be used as a site id.
+/// True when `id` may be used as a site id. Ids of dots only (`.`, `..`) are refused: in a URL
+/// path they mean "this" and "the parent" level.
 pub fn is_valid_site_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= MAX_SITE_ID_LEN
         && id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && id.bytes().any(|b| b != b'.')
 }
 
 #[cfg(test)]
@@ -121,7 +136,19 @@ mod tests {
     fn rejects_what_is_not_a_site_topic() {
         assert_eq!(
             Topic::parse("sitepulse/v2/sites/x/status"),
+            Err(TopicError::Version)
+        );
+        assert_eq!(
+            Topic::parse("other/v1/sites/x/status"),
             Err(TopicError::Prefix)
+        );
+        assert_eq!(
+            Topic::parse("sitepulse/v1/other/x"),
+            Err(TopicError::Prefix)
+        );
+        assert_eq!(
+            Topic::parse("sitepulse/v1/sites/../status"),
+            Err(TopicError::SiteId)
         );
         assert_eq!(Topic::parse("sitepulse/v1/sites/x"), Err(TopicError::Kind));
         assert_eq!(
@@ -142,11 +169,8 @@ mod tests {
 
     #[test]
     fn shared_subscription_wraps_the_filter() {
-        assert_eq!(subscription(None), "sitepulse/v1/sites/+/+");
-        assert_eq!(
-            subscription(Some("ingest")),
-            "$share/ingest/sitepulse/v1/sites/+/+"
-        );
+        assert_eq!(subscription(None), "sitepulse/#");
+        assert_eq!(subscription(Some("ingest")), "$share/ingest/sitepulse/#");
     }
 
     proptest! {
@@ -156,7 +180,7 @@ mod tests {
         }
 
         #[test]
-        fn display_round_trips(site in "[A-Za-z0-9._-]{1,64}", info in any::<bool>()) {
+        fn display_round_trips(site in "[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}", info in any::<bool>()) {
             let kind = if info { Kind::Info } else { Kind::Status };
             let s = topic_for(&site, kind);
             let t = Topic::parse(&s).unwrap();
