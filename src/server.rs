@@ -9,6 +9,7 @@ use crate::rollout::service::Rollout;
 use crate::sink::shipper::{Shipper, SinkError};
 use crate::state::Registry;
 use crate::store::control::ControlStore;
+use crate::store::health::StoreHealth;
 use crate::store::sqlite::{SqliteReader, SqliteStore};
 use crate::store::{BoxStore, StoreError};
 use std::future::Future;
@@ -21,9 +22,10 @@ use tracing::info;
 pub enum ServeError {
     #[error(transparent)]
     Config(#[from] ConfigError),
-    #[error("store {path}: {source}")]
+    #[error("store {path}: {} ({source})", cause.words())]
     Store {
         path: std::path::PathBuf,
+        cause: crate::store::health::Cause,
         source: StoreError,
     },
     #[error(transparent)]
@@ -77,11 +79,13 @@ pub async fn run_with(
         info!(listen = %config.broker.listen, "embedded MQTT broker started");
     }
     let path = config.store.path.clone();
+    let metrics = Metrics::new();
+    let health = Arc::new(StoreHealth::new(&path, metrics.store_healthy.clone()));
     let store_err = |source| ServeError::Store {
         path: path.clone(),
+        cause: health.cause(&source),
         source,
     };
-    let metrics = Metrics::new();
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut shipper = None;
     // The shipper stops after ingest, so that it sends the last batch too.
@@ -91,6 +95,7 @@ pub async fn run_with(
         None => {
             let mut s = SqliteStore::open(&path, config.store.quarantine_max)
                 .and_then(|s| s.with_retention(config.store.keep_days))
+                .map(|s| s.with_wal_max(config.store.wal_max_mb << 20))
                 .map_err(store_err)?;
             if config.store.series == Series::Influxdb {
                 let buffer = crate::sink::buffer(&config, &metrics);
@@ -130,10 +135,13 @@ pub async fn run_with(
     let ingest = crate::ingest::spawn(
         &config,
         store,
-        registry.clone(),
-        metrics.clone(),
-        clock.clone(),
-        keys.clone(),
+        crate::ingest::Shared {
+            registry: registry.clone(),
+            metrics: metrics.clone(),
+            clock: clock.clone(),
+            keys: keys.clone(),
+            health: health.clone(),
+        },
         stop_rx,
     )?;
 
@@ -180,25 +188,46 @@ pub async fn run_with(
         reader: Arc::new(reader),
         metrics,
         clock,
-        config,
+        config: config.clone(),
         rollout,
         limiter: Arc::default(),
+        health,
     };
+    let mut limits = api::listen::Limits::from_config(&config.http);
+    limits.max_connections = api::listen::connections_that_fit(limits.max_connections);
+    // Everything after the signal shares one deadline: HTTP requests, the batch in hand, the
+    // last acknowledgements and the sink's last send.
+    let grace = std::time::Duration::from_secs(config.store.shutdown_timeout_s);
     let app = api::router(state);
     info!(listen = %listener.local_addr()?, "http api listening");
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await?;
+    let (signalled_tx, signalled_rx) = watch::channel(false);
+    let shutdown = async move {
+        shutdown.await;
+        info!(grace_s = grace.as_secs(), "shutting down");
+        let _ = signalled_tx.send(true);
+    };
+    let deadline = {
+        let mut rx = signalled_rx.clone();
+        async move {
+            let _ = rx.wait_for(|s| *s).await;
+            tokio::time::sleep(grace).await;
+        }
+    };
+    api::listen::serve(listener, app, limits, shutdown, deadline).await?;
+    let until = tokio::time::Instant::now() + grace;
     let _ = stop_tx.send(true);
     let _ = reload.await;
-    let _ = ingest.await;
+    // The writer gives up at the deadline when commits fail; a little more for the last acks.
+    let late = std::time::Duration::from_secs(5);
+    if tokio::time::timeout_at(until + late, ingest).await.is_err() {
+        tracing::error!(
+            "ingest did not stop in time; exiting without it (unacknowledged messages stay with the broker)"
+        );
+    }
     // After ingest: the last batch's lines are in the buffer; the shipper sends them if it can.
     if let Some(s) = shipper {
         let _ = ship_stop_tx.send(true);
-        let _ = s.await;
+        let _ = tokio::time::timeout_at(until + late, s).await;
     }
     info!("collector stopped");
     Ok(())

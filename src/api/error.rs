@@ -28,6 +28,9 @@ pub enum ApiError {
     /// 413: the request body is larger than the endpoint accepts.
     #[error("{0}")]
     TooLarge(String),
+    /// 408: the request was not complete in time.
+    #[error("{0}")]
+    Timeout(String),
     /// 409: conflicts with what is stored (e.g. a month closed already).
     #[error("{0}")]
     Conflict(String),
@@ -92,6 +95,7 @@ impl IntoResponse for ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Rows { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Internal(e) => {

@@ -9,6 +9,7 @@
 //! - [`coverage`] — areas, coverage, gaps, sites as GeoJSON, earth stations, monthly on-air.
 //! - [`checklist`] — the monthly checklist in every format; closing a month.
 //! - [`field`] — the field-report page for phones (`/field`).
+//! - [`listen`] — the HTTP server: header and request timeouts, a connection cap, shutdown.
 //! - [`open`] — the public class of data, without a token (`/api/v1/open/…`).
 //! - [`web`] — the task force's map at `/` (from `dashboards/web/`, embedded).
 
@@ -17,6 +18,7 @@ pub mod checklist;
 pub mod coverage;
 pub mod error;
 pub mod field;
+pub mod listen;
 pub mod open;
 pub mod ops;
 pub mod progress;
@@ -45,6 +47,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub rollout: Rollout,
     pub limiter: Arc<auth::RateLimiter>,
+    /// Whether the store takes commits (for `/readyz`).
+    pub health: Arc<crate::store::health::StoreHealth>,
 }
 
 /// Largest plan file accepted by upload (a province's plan is about 40 MiB of CSV).

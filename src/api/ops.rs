@@ -14,15 +14,21 @@ pub async fn healthz() -> Json<serde_json::Value> {
     Json(json!({ "status": "ok" }))
 }
 
-/// 200 once connected to the broker; 503 otherwise, so a load balancer waits.
+/// 200 while connected to the broker and the store takes commits; 503 with the reason
+/// otherwise, so a load balancer waits and an operator sees what is wrong.
 pub async fn readyz(State(s): State<AppState>) -> impl IntoResponse {
-    if s.metrics.mqtt_connected.get() == 1 {
-        (StatusCode::OK, Json(json!({ "status": "ready" })))
-    } else {
+    let unavailable = |reason: String, cause: Option<crate::store::health::Cause>| {
         (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({ "status": "not ready", "reason": "not connected to the MQTT broker" })),
+            Json(json!({ "status": "not ready", "reason": reason, "cause": cause })),
         )
+    };
+    if let Some(o) = s.health.outage() {
+        unavailable(o.reason(), Some(o.cause))
+    } else if s.metrics.mqtt_connected.get() != 1 {
+        unavailable("not connected to the MQTT broker".into(), None)
+    } else {
+        (StatusCode::OK, Json(json!({ "status": "ready" })))
     }
 }
 

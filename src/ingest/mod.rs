@@ -21,17 +21,31 @@ use crate::store::BoxStore;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
+/// What ingest shares with the rest of the collector.
+pub struct Shared {
+    pub registry: SharedRegistry,
+    pub metrics: Metrics,
+    pub clock: SharedClock,
+    pub keys: std::sync::Arc<keys::AgentKeys>,
+    pub health: std::sync::Arc<crate::store::health::StoreHealth>,
+}
+
 /// Starts the source and the writer. The returned handle finishes after `shutdown` turns true,
-/// the writer has committed what it held and the acks have been sent.
+/// the writer has committed what it held (or given up at `store.shutdown_timeout_s`) and the
+/// acks have been sent.
 pub fn spawn(
     config: &Config,
     store: BoxStore,
-    registry: SharedRegistry,
-    metrics: Metrics,
-    clock: SharedClock,
-    keys: std::sync::Arc<keys::AgentKeys>,
+    shared: Shared,
     shutdown: watch::Receiver<bool>,
 ) -> Result<JoinHandle<()>, mqtt::MqttConfigError> {
+    let Shared {
+        registry,
+        metrics,
+        clock,
+        keys,
+        health,
+    } = shared;
     let options = mqtt::collector_options(&config.mqtt)?;
     let (tx, rx) = mpsc::channel(config.store.queue_capacity);
     let (ack_tx, ack_rx) = mpsc::unbounded_channel();
@@ -49,6 +63,8 @@ pub fn spawn(
         metrics,
         config: config.store.clone(),
         clock,
+        health,
+        shutdown: shutdown.clone(),
     };
     let source = tokio::spawn(source.run(tx, ack_rx, shutdown));
     let writer = tokio::spawn(writer.run(rx, ack_tx));

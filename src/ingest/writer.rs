@@ -2,16 +2,22 @@
 //! updates the in-memory state and releases the batch's acknowledgements, in arrival order.
 //!
 //! A failed commit is retried with backoff and nothing of that batch is acknowledged meanwhile;
-//! the queue in front of the writer fills and the source stops reading from the broker.
+//! the queue in front of the writer fills and the source stops reading from the broker. Every
+//! result goes to the store's [`StoreHealth`] (what `/readyz` and the alarms show). Once shutdown
+//! is asked for, a failing commit is retried until `store.shutdown_timeout_s` has passed; then
+//! the writer stops without acknowledging what it could not store, and the broker delivers it
+//! again to the next run.
 
 use super::source::{AckToken, Inbound};
 use crate::config::StoreConfig;
 use crate::ingest::decode::Message;
 use crate::metrics::Metrics;
 use crate::state::{self, SharedRegistry};
+use crate::store::health::StoreHealth;
 use crate::store::{BoxStore, Envelope, Outcome};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tracing::{debug, error};
 
 pub struct Writer {
@@ -20,6 +26,9 @@ pub struct Writer {
     pub metrics: Metrics,
     pub config: StoreConfig,
     pub clock: crate::clock::SharedClock,
+    pub health: Arc<StoreHealth>,
+    /// Turns true when the collector is asked to stop.
+    pub shutdown: watch::Receiver<bool>,
 }
 
 impl Writer {
@@ -47,7 +56,15 @@ impl Writer {
                 }
             }
             self.metrics.queue_depth.set(rx.len() as i64);
-            let (envelopes, outcomes) = self.commit(envelopes).await;
+            let Some((envelopes, outcomes)) = self.commit(envelopes).await else {
+                // Shutting down with commits failing: nothing more is acknowledged.
+                error!(
+                    batch = tokens.len(),
+                    held = rx.len(),
+                    "stopping with the store failing; unacknowledged messages stay with the broker"
+                );
+                break;
+            };
             self.apply(envelopes, &outcomes);
             if !tokens.is_empty() {
                 self.metrics.acks_pending.inc_by(tokens.len() as i64);
@@ -61,10 +78,13 @@ impl Writer {
         }
     }
 
-    /// Commits on a blocking thread, retrying until it succeeds.
-    async fn commit(&mut self, envelopes: Vec<Envelope>) -> (Vec<Envelope>, Vec<Outcome>) {
+    /// Commits on a blocking thread, retrying until it succeeds; `None` when shutdown was asked
+    /// for and commits still failed `store.shutdown_timeout_s` later.
+    async fn commit(&mut self, envelopes: Vec<Envelope>) -> Option<(Vec<Envelope>, Vec<Outcome>)> {
         let mut backoff = Duration::from_millis(50);
         let mut envelopes = envelopes;
+        let grace = Duration::from_secs(self.config.shutdown_timeout_s);
+        let mut give_up: Option<tokio::time::Instant> = None;
         loop {
             let mut store = std::mem::replace(&mut self.store, Box::new(Unavailable));
             let started = Instant::now();
@@ -78,16 +98,35 @@ impl Writer {
             envelopes = envs;
             match result {
                 Ok(outcomes) => {
+                    self.health.ok(self.clock.now());
                     self.metrics
                         .batch_commit_seconds
                         .observe(started.elapsed().as_secs_f64());
                     self.metrics.batch_size.observe(envelopes.len() as f64);
-                    return (envelopes, outcomes);
+                    return Some((envelopes, outcomes));
                 }
                 Err(e) => {
                     self.metrics.store_errors.inc();
-                    error!(error = %e, batch = envelopes.len(), retry_in = ?backoff, "batch commit failed; holding acks");
-                    tokio::time::sleep(backoff).await;
+                    // One ALARM line per outage and a reminder now and then (see StoreHealth);
+                    // each retry only at debug.
+                    self.health.failed(&e, self.clock.now());
+                    debug!(error = %e, batch = envelopes.len(), retry_in = ?backoff, "batch commit failed; holding acks");
+                    if *self.shutdown.borrow() {
+                        let at =
+                            *give_up.get_or_insert_with(|| tokio::time::Instant::now() + grace);
+                        if tokio::time::Instant::now() >= at {
+                            return None;
+                        }
+                        tokio::time::sleep_until(at.min(tokio::time::Instant::now() + backoff))
+                            .await;
+                    } else {
+                        let live = self.shutdown.has_changed().is_ok();
+                        tokio::select! {
+                            _ = tokio::time::sleep(backoff) => {}
+                            // Asked to stop while waiting: the grace period starts now.
+                            _ = self.shutdown.changed(), if live => {}
+                        }
+                    }
                     backoff = (backoff * 2).min(Duration::from_secs(5));
                 }
             }
@@ -161,7 +200,7 @@ mod tests {
     use crate::store::{Store, StoreError};
     use crate::wire::topic::TopicError;
     use proptest::prelude::*;
-    use std::sync::{Arc, Mutex};
+    use std::sync::Mutex;
 
     /// A store that fails its first `failures` commits and records what it committed.
     struct Recording {
@@ -211,6 +250,8 @@ mod tests {
                     metrics: Metrics::new(),
                     config: StoreConfig { batch_max, ..StoreConfig::default() },
                     clock: Arc::new(crate::clock::SystemClock),
+                    health: Arc::new(StoreHealth::new(std::path::Path::new("t.db"), Default::default())),
+                    shutdown: watch::channel(false).1,
                 };
                 let (tx, rx) = mpsc::channel(16);
                 let (ack_tx, mut ack_rx) = mpsc::unbounded_channel();

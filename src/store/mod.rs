@@ -4,6 +4,7 @@
 //! - [`dedupe`] — keys stored but not yet in the key index, checked in memory.
 //! - [`sqlite`] — the embedded store (SQLite, WAL): raw status series, latest state per site, the
 //!   site registry, stage transitions, reports per day and the quarantine.
+//! - [`health`] — whether commits succeed, and why not (disk full, read-only, permissions).
 //! - [`retention`] — deletes reports older than `store.keep_days`, between commits.
 //! - [`backup`] — a consistent copy of the whole store while it runs, and its restore.
 //! - [`control`] — what people write (plan, milestones, obstacles, closed months) and the audit
@@ -12,6 +13,7 @@
 pub mod backup;
 pub mod control;
 pub mod dedupe;
+pub mod health;
 pub mod retention;
 pub mod sqlite;
 
@@ -52,6 +54,8 @@ pub enum StoreError {
     Corrupt(String),
     #[error("the time-series buffer is full ({0} bytes); waiting for the server to take data")]
     BufferFull(u64),
+    #[error("the store file {0} opens read-only; the collector must write it")]
+    ReadOnly(std::path::PathBuf),
 }
 
 /// A durable destination for batches. `commit` returns only once the whole batch is durable (or

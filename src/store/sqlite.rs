@@ -176,8 +176,9 @@ pub struct SqliteStore {
     /// Newest (agent timestamp, stage) per site: decides whether a report replaces the latest
     /// state and whether it is a stage transition, without a read per report.
     latest: HashMap<String, (i64, Stage)>,
-    /// Payload bytes committed since the WAL last started over.
-    wal_bytes: usize,
+    /// The write-ahead log's file and the size at which the writer starts it over.
+    wal_path: PathBuf,
+    wal_max: u64,
     /// Keys stored after `indexed_through`.
     tail: Tail,
     indexed_max: IndexedMax,
@@ -194,9 +195,17 @@ pub struct SqliteStore {
 impl SqliteStore {
     pub fn open(path: &Path, quarantine_max: u64) -> Result<Self, StoreError> {
         let conn = open_rw(path)?;
+        // SQLite opens a file it may not write read-only without a word; every commit would
+        // then fail. Say so at once instead.
+        if conn.is_readonly(rusqlite::MAIN_DB)? {
+            return Err(StoreError::ReadOnly(path.into()));
+        }
         // Checkpoints run on a thread of their own so that commits never wait for the WAL to be
         // copied back into the database file.
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        // When the log starts over, its file is cut to nothing: its size is then what was
+        // written since (see `bound_wal`).
+        conn.pragma_update(None, "journal_size_limit", 0)?;
         let checkpointer = spawn_checkpointer(path)?;
         let mut latest = HashMap::new();
         {
@@ -272,7 +281,8 @@ impl SqliteStore {
             _checkpointer: checkpointer,
             quarantine_max,
             latest,
-            wal_bytes: 0,
+            wal_path: wal_path(path),
+            wal_max: DEFAULT_WAL_MAX,
             tail,
             indexed_max: IndexedMax::default(),
             indexed_through,
@@ -297,6 +307,33 @@ impl SqliteStore {
     pub fn with_outbox(mut self, buffer: std::sync::Arc<Buffer>) -> Result<Self, StoreError> {
         self.outbox = Some(Outbox::open(&self.conn, buffer)?);
         Ok(self)
+    }
+
+    /// Starts the write-ahead log over once its file is larger than `bytes` (`store.wal_max_mb`).
+    pub fn with_wal_max(mut self, bytes: u64) -> Self {
+        self.wal_max = bytes.max(1);
+        self
+    }
+
+    /// Keeps the write-ahead log near `wal_max`. The log's file is cut back to nothing whenever
+    /// the log starts over (`journal_size_limit = 0`, set at open), so its size is exactly what
+    /// was written since — pages as SQLite writes them, whatever the reports' size — and it
+    /// survives a restart of the collector. Past the bound the checkpointer has copied most of
+    /// the log already; RESTART copies the rest and makes the next commit write from the start.
+    /// The batch is committed by then: a failure here is logged, and tried again after the next.
+    fn bound_wal(&mut self) {
+        let size = std::fs::metadata(&self.wal_path).map_or(0, |m| m.len());
+        if size <= self.wal_max {
+            return;
+        }
+        match self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(RESTART)", [], |r| r.get::<_, i64>(0))
+        {
+            Ok(0) => {}
+            Ok(_) => tracing::debug!(wal_bytes = size, "wal restart waits for readers"),
+            Err(e) => tracing::warn!(error = %e, wal_bytes = size, "wal restart failed"),
+        }
     }
 
     /// Adds keys to the index every `n` reports instead of every `INDEX_EVERY` (tests use small
@@ -390,8 +427,16 @@ struct Newest {
     id: i64,
 }
 
-/// Bytes committed after which the writer restarts the WAL from its beginning.
-const WAL_RESTART_BYTES: usize = 64 << 20;
+/// Size of the write-ahead log at which the writer starts it over, unless configured
+/// (`store.wal_max_mb`).
+const DEFAULT_WAL_MAX: u64 = 64 << 20;
+
+/// The write-ahead log beside the database file `db`.
+fn wal_path(db: &Path) -> PathBuf {
+    let mut p = db.as_os_str().to_owned();
+    p.push("-wal");
+    PathBuf::from(p)
+}
 
 /// Every 200 ms, copies committed WAL frames into the database file (PASSIVE: never blocks the
 /// writer or readers), until the returned sender is dropped. This does the bulk of the copying
@@ -405,11 +450,32 @@ fn spawn_checkpointer(path: &Path) -> Result<std::sync::mpsc::Sender<()>, StoreE
     std::thread::Builder::new()
         .name("sqlite-checkpoint".into())
         .spawn(move || {
+            // While the store fails (disk full, read-only), one line when checkpoints start
+            // failing, a reminder a minute, one when they work again: the writer's ALARM says
+            // the rest.
+            let mut failing: Option<(std::time::Instant, u64)> = None;
             while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
                 rx.recv_timeout(std::time::Duration::from_millis(200))
             {
-                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-                    tracing::warn!(error = %e, "wal checkpoint failed");
+                match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                    Ok(()) => {
+                        if let Some((_, n)) = failing.take() {
+                            tracing::info!(failures = n, "wal checkpoints work again");
+                        }
+                    }
+                    Err(e) => match &mut failing {
+                        None => {
+                            tracing::warn!(error = %e, "wal checkpoint failed; retrying every 200 ms");
+                            failing = Some((std::time::Instant::now(), 1));
+                        }
+                        Some((logged, n)) => {
+                            *n += 1;
+                            if logged.elapsed() >= std::time::Duration::from_secs(60) {
+                                tracing::warn!(error = %e, failures = *n, "wal checkpoints still fail");
+                                *logged = std::time::Instant::now();
+                            }
+                        }
+                    },
                 }
             }
             let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
@@ -646,14 +712,7 @@ impl Store for SqliteStore {
             // The batch is committed; old reports are deleted after a later one.
             tracing::warn!(error = %e, "deleting old reports failed");
         }
-        self.wal_bytes += batch.iter().map(|e| e.payload.len() + 64).sum::<usize>();
-        if self.wal_bytes > WAL_RESTART_BYTES {
-            // The checkpointer has copied most of the log already; this copies the rest and
-            // makes the next commit write from the start of the log, so it stays small.
-            self.conn
-                .query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()))?;
-            self.wal_bytes = 0;
-        }
+        self.bound_wal();
         Ok(outcomes)
     }
 }
@@ -948,6 +1007,42 @@ mod tests {
                 prop_assert_eq!(history.len(), expected);
             }
         }
+    }
+
+    /// The write-ahead log stays near its bound, counted in what SQLite really writes: reports
+    /// spread over many sites touch a page of the latest-state table each, several times their
+    /// own size, which a bound on payload bytes would not see.
+    #[test]
+    fn the_wal_stays_near_its_bound() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        const MAX: u64 = 1 << 20;
+        let mut store = SqliteStore::open(&path, 10).unwrap().with_wal_max(MAX);
+        let (mut peak, mut payload, mut biggest_commit) = (0u64, 0u64, 0u64);
+        for round in 0..120u64 {
+            let batch: Vec<_> = (0..100)
+                .map(|i| {
+                    envelope(
+                        &format!("S{:05}", (round * 7919 + i * 104_729) % 20_000),
+                        "b",
+                        round,
+                    )
+                })
+                .collect();
+            payload += batch.iter().map(|e| e.payload.len() as u64).sum::<u64>();
+            let before = std::fs::metadata(wal_path(&path)).map_or(0, |m| m.len());
+            store.commit(&batch).unwrap();
+            let after = std::fs::metadata(wal_path(&path)).map_or(0, |m| m.len());
+            biggest_commit = biggest_commit.max(after.saturating_sub(before));
+            peak = peak.max(after);
+        }
+        // Over the run far more than the bound went through the log...
+        assert!(payload > 3 * MAX, "payload {payload}");
+        // ...and it never held more than the bound plus one batch's pages.
+        assert!(
+            peak <= MAX + biggest_commit,
+            "wal peaked at {peak} bytes, bound {MAX}, biggest commit {biggest_commit}"
+        );
     }
 
     /// A repeated key with other content is told apart from a plain repeat, whether the first
