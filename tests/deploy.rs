@@ -225,6 +225,9 @@ fn compose_agrees_with_the_code() {
             .to_string()
     };
     assert_eq!(setting("persistence"), "true");
+    // A crash loses what arrived since the last snapshot: keep it to a second
+    // (tests/broker_crash.rs kills the broker with these settings).
+    assert_eq!(setting("autosave_interval"), "1");
     let mm = mounts(&services["mosquitto"]);
     let targets: Vec<&str> = mm.iter().map(|(_, t)| t.as_str()).collect();
     for k in ["acl_file", "password_file"] {

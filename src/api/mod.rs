@@ -57,7 +57,7 @@ const PLAN_UPLOAD_MAX: usize = 128 << 20;
 const BODY_MAX: usize = 64 << 10;
 
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route("/", get(web::index))
         .route("/assets/{*path}", get(web::asset))
         .route("/api/v1/map/config", get(web::config))
@@ -111,13 +111,17 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/checklist/{month}/close", post(checklist::close))
         .route("/field", get(field::page))
         .layer(DefaultBodyLimit::max(BODY_MAX))
-        .layer(axum::middleware::from_fn(error::json_errors))
-        // The map's GeoJSON shrinks about tenfold; browsers ask for gzip, other clients need not.
-        .layer(tower_http::compression::CompressionLayer::new())
         .fallback(ops::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::layer,
         ))
-        .with_state(state)
+        .with_state(state);
+    // Around the whole router (not each route), so that its own answers — 405 with `Allow`,
+    // path and body rejections — are seen too.
+    Router::new()
+        .fallback_service(routes)
+        .layer(axum::middleware::from_fn(error::json_errors))
+        // The map's GeoJSON shrinks about tenfold; browsers ask for gzip, other clients need not.
+        .layer(tower_http::compression::CompressionLayer::new())
 }

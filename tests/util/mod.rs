@@ -86,7 +86,17 @@ where
 pub struct Mosquitto {
     pub port: u16,
     child: Child,
-    _dir: tempfile::TempDir,
+    conf: PathBuf,
+    dir: tempfile::TempDir,
+}
+
+fn mosquitto_bin() -> &'static str {
+    ["/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .unwrap_or_else(|| {
+            panic!("mosquitto is not installed; run `apt-get install -y mosquitto mosquitto-clients` (.ci/run does)")
+        })
 }
 
 impl Mosquitto {
@@ -95,52 +105,85 @@ impl Mosquitto {
     }
 
     pub fn start_with(extra: &str) -> Mosquitto {
-        let bin = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto"]
-            .into_iter()
-            .find(|p| Path::new(p).exists())
-            .unwrap_or_else(|| {
-                panic!("mosquitto is not installed; run `apt-get install -y mosquitto mosquitto-clients` (.ci/run does)")
-            });
+        Self::launch(&format!("persistence false\n{extra}"))
+    }
+
+    /// With persistence in the broker's own directory and `durability` (settings as in the
+    /// shipped `deploy/mosquitto.conf`), so that [`Mosquitto::kill_and_restart`] finds what it
+    /// saved.
+    pub fn start_persistent(durability: &str) -> Mosquitto {
+        Self::launch(&format!(
+            "persistence true\npersistence_location {{dir}}/\n{durability}"
+        ))
+    }
+
+    fn launch(settings: &str) -> Mosquitto {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let conf = dir.path().join("mosquitto.conf");
         // Anonymous access unless the test configures authentication itself.
-        let anonymous = if extra.contains("allow_anonymous") {
+        let anonymous = if settings.contains("allow_anonymous") {
             ""
         } else {
             "allow_anonymous true\n"
         };
+        let settings = settings.replace("{dir}", &dir.path().display().to_string());
         // `user root`: when started as root, Mosquitto would otherwise switch to its own user and
         // could not read the test's files (TLS keys in a private temp dir); ignored otherwise.
         std::fs::write(
             &conf,
             format!(
-                "listener {port} 127.0.0.1\n{anonymous}persistence false\nuser root\n\
+                "listener {port} 127.0.0.1\n{anonymous}user root\n\
                  max_inflight_messages 10000\nmax_queued_messages 0\nmax_packet_size 1048576\n\
-                 log_dest stderr\nlog_type error\nlog_type warning\n{extra}\n"
+                 log_dest stderr\nlog_type error\nlog_type warning\n{settings}\n"
             ),
         )
         .unwrap();
-        let child = Command::new(bin)
-            .arg("-c")
-            .arg(&conf)
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start mosquitto");
+        let child = Self::spawn(&conf);
         // Owned from here on: dropped (and killed) even if it never listens.
         let m = Mosquitto {
             port,
             child,
-            _dir: dir,
+            conf,
+            dir,
         };
-        for _ in 0..200 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return m;
+        m.wait_listening();
+        m
+    }
+
+    fn spawn(conf: &Path) -> Child {
+        Command::new(mosquitto_bin())
+            .arg("-c")
+            .arg(conf)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start mosquitto")
+    }
+
+    fn wait_listening(&self) {
+        for _ in 0..250 {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        panic!("mosquitto did not listen on port {port}");
+        panic!("mosquitto did not listen on port {}", self.port);
+    }
+
+    /// SIGKILL, as a crash: nothing is saved at the end. Then the same broker again, on the same
+    /// port and directory, after `down`.
+    pub fn kill_and_restart(&mut self, down: Duration) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        std::thread::sleep(down);
+        self.child = Self::spawn(&self.conf);
+        self.wait_listening();
+    }
+
+    /// The broker's own directory (its persistence file is there).
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
     }
 
     pub fn url(&self) -> String {
@@ -499,10 +542,21 @@ pub struct TrackingPublisher {
 
 impl TrackingPublisher {
     pub fn connect(url: &str, id: &str) -> TrackingPublisher {
+        Self::start(url, id, false)
+    }
+
+    /// A publisher that rides out a broker crash as an agent would: a persistent session, and
+    /// on reconnect the unacknowledged messages are sent again (with their packet ids).
+    pub fn connect_resilient(url: &str, id: &str) -> TrackingPublisher {
+        Self::start(url, id, true)
+    }
+
+    fn start(url: &str, id: &str, resilient: bool) -> TrackingPublisher {
         let (host, port, _) = sitepulse::ingest::mqtt::parse_url(url).unwrap();
         let mut opts = MqttOptions::new(id, host, port);
         opts.set_inflight(100);
         opts.set_keep_alive(Duration::from_secs(30));
+        opts.set_clean_session(!resilient);
         let (client, mut el) = AsyncClient::new(opts, 1000);
         let pending: Arc<Mutex<Vec<(String, String, u64)>>> = Arc::default();
         let acked: Arc<Mutex<HashSet<(String, String, u64)>>> = Arc::default();
@@ -512,6 +566,10 @@ impl TrackingPublisher {
             let mut by_pkid: HashMap<u16, (String, String, u64)> = HashMap::new();
             loop {
                 match el.poll().await {
+                    // A packet id still waiting for its ack is a message sent again after a
+                    // reconnect, not the next one.
+                    Ok(Event::Outgoing(Outgoing::Publish(pkid))) if by_pkid.contains_key(&pkid) => {
+                    }
                     Ok(Event::Outgoing(Outgoing::Publish(pkid))) => {
                         let key = p.lock().unwrap()[next].clone();
                         next += 1;
@@ -522,7 +580,13 @@ impl TrackingPublisher {
                             a.lock().unwrap().insert(k);
                         }
                     }
+                    // The broker lost this publisher's session: the client drops what was not
+                    // acknowledged (never counted as acknowledged here).
+                    Ok(Event::Incoming(Packet::ConnAck(c))) if !c.session_present => {
+                        by_pkid.clear()
+                    }
                     Ok(_) => {}
+                    Err(_) if resilient => tokio::time::sleep(Duration::from_millis(100)).await,
                     Err(e) => panic!("test publisher lost its broker connection: {e}"),
                 }
             }

@@ -1,0 +1,112 @@
+//! A broker that crashes: Mosquitto killed with SIGKILL mid-stream and started again with the
+//! durability settings that `deploy/mosquitto.conf` ships. Every report the publisher got a
+//! PUBACK for is stored once.
+
+use crate::util::*;
+use sitepulse::store::sqlite::SqliteReader;
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The settings of the shipped broker configuration that decide what survives a crash.
+fn shipped_durability() -> String {
+    let conf = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/mosquitto.conf"),
+    )
+    .unwrap();
+    let keys = [
+        "persistence ",
+        "autosave_interval ",
+        "autosave_on_changes ",
+        "max_queued_messages ",
+        "max_inflight_messages ",
+        "queue_qos0_messages ",
+    ];
+    let lines: Vec<&str> = conf
+        .lines()
+        .filter(|l| keys.iter().any(|k| l.starts_with(k)))
+        .collect();
+    assert!(
+        lines.iter().any(|l| l.starts_with("persistence true")),
+        "{lines:?}"
+    );
+    lines.join("\n")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broker_killed_mid_stream_loses_nothing_acknowledged() {
+    let mut m = Mosquitto::start_persistent(&shipped_durability());
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sitepulse.db");
+    let collector = CollectorProcess::spawn(&db, &m.url(), "crash-test-collector");
+    collector.wait_ready().await;
+    let publisher = Arc::new(TrackingPublisher::connect_resilient(
+        &m.url(),
+        "crash-test-publisher",
+    ));
+    // Both sessions are in the broker's memory; give it time to save them as configured.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    const SITES: u64 = 200;
+    const TOTAL: u64 = 30_000;
+    let p = publisher.clone();
+    let stream = tokio::spawn(async move {
+        for i in 0..TOTAL {
+            p.publish_status(&format!("CRASH-{:03}", i % SITES), "boot1", i / SITES)
+                .await;
+            if i % 100 == 99 {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    });
+    eventually(60, "part of the stream acknowledged", || async {
+        (publisher.acked_count() >= 8_000).then_some(())
+    })
+    .await;
+    let acked_before = publisher.acked_count();
+    tokio::task::block_in_place(|| m.kill_and_restart(Duration::from_secs(1)));
+    assert!(
+        !stream.is_finished(),
+        "the stream must still be flowing when the broker dies"
+    );
+    stream.await.unwrap();
+    // Everything is acknowledged in the end, unless the broker lost the publisher's session:
+    // then its client drops what was in flight, which was never acknowledged.
+    let (mut last, mut still) = (0, 0);
+    while (publisher.acked_count() as u64) < TOTAL && still < 10 {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let n = publisher.acked_count();
+        still = if n == last { still + 1 } else { 0 };
+        last = n;
+    }
+    let acked: HashSet<(String, String, u64)> = publisher.acked.lock().unwrap().clone();
+    let reader = SqliteReader::open(&db).unwrap();
+    // Wait until the collector has every acknowledged report, or stops making progress.
+    let (mut missing, mut last, mut still) = (usize::MAX, usize::MAX, 0);
+    for _ in 0..120 {
+        let keys: HashSet<_> = reader.all_keys().unwrap().into_iter().collect();
+        missing = acked.difference(&keys).count();
+        if missing == 0 {
+            break;
+        }
+        still = if missing == last { still + 1 } else { 0 };
+        if still >= 15 {
+            break;
+        }
+        last = missing;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    assert_eq!(
+        missing, 0,
+        "{missing} reports acknowledged by the broker were lost in its crash"
+    );
+    let stored = reader.all_keys().unwrap();
+    let distinct: HashSet<_> = stored.iter().cloned().collect();
+    assert_eq!(stored.len(), distinct.len(), "a report is stored twice");
+    println!(
+        "broker killed after {acked_before} acknowledged; {} acknowledged in all, {} stored, lost 0",
+        acked.len(),
+        stored.len()
+    );
+    collector.kill();
+}
