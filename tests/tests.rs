@@ -16,6 +16,7 @@ mod hardening;
 mod identity;
 mod ingest;
 mod map;
+mod outage;
 mod rollout_api;
 mod scale_out;
 mod sink;

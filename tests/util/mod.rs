@@ -452,6 +452,37 @@ impl CollectorProcess {
         Self::launch(cmd, config.http.listen)
     }
 
+    /// [`CollectorProcess::spawn_config`], with its log (warnings and above) and its standard
+    /// error written to `log`.
+    pub fn spawn_config_logged(config: &Config, file: &Path, log: &Path) -> CollectorProcess {
+        let port = free_port();
+        let mut config = config.clone();
+        config.http.listen = SocketAddr::from(([127, 0, 0, 1], port));
+        std::fs::write(file, toml::to_string(&config).unwrap()).unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_sitepulse"));
+        cmd.arg("serve")
+            .arg("--config")
+            .arg(file)
+            .env("RUST_LOG", "warn")
+            .env("NO_COLOR", "1");
+        // The log goes to standard output; errors that end the process to standard error.
+        let file = std::fs::File::create(log).unwrap();
+        cmd.stdout(file.try_clone().unwrap()).stderr(file);
+        let child = cmd.spawn().expect("start sitepulse serve");
+        CollectorProcess {
+            http: config.http.listen,
+            child,
+        }
+    }
+
+    /// SIGTERM, as systemd stops it; waits for the exit and returns its status.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let ok = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(ok.success(), "kill -TERM {pid}");
+        self.child.wait().unwrap()
+    }
+
     pub fn spawn(db: &Path, mqtt_url: &str, client_id: &str) -> CollectorProcess {
         let http = SocketAddr::from(([127, 0, 0, 1], free_port()));
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_sitepulse"));
