@@ -129,6 +129,12 @@ fn compose_agrees_with_the_code() {
         assert!(services[s].is_mapping(), "service {s}");
     }
     let config = deployed_config(&read("deploy/sitepulse.toml"), "deploy/sitepulse.toml");
+    // The shipped configuration is for a host with a reverse proxy: never on every interface.
+    assert!(
+        config.http.listen.ip().is_loopback(),
+        "{}",
+        config.http.listen
+    );
 
     // The collector: variables it reads, its config file, its data, its port.
     let sp = &services["sitepulse"];
