@@ -43,6 +43,7 @@ pub struct Metrics {
     pub queue_depth: Gauge,
     pub acks_pending: Gauge,
     pub mqtt_connected: Gauge,
+    pub mqtt_subscribed: Gauge,
     pub sink_buffer_lines: Gauge,
     pub sink_buffer_bytes: Gauge,
     pub sink_buffer_full: Gauge,
@@ -152,6 +153,12 @@ impl Metrics {
             "1 while connected to the broker",
             mqtt_connected.clone(),
         );
+        let mqtt_subscribed = Gauge::default();
+        reg.register(
+            "mqtt_subscribed",
+            "1 once the broker granted the collector's subscription on this connection",
+            mqtt_subscribed.clone(),
+        );
         let sink_buffer_lines = Gauge::default();
         reg.register(
             "sink_buffer_lines",
@@ -237,6 +244,7 @@ impl Metrics {
             queue_depth,
             acks_pending,
             mqtt_connected,
+            mqtt_subscribed,
             sink_buffer_lines,
             sink_buffer_bytes,
             sink_buffer_full,

@@ -200,22 +200,29 @@ pub async fn run_with(
     let grace = std::time::Duration::from_secs(config.store.shutdown_timeout_s);
     let app = api::router(state);
     info!(listen = %listener.local_addr()?, "http api listening");
-    let (signalled_tx, signalled_rx) = watch::channel(false);
+    // At the signal, ingest is told to stop at once (while HTTP requests drain), and the one
+    // deadline starts.
+    let (deadline_tx, deadline_rx) = watch::channel(None::<tokio::time::Instant>);
     let shutdown = async move {
         shutdown.await;
         info!(grace_s = grace.as_secs(), "shutting down");
-        let _ = signalled_tx.send(true);
+        let _ = deadline_tx.send(Some(tokio::time::Instant::now() + grace));
+        let _ = stop_tx.send(true);
     };
     let deadline = {
-        let mut rx = signalled_rx.clone();
+        let mut rx = deadline_rx.clone();
         async move {
-            let _ = rx.wait_for(|s| *s).await;
-            tokio::time::sleep(grace).await;
+            let at = match rx.wait_for(Option::is_some).await {
+                Ok(d) => *d,
+                Err(_) => None,
+            };
+            if let Some(at) = at {
+                tokio::time::sleep_until(at).await;
+            }
         }
     };
     api::listen::serve(listener, app, limits, shutdown, deadline).await?;
-    let until = tokio::time::Instant::now() + grace;
-    let _ = stop_tx.send(true);
+    let until = (*deadline_rx.borrow()).unwrap_or_else(|| tokio::time::Instant::now() + grace);
     let _ = reload.await;
     // The writer gives up at the deadline when commits fail; a little more for the last acks.
     let late = std::time::Duration::from_secs(5);

@@ -165,7 +165,16 @@ async fn every_api_error_is_json_and_says_what_to_fix() {
             (status, ctype, text)
         }
     };
-    let cases: Vec<(&str, Method, &str, Option<&str>, Option<&str>, u16)> = vec![
+    // (what, method, path, body, content type, status expected)
+    type Case<'a> = (
+        &'a str,
+        Method,
+        &'a str,
+        Option<&'a str>,
+        Option<&'a str>,
+        u16,
+    );
+    let cases: Vec<Case> = vec![
         (
             "obstacle id not a number",
             Method::PATCH,
@@ -384,8 +393,8 @@ async fn slow_clients_are_cut_off_and_cannot_starve_the_api() {
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(answer.contains("request_timeout_s"), "{answer}");
 
-    // Twice the cap of idle connections: the health check still answers once they time out,
-    // and meanwhile they hold no more than the cap.
+    // Twice the cap of idle connections, each with half a request: the health check still gets
+    // its answer, once the header timeout has closed the idle ones.
     let mut idle = Vec::new();
     for _ in 0..80 {
         let mut s = tokio::net::TcpStream::connect(http).await.unwrap();

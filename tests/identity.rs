@@ -52,7 +52,8 @@ async fn signatures_keep_agents_to_their_own_site_on_the_embedded_broker() {
     // A key issued while the collector runs is picked up.
     let k2 = issue_key(&db, "S2");
 
-    publish(&url, &topic("S1"), sign(&status("S1", 0), &k1)).await;
+    let s1 = sign(&status("S1", 0), &k1);
+    publish(&url, &topic("S1"), s1.clone()).await;
     eventually(30, "a signed report stored", || async {
         let (_, s) = c.get("/api/v1/sites/S1").await;
         (s["site"]["stage"] == "installed").then_some(())
@@ -81,7 +82,7 @@ async fn signatures_keep_agents_to_their_own_site_on_the_embedded_broker() {
     .await;
     // A replayed message is recognised by its sequence number and stored once.
     let before = c.metric("sitepulse_messages_duplicate_total").await;
-    publish(&url, &topic("S1"), sign(&status("S1", 0), &k1)).await;
+    publish(&url, &topic("S1"), s1).await;
     eventually(30, "the replay counted as a duplicate", || async {
         (c.metric("sitepulse_messages_duplicate_total").await > before).then_some(())
     })

@@ -83,9 +83,11 @@ async fn end_to_end(url: &str, config: sitepulse::config::Config) {
         .collect();
     assert_eq!(reasons, vec!["site_mismatch", "invalid_json"]);
 
-    // A repeated report is stored once.
-    publish_status(url, &site, "b1", 8, "accepted").await;
-    publish_status(url, &site, "b1", 8, "accepted").await;
+    // A repeated report (the same bytes again, as a redelivery or an agent's retry) is stored once.
+    let repeated = status_json(&site, "b1", 8, "accepted");
+    let status_topic = format!("sitepulse/v1/sites/{site}/status");
+    publish(url, &status_topic, repeated.clone()).await;
+    publish(url, &status_topic, repeated).await;
     eventually(30, "duplicate counted", || async {
         (c.metric("sitepulse_messages_duplicate_total").await == 1.0).then_some(())
     })

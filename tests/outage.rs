@@ -175,8 +175,11 @@ async fn a_full_disk_is_reported_survived_and_does_not_block_shutdown() {
     })
     .await;
     let term_at = Instant::now();
-    let exit = tokio::task::spawn_blocking(move || c.terminate())
+    let exit = tokio::task::spawn_blocking(move || c.terminate());
+    // Before systemd's TimeoutStopSec (30 s) would kill it: the shutdown is bounded.
+    let exit = tokio::time::timeout(Duration::from_secs(25), exit)
         .await
+        .expect("SIGTERM did not stop a collector whose commits fail")
         .unwrap();
     let to_exit = term_at.elapsed();
     assert!(exit.success(), "{exit:?}");

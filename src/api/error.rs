@@ -28,7 +28,7 @@ pub enum ApiError {
     /// 413: the request body is larger than the endpoint accepts.
     #[error("{0}")]
     TooLarge(String),
-    /// 408: the request was not complete in time.
+    /// 408: the request body was not complete in time (`http.request_timeout_s`).
     #[error("{0}")]
     Timeout(String),
     /// 409: conflicts with what is stored (e.g. a month closed already).
@@ -56,10 +56,13 @@ impl From<axum::extract::rejection::QueryRejection> for ApiError {
 
 impl From<axum::extract::rejection::JsonRejection> for ApiError {
     fn from(r: axum::extract::rejection::JsonRejection) -> Self {
+        let text = r.body_text();
         if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::TooLarge("the request body is larger than 64 KiB".into())
+        } else if text.contains(super::listen::BODY_TIMEOUT) {
+            ApiError::Timeout(text)
         } else {
-            ApiError::BadRequest(format!("request body: {}", r.body_text()))
+            ApiError::BadRequest(format!("request body: {text}"))
         }
     }
 }
@@ -134,6 +137,12 @@ pub async fn json_errors(req: axum::extract::Request, next: axum::middleware::Ne
         Ok(b) => String::from_utf8_lossy(&b).trim().to_string(),
         Err(_) => String::new(),
     };
+    // A body that missed its deadline (see `listen`) reaches the extractor as a read error.
+    let status = if text.contains(super::listen::BODY_TIMEOUT) {
+        StatusCode::REQUEST_TIMEOUT
+    } else {
+        status
+    };
     let message = match status {
         StatusCode::METHOD_NOT_ALLOWED => format!(
             "{method} is not allowed on {path}; use {}",
@@ -142,6 +151,7 @@ pub async fn json_errors(req: axum::extract::Request, next: axum::middleware::Ne
                 .and_then(|a| a.to_str().ok())
                 .unwrap_or("another method")
         ),
+        StatusCode::REQUEST_TIMEOUT if !text.is_empty() => format!("{path}: {text}"),
         StatusCode::REQUEST_TIMEOUT => format!(
             "the request to {path} was not complete in time; send the whole body without pausing"
         ),

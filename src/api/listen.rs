@@ -9,6 +9,7 @@ use axum::Router;
 use axum::extract::ConnectInfo;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use std::future::Future;
+
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -114,20 +115,58 @@ pub async fn serve(
     Ok(())
 }
 
-/// 408 (as JSON, see [`super::error::json_errors`]) for a request that is not answered in time,
-/// e.g. a body sent slower than its `Content-Length` promises.
+/// Gives the request body a deadline of `limit` from the request's start: a body sent slower
+/// than its `Content-Length` promises fails to read, which [`super::error::json_errors`] answers
+/// with 408. Only the body is timed, never the handler: a write the store has begun is finished
+/// and answered, never cut off with a 408 after it committed.
 async fn request_timeout(
     axum::extract::State(limit): axum::extract::State<Duration>,
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    match tokio::time::timeout(limit, next.run(req)).await {
-        Ok(r) => r,
-        Err(_) => super::error::ApiError::Timeout(format!(
-            "the request was not complete within {} s (http.request_timeout_s); send the whole body without pausing",
-            limit.as_secs()
-        ))
-        .into_response(),
+    let (parts, body) = req.into_parts();
+    let body = axum::body::Body::new(DeadlineBody {
+        inner: body,
+        deadline: Box::pin(tokio::time::sleep(limit)),
+        limit,
+    });
+    next.run(axum::extract::Request::from_parts(parts, body))
+        .await
+}
+
+/// Marks the error of a body that missed its deadline, so that the answer is 408.
+pub const BODY_TIMEOUT: &str = "http.request_timeout_s";
+
+/// A request body that fails once its deadline has passed.
+struct DeadlineBody {
+    inner: axum::body::Body,
+    deadline: std::pin::Pin<Box<tokio::time::Sleep>>,
+    limit: Duration,
+}
+
+impl http_body::Body for DeadlineBody {
+    type Data = bytes::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        let this = self.get_mut();
+        if this.deadline.as_mut().poll(cx).is_ready() {
+            return std::task::Poll::Ready(Some(Err(axum::Error::new(format!(
+                "the request body was not complete within {} s ({BODY_TIMEOUT}); send the whole body without pausing",
+                this.limit.as_secs()
+            )))));
+        }
+        std::pin::Pin::new(&mut this.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
     }
 }

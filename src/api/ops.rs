@@ -27,6 +27,12 @@ pub async fn readyz(State(s): State<AppState>) -> impl IntoResponse {
         unavailable(o.reason(), Some(o.cause))
     } else if s.metrics.mqtt_connected.get() != 1 {
         unavailable("not connected to the MQTT broker".into(), None)
+    } else if s.metrics.mqtt_subscribed.get() != 1 {
+        unavailable(
+            "connected, but the broker has not granted the subscription to sitepulse/# (check its ACL)"
+                .into(),
+            None,
+        )
     } else {
         (StatusCode::OK, Json(json!({ "status": "ready" })))
     }

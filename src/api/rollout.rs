@@ -21,23 +21,29 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::json;
 
-/// 400 for a path segment that cannot be a site id, 404 for a site nobody knows.
-pub(super) fn known_site(s: &AppState, site: &str) -> Result<(), ApiError> {
+/// 400 for a path segment that cannot be a site id, 404 for a site nobody knows; else what `f`
+/// reads of the site.
+fn with_site<T>(
+    s: &AppState,
+    site: &str,
+    f: impl FnOnce(&state::SiteEntry) -> T,
+) -> Result<T, ApiError> {
     if !crate::wire::topic::is_valid_site_id(site) {
         return Err(ApiError::BadRequest(format!(
             "`{site}` is not a site id: 1 to 64 of A-Z a-z 0-9 - _ . and not dots only"
         )));
     }
-    if state::read(&s.registry).get(site).is_none() {
-        return Err(unknown_site(site));
-    }
-    Ok(())
+    let reg = state::read(&s.registry);
+    reg.get(site).map(f).ok_or_else(|| {
+        ApiError::NotFound(format!(
+            "site `{site}` is not in the plan and no agent has reported it; import the plan first"
+        ))
+    })
 }
 
-fn unknown_site(site: &str) -> ApiError {
-    ApiError::NotFound(format!(
-        "site `{site}` is not in the plan and no agent has reported it; import the plan first"
-    ))
+/// [`with_site`], for a handler that only needs the site to exist.
+pub(super) fn known_site(s: &AppState, site: &str) -> Result<(), ApiError> {
+    with_site(s, site, |_| ())
 }
 
 /// The carriers on a site, for the permission checks of a write by `p`. A site the plan does not
@@ -48,15 +54,13 @@ fn write_scope(
     site: &str,
     p: &Principal,
 ) -> Result<Vec<crate::wire::Operator>, ApiError> {
-    known_site(s, site)?;
-    let reg = state::read(&s.registry);
-    let e = reg.get(site).ok_or_else(|| unknown_site(site))?;
-    if e.unplanned() {
+    let (unplanned, operators) = with_site(s, site, |e| (e.unplanned(), e.operators().to_vec()))?;
+    if unplanned {
         p.require_admin(&format!(
             "write to site `{site}`, which is not in the plan (until it is imported, only administrators write to it)"
         ))?;
     }
-    Ok(e.operators().to_vec())
+    Ok(operators)
 }
 
 /// Runs a blocking store call off the async threads.

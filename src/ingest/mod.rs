@@ -52,6 +52,7 @@ pub fn spawn(
     let source = source::Source {
         options,
         subscription: crate::wire::topic::subscription(config.mqtt.share_group.as_deref()),
+        legacy: crate::wire::topic::legacy_subscriptions(config.mqtt.share_group.as_deref()),
         ingest: config.ingest.clone(),
         clock: clock.clone(),
         metrics: metrics.clone(),

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
-use tracing::{debug, info, warn};
+use tracing::{debug, error, info, warn};
 
 /// What is needed to acknowledge one message after its batch is committed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +42,8 @@ const REQUEST_CAPACITY: usize = 65_536;
 pub struct Source {
     pub options: MqttOptions,
     pub subscription: String,
+    /// Filters of earlier versions, unsubscribed after each subscribe.
+    pub legacy: Vec<String>,
     pub ingest: IngestConfig,
     pub clock: SharedClock,
     pub metrics: Metrics,
@@ -72,7 +74,13 @@ impl Source {
             if need_subscribe && epoch.load(Ordering::Acquire) > 0 {
                 // try_: this task drives the connection, so it must never wait on the request queue.
                 match client.try_subscribe(self.subscription.clone(), QoS::AtLeastOnce) {
-                    Ok(()) => need_subscribe = false,
+                    Ok(()) => {
+                        need_subscribe = false;
+                        for old in &self.legacy {
+                            // Best effort: a broker without it answers all the same.
+                            let _ = client.try_unsubscribe(old.clone());
+                        }
+                    }
                     Err(e) => debug!(error = %e, "subscribe deferred"),
                 }
             }
@@ -84,11 +92,24 @@ impl Source {
                 Ok(Event::Incoming(Packet::ConnAck(ack))) => {
                     epoch.fetch_add(1, Ordering::AcqRel);
                     self.metrics.mqtt_connected.set(1);
+                    self.metrics.mqtt_subscribed.set(0);
                     backoff = Duration::from_millis(100);
                     // Subscribe again even with a stored session: cheap, and it covers a broker
                     // that lost its sessions in a restart.
                     need_subscribe = true;
                     info!(session_present = ack.session_present, subscription = %self.subscription, "connected to broker");
+                }
+                Ok(Event::Incoming(Packet::SubAck(ack))) => {
+                    if ack
+                        .return_codes
+                        .iter()
+                        .all(|c| matches!(c, rumqttc::SubscribeReasonCode::Success(_)))
+                    {
+                        self.metrics.mqtt_subscribed.set(1);
+                    } else {
+                        // Not ready: connected, but nothing will arrive.
+                        error!(subscription = %self.subscription, "ALARM the broker refused the subscription; its ACL must let the collector read sitepulse/# (see deploy/mosquitto.acl)");
+                    }
                 }
                 Ok(Event::Incoming(Packet::Publish(p))) => {
                     let inbound = self.inbound(p, epoch.load(Ordering::Acquire));
@@ -99,6 +120,7 @@ impl Source {
                 Ok(_) => {}
                 Err(e) => {
                     self.metrics.mqtt_connected.set(0);
+                    self.metrics.mqtt_subscribed.set(0);
                     self.metrics.mqtt_errors.inc();
                     warn!(error = %e, retry_in = ?backoff, "mqtt connection error");
                     // poll() retries at once after an error; back off here.

@@ -88,8 +88,13 @@ impl Writer {
         loop {
             let mut store = std::mem::replace(&mut self.store, Box::new(Unavailable));
             let started = Instant::now();
+            let health = self.health.clone();
             let (s, envs, result) = tokio::task::spawn_blocking(move || {
-                let r = store.commit(&envelopes);
+                // The cause of a failure is told here too: it may write a probe file.
+                let r = store.commit(&envelopes).map_err(|e| {
+                    let cause = health.cause(&e);
+                    (e, cause)
+                });
                 (store, envelopes, r)
             })
             .await
@@ -105,11 +110,11 @@ impl Writer {
                     self.metrics.batch_size.observe(envelopes.len() as f64);
                     return Some((envelopes, outcomes));
                 }
-                Err(e) => {
+                Err((e, cause)) => {
                     self.metrics.store_errors.inc();
                     // One ALARM line per outage and a reminder now and then (see StoreHealth);
                     // each retry only at debug.
-                    self.health.failed(&e, self.clock.now());
+                    self.health.failed(cause, &e, self.clock.now());
                     debug!(error = %e, batch = envelopes.len(), retry_in = ?backoff, "batch commit failed; holding acks");
                     if *self.shutdown.borrow() {
                         let at =

@@ -1058,7 +1058,14 @@ impl ControlStore {
             let n = tx.execute(
                 "INSERT INTO checklist_closed (month, closed_at, closed_by, checklist) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (month) DO NOTHING",
-                params![month.to_string(), ms(at), actor.who, checklist_json],
+                // The person who closed it, as printed on the checklist; the audit entry below
+                // names the token beside them.
+                params![
+                    month.to_string(),
+                    ms(at),
+                    actor.on_behalf.as_deref().unwrap_or(&actor.who),
+                    checklist_json
+                ],
             )?;
             if n == 0 {
                 return Ok(false);

@@ -115,9 +115,9 @@ impl StoreHealth {
         self.lock().outage.clone()
     }
 
-    /// A commit (or the check at start) failed with `error` at `now`.
-    pub fn failed(&self, error: &StoreError, now: DateTime<Utc>) {
-        let cause = self.cause(error);
+    /// A commit failed with `error` at `now`, for `cause` (from [`StoreHealth::cause`], which
+    /// may write to the disk: call it off the async threads).
+    pub fn failed(&self, cause: Cause, error: &StoreError, now: DateTime<Utc>) {
         let mut inner = self.lock();
         match &mut inner.outage {
             None => {
@@ -225,8 +225,9 @@ mod tests {
         let h = StoreHealth::new(&dir.path().join("s.db"), gauge.clone());
         assert_eq!(gauge.get(), 1);
         let t0 = Utc::now();
-        h.failed(&sqlite(rusqlite::ffi::SQLITE_FULL), t0);
-        h.failed(&sqlite(rusqlite::ffi::SQLITE_FULL), t0);
+        let full = sqlite(rusqlite::ffi::SQLITE_FULL);
+        h.failed(h.cause(&full), &full, t0);
+        h.failed(h.cause(&full), &full, t0);
         let o = h.outage().unwrap();
         assert_eq!((o.cause, o.failures, o.since), (Cause::DiskFull, 2, t0));
         assert!(o.reason().contains("the disk is full"), "{}", o.reason());

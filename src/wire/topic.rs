@@ -99,12 +99,30 @@ pub fn topic_for(site: &str, kind: Kind) -> String {
     Topic { site, kind }.to_string()
 }
 
+/// Filters earlier collectors subscribed to. A persistent session keeps them beside the current
+/// one, and a broker sends a message once per matching filter (in a shared group, possibly to two
+/// collectors), so the collector unsubscribes them.
+pub const LEGACY_SUBSCRIPTIONS: [&str; 1] = ["sitepulse/v1/sites/+/+"];
+
+/// `filter`, optionally inside a shared-subscription group (`$share/{group}/…`).
+fn shared(filter: &str, share_group: Option<&str>) -> String {
+    match share_group {
+        Some(group) => format!("$share/{group}/{filter}"),
+        None => filter.to_string(),
+    }
+}
+
 /// The subscription filter, optionally inside a shared-subscription group (`$share/{group}/…`).
 pub fn subscription(share_group: Option<&str>) -> String {
-    match share_group {
-        Some(group) => format!("$share/{group}/{SUBSCRIPTION}"),
-        None => SUBSCRIPTION.to_string(),
-    }
+    shared(SUBSCRIPTION, share_group)
+}
+
+/// The filters of earlier versions to drop from a persistent session, in the same group.
+pub fn legacy_subscriptions(share_group: Option<&str>) -> Vec<String> {
+    LEGACY_SUBSCRIPTIONS
+        .iter()
+        .map(|f| shared(f, share_group))
+        .collect()
 }
 
 /// True when `id` may be used as a site id. Ids of dots only (`.`, `..`) are refused: in a URL

@@ -10,6 +10,8 @@
 //! bytes the collector processes wrote to disk (`/proc/PID/io`, WAL and checkpoints included) per
 //! report and against the payload, and the store's size at the end.
 
+// The integration tests' helpers; this bench uses the broker and collector launchers only.
+#[allow(unused_imports)]
 #[path = "../util/mod.rs"]
 mod util;
 

@@ -443,36 +443,32 @@ pub struct CollectorProcess {
 impl CollectorProcess {
     /// `sitepulse serve --config FILE` with `config` written to `file`; HTTP on a free port.
     pub fn spawn_config(config: &Config, file: &Path) -> CollectorProcess {
+        let (cmd, http) = Self::config_command(config, file);
+        Self::launch(cmd, http)
+    }
+
+    /// [`CollectorProcess::spawn_config`], with its log (warnings and above) and its standard
+    /// error written to `log`.
+    pub fn spawn_config_logged(config: &Config, file: &Path, log: &Path) -> CollectorProcess {
+        let (mut cmd, http) = Self::config_command(config, file);
+        // The log goes to standard output; errors that end the process to standard error.
+        let file = std::fs::File::create(log).unwrap();
+        cmd.env("RUST_LOG", "warn")
+            .env("NO_COLOR", "1")
+            .stdout(file.try_clone().unwrap())
+            .stderr(file);
+        let child = cmd.spawn().expect("start sitepulse serve");
+        CollectorProcess { http, child }
+    }
+
+    fn config_command(config: &Config, file: &Path) -> (Command, SocketAddr) {
         let port = free_port();
         let mut config = config.clone();
         config.http.listen = SocketAddr::from(([127, 0, 0, 1], port));
         std::fs::write(file, toml::to_string(&config).unwrap()).unwrap();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_sitepulse"));
         cmd.arg("serve").arg("--config").arg(file);
-        Self::launch(cmd, config.http.listen)
-    }
-
-    /// [`CollectorProcess::spawn_config`], with its log (warnings and above) and its standard
-    /// error written to `log`.
-    pub fn spawn_config_logged(config: &Config, file: &Path, log: &Path) -> CollectorProcess {
-        let port = free_port();
-        let mut config = config.clone();
-        config.http.listen = SocketAddr::from(([127, 0, 0, 1], port));
-        std::fs::write(file, toml::to_string(&config).unwrap()).unwrap();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_sitepulse"));
-        cmd.arg("serve")
-            .arg("--config")
-            .arg(file)
-            .env("RUST_LOG", "warn")
-            .env("NO_COLOR", "1");
-        // The log goes to standard output; errors that end the process to standard error.
-        let file = std::fs::File::create(log).unwrap();
-        cmd.stdout(file.try_clone().unwrap()).stderr(file);
-        let child = cmd.spawn().expect("start sitepulse serve");
-        CollectorProcess {
-            http: config.http.listen,
-            child,
-        }
+        (cmd, config.http.listen)
     }
 
     /// SIGTERM, as systemd stops it; waits for the exit and returns its status.
