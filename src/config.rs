@@ -199,7 +199,7 @@ pub struct HttpConfig {
     /// A client must send a request's headers within this many seconds, or the connection is
     /// closed.
     pub header_timeout_s: u64,
-    /// A request (its body included) must be answered within this many seconds, or it gets 408.
+    /// A request's body must have arrived within this many seconds of its start, or it gets 408.
     pub request_timeout_s: u64,
     /// Open HTTP connections at most; more wait in the listen queue. File descriptors beyond
     /// these stay free for the broker connection and the store.
@@ -458,7 +458,7 @@ impl Default for HttpConfig {
             open_data: false,
             trusted_proxies: Vec::new(),
             header_timeout_s: 10,
-            request_timeout_s: 120,
+            request_timeout_s: 60,
             max_connections: 512,
         }
     }
