@@ -23,13 +23,6 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
 
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 /// Role of the child process: subscribe, count to `n`, print "done", exit.
 async fn subscriber(url: String, n: u64) {
     let (host, port, _) = sitepulse::ingest::mqtt::parse_url(&url).unwrap();
@@ -135,12 +128,12 @@ fn load_average() -> String {
 async fn main() {
     if std::env::var("BENCH_ROLE").as_deref() == Ok("subscriber") {
         let url = std::env::var("BENCH_URL").unwrap();
-        subscriber(url, env_or("BENCH_MESSAGES", 1_000_000)).await;
+        subscriber(url, util::env_or("BENCH_MESSAGES", 1_000_000)).await;
         return;
     }
-    let messages: u64 = env_or("BENCH_MESSAGES", 1_000_000);
-    let sites: usize = env_or("BENCH_SITES", 10_000);
-    let publishers: usize = env_or("BENCH_PUBLISHERS", 1);
+    let messages: u64 = util::env_or("BENCH_MESSAGES", 1_000_000);
+    let sites: usize = util::env_or("BENCH_SITES", 10_000);
+    let publishers: usize = util::env_or("BENCH_PUBLISHERS", 1);
     println!(
         "ingest benchmark: {messages} messages, {sites} sites, {publishers} publisher(s), QoS 1, loadavg before {}",
         load_average()
@@ -198,7 +191,7 @@ async fn main() {
 
     // (c) paced at a province's rate (Shandong: about 224,000 sites, one report each per 10 s):
     // latency when the collector keeps up.
-    let paced_rate: f64 = env_or("BENCH_PACED_RATE", 22_400.0);
+    let paced_rate: f64 = util::env_or("BENCH_PACED_RATE", 22_400.0);
     let paced_messages = (messages / 5).max(10_000);
     let mut cfg = load_config(&url, sites, paced_messages, publishers);
     cfg.rate = Some(paced_rate);

@@ -22,13 +22,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 /// Bytes a process has caused to be written to storage so far.
 fn write_bytes(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/io"))
@@ -51,9 +44,9 @@ fn mib(b: u64) -> f64 {
 
 #[tokio::main]
 async fn main() {
-    let messages: u64 = env_or("BENCH_MESSAGES", 200_000);
-    let sites: usize = env_or("BENCH_SITES", 10_000);
-    let kills: u64 = env_or("BENCH_KILLS", 3);
+    let messages: u64 = util::env_or("BENCH_MESSAGES", 200_000);
+    let sites: usize = util::env_or("BENCH_SITES", 10_000);
+    let kills: u64 = util::env_or("BENCH_KILLS", 3);
     let broker = util::Mosquitto::start();
     let url = broker.url();
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
