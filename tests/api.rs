@@ -41,6 +41,10 @@ async fn sites_history_filters_and_errors() {
     assert_eq!(b["sites"][0]["site"], "API-1");
     let (_, b) = c.get("/api/v1/sites?operator=ctcc").await;
     assert_eq!(b["sites"][0]["site"], "API-2");
+    // The filter takes the spellings the plan takes (电信 is ctcc).
+    let (status, zh) = c.get("/api/v1/sites?operator=%E7%94%B5%E4%BF%A1").await;
+    assert_eq!(status, 200, "{zh}");
+    assert_eq!(zh["sites"], b["sites"]);
     let (_, b) = c.get("/api/v1/sites?alarm=door_open").await;
     assert_eq!(b["total"], 1);
     assert_eq!(b["sites"][0]["alarms"], serde_json::json!(["door_open"]));

@@ -74,15 +74,10 @@ pub struct ListQuery {
     offset: Option<usize>,
 }
 
+/// An operator filter, in any spelling the plan accepts (cmcc, 移动, 中国移动, China Mobile, …).
 pub(super) fn parse_operator(s: &str) -> Result<Operator, ApiError> {
-    Operator::ALL
-        .into_iter()
-        .find(|o| o.as_str() == s)
-        .ok_or_else(|| {
-            ApiError::BadRequest(format!(
-                "operator `{s}` is unknown; use one of cmcc, cucc, ctcc, cbn"
-            ))
-        })
+    s.parse::<Operator>()
+        .map_err(|e| ApiError::BadRequest(e.to_string()))
 }
 
 pub(super) fn parse_stage(s: &str) -> Result<Stage, ApiError> {

@@ -240,19 +240,11 @@ impl RowReader<'_> {
     }
 }
 
+/// An operator in any spelling (see [`Operator`]'s `FromStr`); in a plan file, several are
+/// separated by `;`.
 pub fn parse_operator(s: &str) -> Result<Operator, String> {
-    let l = s.to_ascii_lowercase();
-    Ok(match l.as_str() {
-        "cmcc" | "移动" | "中国移动" | "china mobile" => Operator::Cmcc,
-        "cucc" | "联通" | "中国联通" | "china unicom" => Operator::Cucc,
-        "ctcc" | "电信" | "中国电信" | "china telecom" => Operator::Ctcc,
-        "cbn" | "广电" | "中国广电" | "china broadnet" => Operator::Cbn,
-        _ => {
-            return Err(format!(
-                "unknown operator `{s}`; use cmcc/移动, cucc/联通, ctcc/电信 or cbn/广电, separated by ;"
-            ));
-        }
-    })
+    s.parse::<Operator>()
+        .map_err(|e| format!("{e}, separated by ;"))
 }
 
 fn parse_kind(s: &str) -> Result<SiteKind, String> {

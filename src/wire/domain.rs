@@ -116,6 +116,27 @@ pub enum Operator {
     Cbn,
 }
 
+/// An operator name nobody spells that way.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown operator `{0}`; use cmcc/移动, cucc/联通, ctcc/电信 or cbn/广电")]
+pub struct UnknownOperator(pub String);
+
+/// Every spelling a person or a file may use: the code, the short and the full Chinese name, the
+/// English name (case does not matter).
+impl std::str::FromStr for Operator {
+    type Err = UnknownOperator;
+
+    fn from_str(s: &str) -> Result<Operator, UnknownOperator> {
+        Ok(match s.trim().to_lowercase().as_str() {
+            "cmcc" | "移动" | "中国移动" | "china mobile" => Operator::Cmcc,
+            "cucc" | "联通" | "中国联通" | "china unicom" => Operator::Cucc,
+            "ctcc" | "电信" | "中国电信" | "china telecom" => Operator::Ctcc,
+            "cbn" | "广电" | "中国广电" | "china broadnet" => Operator::Cbn,
+            _ => return Err(UnknownOperator(s.to_string())),
+        })
+    }
+}
+
 impl Operator {
     pub const ALL: [Operator; 4] = [
         Operator::Cmcc,
@@ -257,6 +278,27 @@ pub fn county_name_zh(code: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One parser for operators, for plan files, API filters and tokens alike.
+    #[test]
+    fn operators_parse_in_every_spelling() {
+        for (spellings, op) in [
+            (["cmcc", "移动", "中国移动", "China Mobile"], Operator::Cmcc),
+            (["CUCC", "联通", "中国联通", "china unicom"], Operator::Cucc),
+            (
+                ["ctcc", "电信", " 中国电信 ", "China Telecom"],
+                Operator::Ctcc,
+            ),
+            (["cbn", "广电", "中国广电", "China Broadnet"], Operator::Cbn),
+        ] {
+            for s in spellings {
+                assert_eq!(s.parse::<Operator>(), Ok(op), "{s}");
+            }
+            assert_eq!(op.as_str().parse::<Operator>(), Ok(op));
+        }
+        let e = "铁塔".parse::<Operator>().unwrap_err();
+        assert!(e.to_string().contains("cmcc/移动"), "{e}");
+    }
 
     #[test]
     fn stage_order_defines_built_and_on_air() {
