@@ -270,8 +270,39 @@ fn json<T: Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_default()
 }
 
-fn date(s: &str) -> NaiveDate {
-    s.parse().unwrap_or_default()
+/// A stored value that cannot be read back: an error that names where it is, never a default
+/// (an unknown obstacle kind read as `access`, a bad date as 1970-01-01, would be printed in an
+/// official monthly checklist as if true).
+#[derive(Debug, thiserror::Error)]
+#[error("stored {table} row {key}: column {column} holds `{value}`, which cannot be read")]
+pub struct Unreadable {
+    pub table: &'static str,
+    pub key: String,
+    pub column: &'static str,
+    pub value: String,
+}
+
+fn unreadable(table: &'static str, key: i64, column: &'static str, value: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        0,
+        rusqlite::types::Type::Text,
+        Box::new(Unreadable {
+            table,
+            key: key.to_string(),
+            column,
+            value: value.to_string(),
+        }),
+    )
+}
+
+/// A date column of row `key` in `table`.
+fn date(
+    table: &'static str,
+    key: i64,
+    column: &'static str,
+    s: &str,
+) -> rusqlite::Result<NaiveDate> {
+    s.parse().map_err(|_| unreadable(table, key, column, s))
 }
 
 pub struct ControlStore {
@@ -336,16 +367,22 @@ fn insert_obstacle(tx: &Transaction<'_>, o: &Obstacle) -> rusqlite::Result<i64> 
 }
 
 fn obstacle_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Obstacle> {
+    let id: i64 = r.get(0)?;
     let kind: String = r.get(2)?;
+    let day = |column, s: &str| date("obstacles", id, column, s);
     Ok(Obstacle {
-        id: r.get(0)?,
+        id,
         site: r.get(1)?,
-        kind: ObstacleKind::parse(&kind).unwrap_or(ObstacleKind::Access),
+        kind: ObstacleKind::parse(&kind)
+            .ok_or_else(|| unreadable("obstacles", id, "kind", &kind))?,
         description: r.get(3)?,
         responsible_unit: r.get(4)?,
-        opened: date(&r.get::<_, String>(5)?),
-        due: date(&r.get::<_, String>(6)?),
-        resolved: r.get::<_, Option<String>>(7)?.map(|s| date(&s)),
+        opened: day("opened", &r.get::<_, String>(5)?)?,
+        due: day("due", &r.get::<_, String>(6)?)?,
+        resolved: r
+            .get::<_, Option<String>>(7)?
+            .map(|s| day("resolved", &s))
+            .transpose()?,
         resolution: r.get(8)?,
         reporter: r.get(9)?,
     })
@@ -355,13 +392,14 @@ const OBSTACLE_COLUMNS: &str =
     "id, site, kind, description, responsible_unit, opened, due, resolved, resolution, reporter";
 
 fn milestone_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Milestone> {
+    let id: i64 = r.get(0)?;
     let stage: String = r.get(2)?;
     let lat: Option<f64> = r.get(6)?;
     let lon: Option<f64> = r.get(7)?;
     Ok(Milestone {
-        id: r.get(0)?,
+        id,
         site: r.get(1)?,
-        stage: Stage::parse(&stage).unwrap_or(Stage::Planned),
+        stage: Stage::parse(&stage).ok_or_else(|| unreadable("milestones", id, "stage", &stage))?,
         at: from_ms(r.get(3)?),
         note: r.get(4)?,
         reporter: r.get(5)?,
@@ -1174,5 +1212,47 @@ impl ControlStore {
             }
             Ok(out)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stored row that cannot be read is an error naming its table, key and column — never a
+    /// default that an official document would print as if true.
+    #[test]
+    fn an_unreadable_row_is_an_error_that_says_where() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.db");
+        let control = ControlStore::open(&path).unwrap();
+        let now = Utc::now();
+        let today = now.date_naive().to_string();
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute(
+                &format!(
+                    "INSERT INTO obstacles ({OBSTACLE_COLUMNS}) VALUES (7, 'A01', 'access', 'd', 'u', ?1, ?1, NULL, NULL, 'r')"
+                ),
+                params![today],
+            )
+            .unwrap();
+        }
+        assert_eq!(control.obstacles(Some("A01")).unwrap().len(), 1);
+        for (column, value) in [("kind", "flood"), ("due", "2020-13-45")] {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute(
+                &format!(
+                    "UPDATE obstacles SET kind = 'access', due = ?1, {column} = ?2 WHERE id = 7"
+                ),
+                params![today, value],
+            )
+            .unwrap();
+            let e = control.obstacles(Some("A01")).unwrap_err().to_string();
+            assert!(
+                e.contains("obstacles row 7") && e.contains(column) && e.contains(value),
+                "{e}"
+            );
+        }
     }
 }
