@@ -1,6 +1,9 @@
 //! A broker that crashes: Mosquitto killed with SIGKILL mid-stream and started again with the
 //! durability settings that `deploy/mosquitto.conf` ships. Every report the publisher got a
-//! PUBACK for is stored once.
+//! PUBACK for before the broker's last snapshot, and every one after its restart, is stored once;
+//! what the broker acknowledged in the last second before the crash and had not yet passed to the
+//! collector is the window its snapshot persistence leaves (README, "What a broker crash can
+//! lose"): counted and printed, not asserted.
 
 use crate::util::*;
 use sitepulse::store::sqlite::SqliteReader;
@@ -34,7 +37,7 @@ fn shipped_durability() -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_broker_killed_mid_stream_loses_nothing_acknowledged() {
+async fn a_broker_killed_mid_stream_loses_nothing_saved_or_acknowledged_after() {
     let mut m = Mosquitto::start_persistent(&shipped_durability());
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("sitepulse.db");
@@ -51,19 +54,17 @@ async fn a_broker_killed_mid_stream_loses_nothing_acknowledged() {
     const TOTAL: u64 = 30_000;
     let p = publisher.clone();
     let stream = tokio::spawn(async move {
-        for i in 0..TOTAL {
-            p.publish_status(&format!("CRASH-{:03}", i % SITES), "boot1", i / SITES)
-                .await;
-            if i % 100 == 99 {
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
-        }
+        p.publish_paced("CRASH", SITES, TOTAL, 100, Duration::from_millis(10))
+            .await;
     });
     eventually(60, "part of the stream acknowledged", || async {
         (publisher.acked_count() >= 8_000).then_some(())
     })
     .await;
-    let acked_before = publisher.acked_count();
+    // What was acknowledged by now is in a snapshot 1.5 s later (autosave_interval 1).
+    let saved: HashSet<(String, String, u64)> = publisher.acked.lock().unwrap().clone();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let at_kill: HashSet<(String, String, u64)> = publisher.acked.lock().unwrap().clone();
     tokio::task::block_in_place(|| m.kill_and_restart(Duration::from_secs(1)));
     assert!(
         !stream.is_finished(),
@@ -81,11 +82,14 @@ async fn a_broker_killed_mid_stream_loses_nothing_acknowledged() {
     }
     let acked: HashSet<(String, String, u64)> = publisher.acked.lock().unwrap().clone();
     let reader = SqliteReader::open(&db).unwrap();
-    // Wait until the collector has every acknowledged report, or stops making progress.
+    // What must be there: all but the window between the last snapshot and the crash.
+    let window: HashSet<_> = at_kill.difference(&saved).cloned().collect();
+    let required: HashSet<_> = acked.difference(&window).cloned().collect();
+    // Wait until the collector has every required report, or stops making progress.
     let (mut missing, mut last, mut still) = (usize::MAX, usize::MAX, 0);
     for _ in 0..120 {
         let keys: HashSet<_> = reader.all_keys().unwrap().into_iter().collect();
-        missing = acked.difference(&keys).count();
+        missing = required.difference(&keys).count();
         if missing == 0 {
             break;
         }
@@ -98,15 +102,19 @@ async fn a_broker_killed_mid_stream_loses_nothing_acknowledged() {
     }
     assert_eq!(
         missing, 0,
-        "{missing} reports acknowledged by the broker were lost in its crash"
+        "{missing} reports acknowledged by the broker before its last snapshot or after its restart were lost in its crash"
     );
+    let keys: HashSet<_> = reader.all_keys().unwrap().into_iter().collect();
+    let lost_in_window = window.difference(&keys).count();
     let stored = reader.all_keys().unwrap();
     let distinct: HashSet<_> = stored.iter().cloned().collect();
     assert_eq!(stored.len(), distinct.len(), "a report is stored twice");
     println!(
-        "broker killed after {acked_before} acknowledged; {} acknowledged in all, {} stored, lost 0",
+        "broker killed after {} acknowledged; {} acknowledged in all, {} stored; lost {lost_in_window} of the {} acknowledged in the 1.5 s before the crash, none otherwise",
+        at_kill.len(),
         acked.len(),
-        stored.len()
+        stored.len(),
+        window.len()
     );
     collector.kill();
 }

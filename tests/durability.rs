@@ -30,14 +30,14 @@ async fn kill_and_restart_loses_nothing_and_stores_nothing_twice() {
     const TOTAL: u64 = 30_000;
     let p = publisher.clone();
     let stream = tokio::spawn(async move {
-        for i in 0..TOTAL {
-            p.publish_status(&format!("KILL-{:03}", i % SITES), "boot1", i / SITES)
-                .await;
-            if i % 500 == 499 {
-                // A steady stream rather than one burst, so the kill lands in the middle of it.
-                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-            }
-        }
+        p.publish_paced(
+            "KILL",
+            SITES,
+            TOTAL,
+            500,
+            std::time::Duration::from_millis(20),
+        )
+        .await;
     });
 
     let reader = SqliteReader::open(&db).unwrap();

@@ -660,6 +660,25 @@ impl TrackingPublisher {
         }
     }
 
+    /// [`TrackingPublisher::publish_stream`] of reports `0..total`, pausing `pause` after every
+    /// `burst`: a steady stream rather than one burst, so that a fault lands in the middle of it.
+    pub async fn publish_paced(
+        &self,
+        prefix: &str,
+        sites: u64,
+        total: u64,
+        burst: u64,
+        pause: Duration,
+    ) {
+        let mut from = 0;
+        while from < total {
+            let to = (from + burst).min(total);
+            self.publish_stream(prefix, sites, from, to).await;
+            tokio::time::sleep(pause).await;
+            from = to;
+        }
+    }
+
     pub fn acked_count(&self) -> usize {
         self.acked.lock().unwrap().len()
     }
