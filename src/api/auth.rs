@@ -189,9 +189,7 @@ pub async fn layer(
             let control = s.rollout.control.clone();
             let h = hash(token);
             let record: Option<TokenRecord> =
-                tokio::task::spawn_blocking(move || control.token_by_hash(&h))
-                    .await
-                    .map_err(|e| ApiError::BadRequest(e.to_string()))??;
+                tokio::task::spawn_blocking(move || control.token_by_hash(&h)).await??;
             let t = record.ok_or_else(|| unauthorized("the token is not known"))?;
             if t.revoked.is_some() {
                 return Err(unauthorized("the token was revoked"));

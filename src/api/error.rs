@@ -43,6 +43,9 @@ pub enum ApiError {
     /// 500: the store failed; logged, not shown.
     #[error("internal error")]
     Internal(#[from] crate::store::StoreError),
+    /// 500: the task answering the request panicked or was cancelled; logged, not shown.
+    #[error("internal error")]
+    Aborted(#[from] tokio::task::JoinError),
 }
 
 impl From<axum::extract::rejection::QueryRejection> for ApiError {
@@ -103,6 +106,10 @@ impl IntoResponse for ApiError {
             ApiError::Rows { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Internal(e) => {
                 tracing::error!(error = %e, "api request failed");
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+            ApiError::Aborted(e) => {
+                tracing::error!(error = %e, "api request task panicked");
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         };
@@ -174,4 +181,21 @@ pub async fn json_errors(req: axum::extract::Request, next: axum::middleware::Ne
         out.headers_mut().insert(axum::http::header::ALLOW, a);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A handler's blocking task that panics is a 500 with a log line, not the client's fault.
+    #[tokio::test]
+    async fn a_panicking_task_is_a_500() {
+        let join = tokio::task::spawn_blocking(|| panic!("test panic")).await;
+        let e: ApiError = join.unwrap_err().into();
+        let r = e.into_response();
+        assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(r.into_body(), 1024).await.unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["error"], "internal error");
+    }
 }

@@ -72,9 +72,7 @@ pub async fn quarantine(
         return Err(ApiError::BadRequest("limit must be 1 to 10000".into()));
     }
     let reader = s.reader.clone();
-    let rows = tokio::task::spawn_blocking(move || reader.quarantine(limit))
-        .await
-        .map_err(|e| ApiError::BadRequest(e.to_string()))??;
+    let rows = tokio::task::spawn_blocking(move || reader.quarantine(limit)).await??;
     Ok(Json(json!({ "messages": rows })))
 }
 
@@ -107,7 +105,6 @@ pub async fn audit(
     let entries = tokio::task::spawn_blocking(move || {
         control.audit_before(q.before.unwrap_or(i64::MAX), limit)
     })
-    .await
-    .map_err(|e| ApiError::BadRequest(e.to_string()))??;
+    .await??;
     Ok(Json(json!({ "entries": entries })))
 }

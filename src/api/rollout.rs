@@ -67,9 +67,8 @@ fn write_scope(
 pub(super) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| ApiError::BadRequest(format!("request aborted: {e}")))?
+    // A panic in `f` is a 500 with a log line, never the client's fault.
+    tokio::task::spawn_blocking(f).await?
 }
 
 #[derive(Debug, Deserialize)]

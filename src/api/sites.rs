@@ -206,8 +206,7 @@ pub async fn detail(
             control.objections(Some(&site))?,
         ))
     })
-    .await
-    .map_err(|e| ApiError::BadRequest(e.to_string()))??;
+    .await??;
     if let Some(p) = plan {
         let today = crate::rollout::calendar::local_date(now);
         let open = obstacles.iter().any(|o| o.open_on(today));
@@ -283,9 +282,8 @@ pub async fn history(
     }
     let reader = s.reader.clone();
     let site = id.clone();
-    let rows = tokio::task::spawn_blocking(move || reader.history(&site, from, to, limit))
-        .await
-        .map_err(|e| ApiError::BadRequest(e.to_string()))??;
+    let rows =
+        tokio::task::spawn_blocking(move || reader.history(&site, from, to, limit)).await??;
     Ok(Json(
         json!({ "site": id, "from": from, "to": to, "count": rows.len(), "reports": rows }),
     ))
