@@ -7,6 +7,7 @@
 //! record, nor a record without its change.
 
 use super::StoreError;
+use super::sqlite::{from_ms, ms};
 use crate::coverage::area::{Area, AreaClass};
 use crate::rollout::calendar::Month;
 use crate::rollout::milestone::Milestone;
@@ -15,7 +16,7 @@ use crate::rollout::obstacle::{Obstacle, ObstacleKind};
 use crate::rollout::plan::PlannedSite;
 use crate::rollout::timeline::{Source, StageEvent};
 use crate::wire::{Gps, Stage, Supply};
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -256,14 +257,6 @@ pub struct ClosedMonth {
     pub month: String,
     pub closed_at: DateTime<Utc>,
     pub closed_by: String,
-}
-
-fn ms(t: DateTime<Utc>) -> i64 {
-    t.timestamp_millis()
-}
-
-fn from_ms(v: i64) -> DateTime<Utc> {
-    Utc.timestamp_millis_opt(v).single().unwrap_or_default()
 }
 
 fn json<T: Serialize>(v: &T) -> String {
@@ -1197,11 +1190,7 @@ impl ControlStore {
             let mut out = HashMap::new();
             for row in rows {
                 let (site, ts, supply) = row?;
-                let supply = match supply.as_deref() {
-                    Some("direct") => Some(Supply::Direct),
-                    Some("transferred") => Some(Supply::Transferred),
-                    _ => None,
-                };
+                let supply = super::sqlite::supply_of(supply.as_deref());
                 out.insert(
                     site,
                     LastReport {

@@ -105,11 +105,13 @@ pub const CONFLICTING_DUPLICATE: &str = "conflicting_duplicate";
 /// Longest payload prefix kept in the quarantine.
 const QUARANTINE_PAYLOAD_MAX: usize = 4096;
 
-fn ms(t: DateTime<Utc>) -> i64 {
+/// A time as the store keeps it: ms since the epoch.
+pub(crate) fn ms(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
 }
 
-fn from_ms(v: i64) -> DateTime<Utc> {
+/// A stored time back (every value the store writes is in range).
+pub(crate) fn from_ms(v: i64) -> DateTime<Utc> {
     Utc.timestamp_millis_opt(v).single().unwrap_or_default()
 }
 
@@ -128,7 +130,18 @@ pub fn day_number(day: chrono::NaiveDate) -> i64 {
 struct DayMark {
     day: i64,
     last_ts: i64,
-    supply: Supply,
+    /// `None` when the row does not say.
+    supply: Option<Supply>,
+}
+
+/// `site_day.supply` read back: `direct`, `transferred`, or — NULL or anything else — not known.
+/// The one reading of the column, for the writer and the control store alike.
+pub(crate) fn supply_of(column: Option<&str>) -> Option<Supply> {
+    match column {
+        Some("direct") => Some(Supply::Direct),
+        Some("transferred") => Some(Supply::Transferred),
+        _ => None,
+    }
 }
 
 /// A counter or watermark in `meta`; 0 before it is first set.
@@ -253,11 +266,7 @@ impl SqliteStore {
             })?;
             for row in rows {
                 let (site, day, last_ts, supply) = row?;
-                let supply = if supply.as_deref() == Some("direct") {
-                    Supply::Direct
-                } else {
-                    Supply::Transferred
-                };
+                let supply = supply_of(supply.as_deref());
                 // The day's last report may be newer than the row says: the row is finished
                 // when the next day begins.
                 let last_ts = latest
@@ -593,7 +602,7 @@ impl Store for SqliteStore {
                                 o.push(ins, status, *skewed)?;
                             }
                             let day = day_of_ms(ts);
-                            let supply = status.power.supply;
+                            let supply = Some(status.power.supply);
                             let mark = day_marks.get(site).or_else(|| self.days.get(site)).copied();
                             match mark {
                                 Some(m) if day == m.day => {
@@ -616,10 +625,15 @@ impl Store for SqliteStore {
                                             site,
                                             m.day,
                                             m.last_ts,
-                                            m.supply.as_str()
+                                            m.supply.map(Supply::as_str)
                                         ])?;
                                     }
-                                    put_day.execute(params![site, day, ts, supply.as_str()])?;
+                                    put_day.execute(params![
+                                        site,
+                                        day,
+                                        ts,
+                                        supply.map(Supply::as_str)
+                                    ])?;
                                     day_marks.insert(
                                         site,
                                         DayMark {

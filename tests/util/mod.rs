@@ -788,13 +788,36 @@ pub async fn publish(url: &str, topic: &str, payload: impl Into<Vec<u8>>) {
     publish_as(url, None, topic, payload).await;
 }
 
-/// [`publish`], logged in as `(username, password)`.
+/// [`publish`], logged in as `(username, password)`. A connection dropped before the PUBACK is
+/// tried again, twice at most, as an agent would (the embedded broker has been seen to drop a
+/// client on a loaded machine); the message may then arrive twice, which QoS 1 allows.
 pub async fn publish_as(
     url: &str,
     login: Option<(&str, &str)>,
     topic: &str,
     payload: impl Into<Vec<u8>>,
 ) {
+    let payload: Vec<u8> = payload.into();
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match publish_once(url, login, topic, payload.clone()).await {
+            Ok(()) => return,
+            Err(e) if tries < 3 => {
+                eprintln!("publish to {url} failed ({e}); trying again");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(e) => panic!("publish to {url}: {e}"),
+        }
+    }
+}
+
+async fn publish_once(
+    url: &str,
+    login: Option<(&str, &str)>,
+    topic: &str,
+    payload: Vec<u8>,
+) -> Result<(), rumqttc::ConnectionError> {
     let (host, port, _) = sitepulse::ingest::mqtt::parse_url(url).unwrap();
     let mut opts = MqttOptions::new(unique_id("test-pub"), host, port);
     if let Some((user, pass)) = login {
@@ -803,16 +826,17 @@ pub async fn publish_as(
     opts.set_max_packet_size(1 << 21, 1 << 21);
     let (client, mut el) = AsyncClient::new(opts, 10);
     client
-        .publish(topic, QoS::AtLeastOnce, false, payload.into())
+        .publish(topic, QoS::AtLeastOnce, false, payload)
         .await
         .unwrap();
     loop {
         match el.poll().await {
             Ok(Event::Incoming(Packet::PubAck(_))) => break,
             Ok(_) => {}
-            Err(e) => panic!("publish to {url}: {e}"),
+            Err(e) => return Err(e),
         }
     }
     let _ = client.disconnect().await;
     let _ = tokio::time::timeout(Duration::from_millis(200), el.poll()).await;
+    Ok(())
 }
