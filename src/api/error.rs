@@ -125,7 +125,7 @@ impl IntoResponse for ApiError {
 const REJECTION_TEXT_MAX: usize = 4096;
 
 /// Wraps every error answer that is not JSON yet — axum's own rejections of a path, a query, a
-/// body or a method, a request timeout — in the same JSON shape as [`ApiError`], with what to fix.
+/// body (one that missed its deadline becomes 408) or a method — in the same JSON shape as [`ApiError`], with what to fix.
 pub async fn json_errors(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let method = req.method().clone();
     let path = req.uri().path().to_string();
@@ -158,10 +158,7 @@ pub async fn json_errors(req: axum::extract::Request, next: axum::middleware::Ne
                 .and_then(|a| a.to_str().ok())
                 .unwrap_or("another method")
         ),
-        StatusCode::REQUEST_TIMEOUT if !text.is_empty() => format!("{path}: {text}"),
-        StatusCode::REQUEST_TIMEOUT => format!(
-            "the request to {path} was not complete in time; send the whole body without pausing"
-        ),
+        StatusCode::REQUEST_TIMEOUT => format!("{path}: {text}"),
         StatusCode::NOT_FOUND if text.is_empty() => format!("nothing at {path}"),
         _ if text.starts_with("Invalid URL") => {
             format!("{text}; check the path (the README lists every endpoint)")

@@ -1,6 +1,7 @@
 //! Serving the API over HTTP/1.1 with limits that a slow or hostile client cannot get around:
-//! a client must send its request headers within `http.header_timeout_s`; a request must be
-//! answered within `http.request_timeout_s` (its body included, 408 beyond); at most
+//! a client must send its request headers within `http.header_timeout_s`, and the whole body
+//! within `http.request_timeout_s` of the request's start (408 beyond; handlers are not timed);
+//! at most
 //! `http.max_connections` connections are open at once (more wait in the kernel's listen queue,
 //! so file descriptors stay free for the broker connection and the store). On shutdown, open
 //! requests get until the deadline the caller gives, then their connections are closed.
@@ -9,7 +10,6 @@ use axum::Router;
 use axum::extract::ConnectInfo;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use std::future::Future;
-
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;

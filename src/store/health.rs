@@ -118,7 +118,9 @@ impl StoreHealth {
     /// A commit failed with `error` at `now`, for `cause` (from [`StoreHealth::cause`], which
     /// may write to the disk: call it off the async threads).
     pub fn failed(&self, cause: Cause, error: &StoreError, now: DateTime<Utc>) {
-        let mut inner = self.lock();
+        let mut guard = self.lock();
+        // Plain fields from here, so the outage and the time of the last line borrow apart.
+        let inner = &mut *guard;
         match &mut inner.outage {
             None => {
                 let o = Outage {
@@ -137,7 +139,6 @@ impl StoreHealth {
                 o.cause = cause;
                 o.detail = error.to_string();
                 if inner.logged.elapsed() >= REPEAT_EVERY {
-                    let o = inner.outage.as_ref().expect("outage just matched");
                     tracing::error!(cause = ?o.cause, failures = o.failures, "ALARM still failing: {}", o.reason());
                     inner.logged = Instant::now();
                 }
