@@ -1,7 +1,8 @@
 //! Configuration: what the user writes (TOML, with defaults and comments in
 //! `src/sitepulse.toml`), checked into a [`Config`] the rest of the collector trusts.
 
-use crate::coverage::area::AreaClass;
+use crate::domain::area::AreaClass;
+pub use crate::domain::schedule::{Target, Task};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -329,8 +330,8 @@ pub struct ObstacleDays {
 }
 
 impl ObstacleDays {
-    pub fn of(&self, kind: crate::rollout::obstacle::ObstacleKind) -> u32 {
-        use crate::rollout::obstacle::ObstacleKind as K;
+    pub fn of(&self, kind: crate::domain::obstacle::ObstacleKind) -> u32 {
+        use crate::domain::obstacle::ObstacleKind as K;
         match kind {
             K::Access => self.access,
             K::Power => self.power,
@@ -368,30 +369,6 @@ impl Default for RolloutConfig {
             obstacle_days: ObstacleDays::default(),
         }
     }
-}
-
-/// A county's yearly task (年度任务): sites to bring on air in `year`. With an operator, the
-/// task of that carrier in the county; without, the county's own (counting a shared site once).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Task {
-    pub county: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub operator: Option<crate::wire::Operator>,
-    pub year: i32,
-    pub on_air: u64,
-}
-
-/// A milestone of the plan: at least `on_air` sites switched on by `deadline`, and every area
-/// of the `coverage` classes continuously covered.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Target {
-    pub name: String,
-    pub deadline: NaiveDate,
-    pub on_air: u64,
-    #[serde(default)]
-    pub coverage: Vec<crate::coverage::area::AreaClass>,
 }
 
 impl Default for MqttConfig {

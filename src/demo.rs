@@ -4,14 +4,14 @@
 
 use crate::clock::{SharedClock, SimClock};
 use crate::config::Config;
-use crate::rollout::calendar::local_date;
-use crate::rollout::milestone::NewMilestone;
-use crate::rollout::obstacle::{NewObstacle, ObstaclePatch};
+use crate::domain::actor::Actor;
+use crate::domain::calendar::local_date;
+use crate::domain::milestone::NewMilestone;
+use crate::domain::obstacle::{NewObstacle, ObstaclePatch};
 use crate::rollout::service::Rollout;
 use crate::sim::office::{self, Action, FieldEvent};
 use crate::sim::runner::{Faults, RunConfig, Stats, spawn_agents};
 use crate::sim::scenario::{SitePlan, liaocheng};
-use crate::store::control::Actor;
 use crate::wire::validate::MAX_INTERVAL_S;
 use chrono::NaiveDate;
 use std::collections::HashMap;

@@ -7,10 +7,10 @@ use sitepulse::checklist::Format;
 use sitepulse::checklist::tables::Lang;
 use sitepulse::clock::SystemClock;
 use sitepulse::config::{Config, DEFAULT_TOML};
-use sitepulse::rollout::calendar::Month;
+use sitepulse::domain::actor::Actor;
+use sitepulse::domain::calendar::Month;
 use sitepulse::rollout::plan::PlanError;
 use sitepulse::rollout::service::{Rollout, RolloutError};
-use sitepulse::store::control::Actor;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -241,8 +241,8 @@ fn create_token(
     };
     let expires = expires
         .map(|d| {
-            sitepulse::rollout::plan::parse_date(d)
-                .map(sitepulse::rollout::calendar::end_of_day)
+            sitepulse::domain::calendar::parse_date(d)
+                .map(sitepulse::domain::calendar::end_of_day)
                 .map_err(anyhow::Error::msg)
         })
         .transpose()?;

@@ -1,7 +1,7 @@
 //! Prometheus metrics of the collector, served at `/metrics`. Labels are low-cardinality: message
 //! kind and reject reason, never a site id.
 
-use crate::ingest::decode::Reject;
+use crate::domain::message::Reject;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;

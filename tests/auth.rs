@@ -220,7 +220,7 @@ async fn tokens_roles_and_the_audit_trail() {
     control
         .revoke_token(
             v.id,
-            &sitepulse::store::control::Actor::cli("test"),
+            &sitepulse::domain::actor::Actor::cli("test"),
             chrono::Utc::now(),
         )
         .unwrap();

@@ -14,7 +14,8 @@
 
 use super::AppState;
 use super::error::ApiError;
-use crate::store::control::{Actor, TokenRecord};
+use crate::domain::actor::Actor;
+use crate::store::control::TokenRecord;
 use crate::wire::{Operator, Stage};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{Method, header};

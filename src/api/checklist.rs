@@ -6,7 +6,7 @@ use super::error::ApiError;
 use super::rollout::blocking;
 use crate::checklist::tables::Lang;
 use crate::checklist::{self, Format};
-use crate::rollout::calendar::Month;
+use crate::domain::calendar::Month;
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};

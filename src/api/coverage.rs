@@ -6,8 +6,7 @@ use super::error::ApiError;
 use super::rollout::blocking;
 use super::sites::{parse_operator, parse_stage};
 use crate::coverage::earth::{self, SiteBands};
-use crate::coverage::report::{self, Report, SiteInput};
-use crate::rollout::calendar::{Month, local_date};
+use crate::coverage::report::{self, Report};
 use crate::state;
 use axum::Json;
 use axum::body::Bytes;
@@ -15,47 +14,18 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// The coverage report now (new footprints added to the kept marks; reused for a second).
+/// The coverage report now.
 pub(super) async fn current(s: &AppState) -> Result<Arc<Report>, ApiError> {
-    let s = s.clone();
-    blocking(move || {
-        let engine = s.rollout.coverage.clone();
-        Ok(engine.report(|grids| {
-            let (footprints, on_air) = {
-                let reg = state::read(&s.registry);
-                let mut on_air = 0u64;
-                let sites = reg.iter().filter_map(|(id, e)| {
-                    let is_on = e.stage().is_on_air();
-                    on_air += u64::from(is_on);
-                    Some(SiteInput {
-                        site: id,
-                        position: e.position()?,
-                        kind: e.kind(),
-                        bands: e.bands(),
-                        on_air: is_on,
-                    })
-                });
-                (report::footprints(grids, sites, &s.config.coverage), on_air)
-            };
-            report::report(
-                grids,
-                engine.cover(grids, &footprints),
-                &s.config.coverage,
-                &s.config.targets,
-                on_air,
-            )
-        }))
-    })
-    .await
+    let rollout = s.rollout.clone();
+    blocking(move || Ok(rollout.coverage())).await
 }
 
 /// `GET /api/v1/areas`: the target areas as GeoJSON, each with its coverage.
 pub async fn areas(State(s): State<AppState>) -> Result<Json<Value>, ApiError> {
     let r = current(&s).await?;
-    let grids = s.rollout.coverage.grids();
+    let grids = s.rollout.grids();
     let features: Vec<geojson::Feature> = grids
         .iter()
         .map(|g| {
@@ -65,7 +35,7 @@ pub async fn areas(State(s): State<AppState>) -> Result<Json<Value>, ApiError> {
             {
                 props = m;
             }
-            crate::coverage::area::to_feature(&g.area, props)
+            crate::domain::area::to_feature(&g.area, props)
         })
         .collect();
     Ok(Json(json!(geojson::FeatureCollection {
@@ -154,7 +124,7 @@ pub async fn sites_geojson(
     let Query(q) = q?;
     let operator = q.operator.as_deref().map(parse_operator).transpose()?;
     let stage = q.stage.as_deref().map(parse_stage).transpose()?;
-    let grids = s.rollout.coverage.grids();
+    let grids = s.rollout.grids();
     let reg = state::read(&s.registry);
     let flagged: std::collections::HashSet<String> = earth_checks(&s, &reg)
         .into_iter()
@@ -217,45 +187,4 @@ fn earth_checks(s: &AppState, reg: &crate::state::Registry) -> Vec<earth::Statio
 pub async fn earth_stations(State(s): State<AppState>) -> Json<Value> {
     let reg = state::read(&s.registry);
     Json(json!({ "earth_stations": earth_checks(&s, &reg) }))
-}
-
-/// `GET /api/v1/progress/monthly`: sites on air at the end of each month (Liaocheng time), from
-/// the first month a site came on air (or the first target's year) to now, with the targets.
-pub async fn monthly(State(s): State<AppState>) -> Json<Value> {
-    let now = s.clock.now();
-    let this = Month::of(local_date(now));
-    let mut firsts: BTreeMap<Month, u64> = BTreeMap::new();
-    {
-        let reg = state::read(&s.registry);
-        for (_, e) in reg.iter() {
-            if e.stage().is_on_air()
-                && let Some(t) = e.on_air_since
-            {
-                *firsts.entry(Month::of(local_date(t))).or_default() += 1;
-            }
-        }
-    }
-    let first_target = s
-        .config
-        .targets
-        .iter()
-        .map(|t| Month::new(chrono::Datelike::year(&t.deadline), 1))
-        .min()
-        .flatten();
-    let mut m = firsts
-        .keys()
-        .next()
-        .copied()
-        .into_iter()
-        .chain(first_target)
-        .min()
-        .unwrap_or(this);
-    let mut total = 0u64;
-    let mut months = Vec::new();
-    while m <= this && months.len() < 600 {
-        total += firsts.get(&m).copied().unwrap_or(0);
-        months.push(json!({ "month": m, "on_air": total }));
-        m = m.next();
-    }
-    Json(json!({ "months": months, "targets": s.config.targets }))
 }

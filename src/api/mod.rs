@@ -6,7 +6,7 @@
 //! - [`sites`] — `/api/v1/sites`, `/api/v1/sites/{id}`, `/api/v1/sites/{id}/history`.
 //! - [`progress`] — `/api/v1/progress`.
 //! - [`rollout`] — plan import, milestones, obstacles, the backward schedule.
-//! - [`coverage`] — areas, coverage, gaps, sites as GeoJSON, earth stations, monthly on-air.
+//! - [`coverage`] — areas, coverage, gaps, sites as GeoJSON, earth stations.
 //! - [`checklist`] — the monthly checklist in every format; closing a month.
 //! - [`field`] — the field-report page for phones (`/field`).
 //! - [`listen`] — the HTTP server: header and request timeouts, a connection cap, shutdown.
@@ -102,7 +102,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/coverage/gaps", get(coverage::gaps))
         .route("/api/v1/sites.geojson", get(coverage::sites_geojson))
         .route("/api/v1/earth-stations", get(coverage::earth_stations))
-        .route("/api/v1/progress/monthly", get(coverage::monthly))
+        .route("/api/v1/progress/monthly", get(progress::monthly))
         .route("/api/v1/checklist", get(checklist::closed))
         .route("/api/v1/audit", get(ops::audit))
         .route("/api/v1/open/counts", get(open::counts))

@@ -7,10 +7,8 @@
 use super::AppState;
 use super::auth::{Principal, principal};
 use super::error::ApiError;
-use crate::rollout::calendar::Month;
-use crate::rollout::milestone::NewMilestone;
-use crate::rollout::obstacle::{NewObstacle, ObstaclePatch};
-use crate::rollout::schedule::{self, Scope};
+use crate::domain::milestone::NewMilestone;
+use crate::domain::obstacle::{NewObstacle, ObstaclePatch};
 use crate::state;
 use axum::Extension;
 use axum::Json;
@@ -26,7 +24,7 @@ use serde_json::json;
 fn with_site<T>(
     s: &AppState,
     site: &str,
-    f: impl FnOnce(&state::SiteEntry) -> T,
+    f: impl FnOnce(&crate::domain::site::Site) -> T,
 ) -> Result<T, ApiError> {
     if !crate::wire::topic::is_valid_site_id(site) {
         return Err(ApiError::BadRequest(format!(
@@ -239,43 +237,10 @@ pub async fn schedule(
             "`year` must be between 2000 and 2100".into(),
         ));
     }
-    let tasks = &s.config.tasks;
-    let months: Vec<Month> = (1..=12).filter_map(|m| Month::new(q.year, m)).collect();
-    let row = |scope: Scope<'_>| {
-        json!({
-            "task": schedule::task(tasks, scope, q.year),
-            "expected": months.iter().map(|m| json!({"month": m, "expected": schedule::expected(tasks, scope, *m)})).collect::<Vec<_>>(),
-        })
-    };
-    let mut counties: Vec<&str> = tasks.iter().map(|t| t.county.as_str()).collect();
-    counties.sort_unstable();
-    counties.dedup();
-    let rows: Vec<serde_json::Value> = counties
-        .iter()
-        .map(|c| {
-            let mut ops: Vec<_> = tasks
-                .iter()
-                .filter(|t| t.county == *c)
-                .filter_map(|t| t.operator)
-                .collect();
-            ops.sort_unstable();
-            ops.dedup();
-            let mut v = row(Scope::County(c));
-            v["county"] = json!(c);
-            v["operators"] = ops
-                .iter()
-                .map(|o| {
-                    let mut r = row(Scope::CountyOperator(c, *o));
-                    r["operator"] = json!(o);
-                    r
-                })
-                .collect();
-            v
-        })
-        .collect();
-    Ok(Json(
-        json!({ "year": q.year, "city": row(Scope::City), "counties": rows }),
-    ))
+    Ok(Json(json!(crate::views::schedule::schedule(
+        &s.config.tasks,
+        q.year
+    ))))
 }
 
 /// `POST /api/v1/sites/{id}/objections` (any token): `{"field", "proposed", "reason"}`.
@@ -283,7 +248,7 @@ pub async fn object(
     State(s): State<AppState>,
     p: Option<Extension<Principal>>,
     Path(id): Path<String>,
-    body: Result<Json<crate::rollout::objection::NewObjection>, JsonRejection>,
+    body: Result<Json<crate::domain::objection::NewObjection>, JsonRejection>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     let p = principal(p)?;
     let Json(o) = body?;
@@ -321,7 +286,7 @@ pub async fn decide(
     State(s): State<AppState>,
     p: Option<Extension<Principal>>,
     Path(id): Path<i64>,
-    body: Result<Json<crate::rollout::objection::Decision>, JsonRejection>,
+    body: Result<Json<crate::domain::objection::Decision>, JsonRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let p = principal(p)?;
     p.require_admin("decide objections")?;

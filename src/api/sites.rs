@@ -2,8 +2,9 @@
 
 use super::AppState;
 use super::error::ApiError;
+use crate::domain::site::Site;
+use crate::state;
 use crate::state::alarms::{self, Alarm};
-use crate::state::{self, SiteEntry};
 use crate::wire::{Operator, Stage};
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
@@ -35,7 +36,7 @@ pub struct SiteSummary<'a> {
 
 fn summary<'a>(
     id: &'a str,
-    e: &'a SiteEntry,
+    e: &'a Site,
     now: DateTime<Utc>,
     cfg: &crate::config::AlarmConfig,
 ) -> SiteSummary<'a> {
@@ -147,7 +148,7 @@ pub async fn list(
         total += 1;
         if let Some(here) = near {
             if let Some(p) = sum.position {
-                nearest.push((crate::rollout::milestone::distance_m(here, p), sum));
+                nearest.push((crate::domain::geodesy::distance_m(here, p), sum));
             }
         } else if total > offset && sites.len() < limit {
             sites.push(sum);
@@ -191,7 +192,7 @@ pub async fn detail(
             "plan": e.plan,
             "info": e.info,
             "latest": e.latest.as_ref().map(|l| &l.status),
-            "on_air_since": e.on_air_since,
+            "on_air_since": e.timeline.on_air_since(now),
         });
         (body, e.plan.clone(), e.stage())
     };
@@ -208,9 +209,9 @@ pub async fn detail(
     })
     .await??;
     if let Some(p) = plan {
-        let today = crate::rollout::calendar::local_date(now);
+        let today = crate::domain::calendar::local_date(now);
         let open = obstacles.iter().any(|o| o.open_on(today));
-        let (standing, days_overdue) = crate::rollout::schedule::standing(
+        let (standing, days_overdue) = crate::domain::schedule::standing(
             p.planned_on_air,
             stage,
             open,

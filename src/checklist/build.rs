@@ -2,21 +2,22 @@
 //! tasks and targets, and the time of building go in; the [`Checklist`] comes out. The same
 //! input gives the same checklist, byte for byte once serialized.
 //!
-//! Counting rules (the dispatch tables' own):
-//! - A site counts in its county's subtotal once, and in the row of each operator on it.
-//! - Built (建成) from `installed`, on air (开通) from `on_air`, each at the checklist's time.
-//! - New this month: on air now, not at the end of the previous month. This year: not at the
-//!   end of the previous year.
-//! - Only sites in the plan are counted; sites known only from their agents are listed apart.
+//! Counting rules: those of [`crate::domain::figures`], shared with every other view — only
+//! sites in the plan count (sites known only from their agents are listed apart); built (建成)
+//! and on air (开通) at the checklist's time, the end of the month in Liaocheng or the time of
+//! building if earlier; new this month: on air then, not at the end of the previous month; this
+//! year: not at the end of the previous year. A site counts in its county's subtotal once, and
+//! in the row of each operator on it.
 
 use super::*;
 use crate::config::{RolloutConfig, Target, Task};
-use crate::rollout::calendar::{Month, days_between, end_of_day, local_date};
-use crate::rollout::objection::{DECIDE_WITHIN_WORKING_DAYS, Objection, working_days_between};
-use crate::rollout::obstacle::Obstacle;
-use crate::rollout::plan::PlannedSite;
-use crate::rollout::schedule::{self, Scope, Standing};
-use crate::rollout::timeline::Timeline;
+use crate::domain::calendar::{Month, days_between, local_date};
+use crate::domain::figures;
+use crate::domain::objection::{DECIDE_WITHIN_WORKING_DAYS, Objection, working_days_between};
+use crate::domain::obstacle::Obstacle;
+use crate::domain::schedule::{self, Scope, Standing};
+use crate::domain::site::PlannedSite;
+use crate::domain::timeline::Timeline;
 use crate::wire::Supply;
 use std::collections::HashMap;
 
@@ -163,13 +164,11 @@ pub fn build(input: Input<'_>) -> Result<Checklist, BuildError> {
     if today < month.first_day() {
         return Err(BuildError::NotStarted { month, today });
     }
-    let provisional = now < month.end();
-    let as_of = if provisional { now } else { month.end() };
+    let as_of = figures::month_instant(month, now);
     let day = local_date(as_of);
     let prev = month.prev();
     let prev_end = prev.end();
     let prev_day = prev.last_day();
-    let year_start = Month::new(month.year, 1).expect("January").prev().end();
 
     let mut by_site: HashMap<&str, Vec<&Obstacle>> = HashMap::new();
     for o in obstacles {
@@ -213,11 +212,12 @@ pub fn build(input: Input<'_>) -> Result<Checklist, BuildError> {
             rules.at_risk_days,
         );
         let was_overdue = prev_stage < Stage::OnAir && p.planned_on_air < prev_day;
+        let tl = &s.timeline;
         let now_site = SiteNow {
-            built: stage.is_built(),
-            on_air: stage.is_on_air(),
-            new_on_air: stage.is_on_air() && !prev_stage.is_on_air(),
-            this_year: stage.is_on_air() && !s.timeline.stage_at(year_start).is_on_air(),
+            built: figures::built_at(tl, as_of),
+            on_air: figures::on_air_at(tl, as_of),
+            new_on_air: figures::new_on_air_in(tl, month, now),
+            this_year: figures::new_on_air_in_year(tl, month.year, as_of),
             overdue: standing == Standing::Overdue,
             open: &open,
             resolved: site_obstacles
@@ -369,10 +369,9 @@ pub fn build(input: Input<'_>) -> Result<Checklist, BuildError> {
     let targets = targets
         .iter()
         .map(|t| {
-            let at = as_of.min(end_of_day(t.deadline));
             let on_air = sites
                 .iter()
-                .filter(|s| s.timeline.stage_at(at).is_on_air())
+                .filter(|s| figures::on_air_by(&s.timeline, t.deadline, as_of))
                 .count() as u64;
             TargetRow {
                 name: t.name.clone(),
@@ -407,7 +406,7 @@ pub fn build(input: Input<'_>) -> Result<Checklist, BuildError> {
         schema: CHECKLIST_SCHEMA.into(),
         month,
         as_of,
-        provisional,
+        provisional: as_of < month.end(),
         closed: None,
         targets,
         summary,

@@ -16,8 +16,8 @@ pub mod markdown;
 pub mod tables;
 pub mod xlsx;
 
-use crate::rollout::calendar::Month;
-use crate::rollout::obstacle::ObstacleKind;
+use crate::domain::calendar::Month;
+use crate::domain::obstacle::ObstacleKind;
 use crate::wire::{Operator, Stage};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};

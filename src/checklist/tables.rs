@@ -2,7 +2,7 @@
 //! XLSX, Markdown, HTML) renders these tables, so they all show the same cells.
 
 use super::*;
-use crate::rollout::calendar::tz;
+use crate::domain::calendar::tz;
 use crate::wire::domain::{county_name_en, county_name_zh};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

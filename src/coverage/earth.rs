@@ -2,7 +2,7 @@
 //! need coordination (the plan: no interference with earth stations in 3000–5000 MHz).
 
 use crate::config::EarthStation;
-use crate::rollout::milestone::distance_m;
+use crate::domain::geodesy::distance_m;
 use crate::wire::{Band, Gps};
 use serde::Serialize;
 

@@ -3,9 +3,9 @@
 //! cells ([`Grid::add`]); a site that went off air or moved makes the marks start again. The
 //! map and the API ask often, so a report (shares, continuity and gaps) is reused for a second.
 
-use super::area::Area;
 use super::grid::{Covered, Footprint, Grid, Marks};
 use super::report::Report;
+use crate::domain::area::Area;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};

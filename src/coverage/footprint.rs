@@ -2,8 +2,8 @@
 //! A macro site covers as far as its farthest-reaching band; micro sites and smart poles have a
 //! fixed radius; indoor systems add no outdoor footprint.
 
-use super::area::AreaClass;
 use crate::config::CoverageConfig;
+use crate::domain::area::AreaClass;
 use crate::wire::{Band, SiteKind};
 
 /// Which radius column applies in an area of this class (a site outside every area: rural).

@@ -6,7 +6,7 @@
 //! the WGS-84 ellipsoid at that latitude: over a city (tens of kilometres) distances are off by
 //! well under one percent, less than one 50 m cell.
 
-use super::area::Area;
+use crate::domain::area::Area;
 use geo::{BoundingRect, Contains, Coord};
 use serde::Serialize;
 
@@ -280,7 +280,7 @@ impl Grid {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::coverage::area::AreaClass;
+    use crate::domain::area::AreaClass;
     use geo::{LineString, MultiPolygon, Polygon};
     use std::f64::consts::PI;
 

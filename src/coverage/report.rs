@@ -1,10 +1,10 @@
 //! Coverage of every area and progress of each target's coverage goal, from the areas' grids
 //! and the sites. Pure.
 
-use super::area::AreaClass;
 use super::footprint::radius_m;
 use super::grid::{Covered, Footprint, Gap, Grid};
 use crate::config::{CoverageConfig, Target};
+use crate::domain::area::AreaClass;
 use crate::wire::{Band, Gps, SiteKind};
 use geo::{Contains, Coord};
 use serde::Serialize;
@@ -100,13 +100,14 @@ pub fn footprints<'a>(
 }
 
 /// The report from each grid's coverage (`covered[i]` of `grids[i]`, e.g. from
-/// [`super::engine::Engine::cover`] or [`Grid::cover`]).
+/// [`super::engine::Engine::cover`] or [`Grid::cover`]); `on_air[i]` is target `i`'s sites on air
+/// by its deadline ([`crate::views::progress::on_air_by_target`]).
 pub fn report(
     grids: &[Grid],
     covered: Vec<Covered>,
     cfg: &CoverageConfig,
     targets: &[Target],
-    on_air: u64,
+    on_air: &[u64],
 ) -> Report {
     let mut areas = Vec::new();
     let mut gaps = Vec::new();
@@ -134,7 +135,8 @@ pub fn report(
     gaps.sort_by(|a, b| b.gap.cells.cmp(&a.gap.cells).then(a.area.cmp(&b.area)));
     let targets = targets
         .iter()
-        .map(|t| {
+        .zip(on_air.iter().copied().chain(std::iter::repeat(0)))
+        .map(|(t, on_air)| {
             let of_class: Vec<&AreaCoverage> = areas
                 .iter()
                 .filter(|a| t.coverage.contains(&a.class))

@@ -10,7 +10,7 @@
 
 use super::source::{AckToken, Inbound};
 use crate::config::StoreConfig;
-use crate::ingest::decode::Message;
+use crate::domain::message::Message;
 use crate::metrics::Metrics;
 use crate::state::{self, SharedRegistry};
 use crate::store::health::StoreHealth;
@@ -201,7 +201,7 @@ impl crate::store::Store for Unavailable {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::decode::Reject;
+    use crate::domain::message::Reject;
     use crate::store::{Store, StoreError};
     use crate::wire::topic::TopicError;
     use proptest::prelude::*;

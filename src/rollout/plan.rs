@@ -5,35 +5,12 @@
 //! Parsing is all or nothing: every bad row is reported with its row number, column, value and
 //! what is wrong, and a file with any bad row yields no sites at all.
 
+use crate::domain::calendar::parse_date;
+pub use crate::domain::site::PlannedSite;
 use crate::wire::domain::LIAOCHENG_COUNTIES;
 use crate::wire::{Band, Gps, Operator, SiteKind};
-use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::HashMap;
-
-/// One site of the plan. The plan is authoritative for a site's description; an agent's `info`
-/// only fills in for sites the plan does not list.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PlannedSite {
-    pub id: String,
-    pub name: String,
-    /// County or district admin code (6 digits).
-    pub county: String,
-    pub operators: Vec<Operator>,
-    pub tower_owner: String,
-    pub kind: SiteKind,
-    pub bands: Vec<Band>,
-    /// Surveyed position, WGS-84.
-    pub position: Gps,
-    /// Planned batch (建设批次), free text.
-    pub batch: Option<String>,
-    /// Plan year; defaults to the year of the planned on-air date.
-    pub year: i32,
-    /// The deadline: planned on-air date (计划开通日期).
-    pub planned_on_air: NaiveDate,
-    /// Unit responsible for the site (责任单位).
-    pub responsible_unit: String,
-}
 
 /// What is wrong with one cell of the file.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -283,18 +260,6 @@ fn parse_county(s: &str) -> Result<String, String> {
         .ok_or_else(|| {
             format!("`{s}` is not a 6-digit admin code or a Liaocheng county name (e.g. 371502 or 东昌府区)")
         })
-}
-
-/// A date as people write it; years outside 2000–2100 are typos, not plans.
-pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
-    let d = ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日"]
-        .iter()
-        .find_map(|f| NaiveDate::parse_from_str(s, f).ok())
-        .ok_or_else(|| format!("`{s}` is not a date; write it as 2020-09-30"))?;
-    if !(2000..=2100).contains(&chrono::Datelike::year(&d)) {
-        return Err(format!("`{s}` is not a date between 2000 and 2100"));
-    }
-    Ok(d)
 }
 
 fn parse_coord(s: &str, max: f64) -> Result<f64, String> {
@@ -620,6 +585,7 @@ pub fn to_csv(sites: &[PlannedSite]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::NaiveDate;
 
     fn none(_: u64, _: u64) {}
 

@@ -2,20 +2,27 @@
 //! monthly checklist. Each write is checked, stored with its audit entry in the control store,
 //! and then shown in the live state. The API, the command line and the demo all go through here.
 
-use super::calendar::{Month, local_date};
-use super::milestone::{Milestone, NewMilestone, distance_m, parse_when};
-use super::objection::{Correction, Decision, NewObjection, Objection, correction};
-use super::obstacle::{NewObstacle, Obstacle, ObstaclePatch};
 use super::plan::{self, PlanError};
-use super::timeline::{Source, StageEvent, Timeline};
 use crate::checklist::build::{self, BuildError, Input, Ops, SiteFacts};
 use crate::checklist::{Checklist, Closed, UnplannedSite};
 use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::coverage::engine::Engine;
+use crate::coverage::grid::Grid;
+use crate::coverage::report::{self, Report, SiteInput};
+use crate::domain::actor::Actor;
+use crate::domain::calendar::{Month, local_date};
+use crate::domain::figures;
+use crate::domain::geodesy::distance_m;
+use crate::domain::milestone::{Milestone, NewMilestone, parse_when};
+use crate::domain::objection::{Correction, Decision, NewObjection, Objection, correction};
+use crate::domain::obstacle::{NewObstacle, Obstacle, ObstaclePatch};
+use crate::domain::timeline::{Source, StageEvent, Timeline};
 use crate::state::{self, SharedRegistry};
 use crate::store::StoreError;
-use crate::store::control::{Actor, ControlStore, ImportReport};
+use crate::store::control::{ControlStore, ImportReport};
+use crate::views::monthly::{self, Monthly};
+use crate::views::progress::{self, Progress};
 use chrono::Duration;
 use std::sync::Arc;
 
@@ -101,6 +108,62 @@ impl Rollout {
         Ok(r)
     }
 
+    /// Progress against the targets now ([`crate::views::progress`]).
+    pub fn progress(&self) -> Progress {
+        let now = self.clock.now();
+        progress::progress(
+            state::read(&self.registry).sites(),
+            &self.config.targets,
+            now,
+        )
+    }
+
+    /// Sites on air at the end of each month up to now ([`crate::views::monthly`]).
+    pub fn monthly(&self) -> Monthly {
+        let now = self.clock.now();
+        monthly::monthly(
+            state::read(&self.registry).sites(),
+            &self.config.targets,
+            now,
+        )
+    }
+
+    /// The target areas' grids.
+    pub fn grids(&self) -> Arc<Vec<Grid>> {
+        self.coverage.grids()
+    }
+
+    /// Coverage of every area now and each target's coverage goal: new footprints are added to
+    /// the kept marks, and the report is reused for a second.
+    pub fn coverage(&self) -> Arc<Report> {
+        let now = self.clock.now();
+        self.coverage.report(|grids| {
+            let (footprints, on_air) = {
+                let reg = state::read(&self.registry);
+                let sites = reg.iter().filter_map(|(id, e)| {
+                    Some(SiteInput {
+                        site: id,
+                        position: e.position()?,
+                        kind: e.kind(),
+                        bands: e.bands(),
+                        on_air: figures::on_air_at(&e.timeline, now),
+                    })
+                });
+                (
+                    report::footprints(grids, sites, &self.config.coverage),
+                    progress::on_air_by_target(reg.sites(), &self.config.targets, now),
+                )
+            };
+            report::report(
+                grids,
+                self.coverage.cover(grids, &footprints),
+                &self.config.coverage,
+                &self.config.targets,
+                &on_air,
+            )
+        })
+    }
+
     /// Loads the stored plan, milestones and areas into the live state (at start). Returns
     /// the versions of plan and areas.
     pub fn load(&self) -> Result<(i64, i64), StoreError> {
@@ -148,8 +211,8 @@ impl Rollout {
         source: &str,
         actor: &Actor,
     ) -> Result<ImportReport, RolloutError> {
-        let areas = crate::coverage::area::parse(bytes)
-            .map_err(|e| RolloutError::Invalid(e.to_string()))?;
+        let areas =
+            crate::domain::area::parse(bytes).map_err(|e| RolloutError::Invalid(e.to_string()))?;
         let report = self
             .control
             .import_areas(&areas, source, actor, self.clock.now())?;
@@ -464,8 +527,7 @@ impl Rollout {
     /// Builds a month's checklist from the stored data.
     pub fn build(&self, month: Month) -> Result<Checklist, RolloutError> {
         let now = self.clock.now();
-        let as_of = now.min(month.end());
-        let mut events = self.control.stage_events()?;
+        let as_of = figures::month_instant(month, now);
         let past = self.control.last_reports(local_date(as_of))?;
         let obstacles = self.control.obstacles(None)?;
         let objections = self.control.objections(None)?;
@@ -490,7 +552,7 @@ impl Rollout {
                             supply: r.supply,
                         })
                     });
-                let timeline = Timeline::new(events.remove(id.as_str()).unwrap_or_default());
+                let timeline = e.timeline.clone();
                 match &e.plan {
                     Some(p) => sites.push(SiteFacts {
                         plan: p.clone(),

@@ -5,9 +5,9 @@
 
 use super::scenario::SitePlan;
 use crate::config::Task;
-use crate::rollout::calendar::local_date;
-use crate::rollout::obstacle::ObstacleKind;
-use crate::rollout::plan::PlannedSite;
+use crate::domain::calendar::local_date;
+use crate::domain::obstacle::ObstacleKind;
+use crate::domain::site::PlannedSite;
 use crate::wire::domain::county_name_zh;
 use crate::wire::{Gps, Operator, Stage};
 use chrono::{DateTime, Datelike, Duration, Utc};
@@ -144,7 +144,7 @@ pub fn field_events(plans: &[SitePlan], seed: u64) -> Vec<FieldEvent> {
             });
         }
         let on_air = p.reached[4];
-        let deadline = crate::rollout::calendar::end_of_day(p.planned_on_air);
+        let deadline = crate::domain::calendar::end_of_day(p.planned_on_air);
         let (open, resolve) = if on_air > deadline + Duration::days(10) {
             (deadline - Duration::days(14), on_air - Duration::days(7))
         } else if rng.random_bool(0.03) {
@@ -204,7 +204,7 @@ mod tests {
             .iter()
             .filter(|p| {
                 p.reached[4]
-                    > crate::rollout::calendar::end_of_day(p.planned_on_air) + Duration::days(10)
+                    > crate::domain::calendar::end_of_day(p.planned_on_air) + Duration::days(10)
             })
             .count();
         let opened = events

@@ -186,7 +186,7 @@ impl Outbox {
         if has_plan {
             let mut stmt = conn.prepare("SELECT site FROM plan")?;
             for site in stmt.query_map([], |r| r.get::<_, String>(0))? {
-                if let Ok(p) = serde_json::from_str::<crate::rollout::plan::PlannedSite>(&site?) {
+                if let Ok(p) = serde_json::from_str::<crate::domain::site::PlannedSite>(&site?) {
                     tags.insert(
                         p.id.clone(),
                         SiteTags::new(

@@ -6,15 +6,16 @@
 //! Every write and its audit entry commit in one transaction: a change is never without its
 //! record, nor a record without its change.
 
-use super::StoreError;
 use super::sqlite::{from_ms, ms};
-use crate::coverage::area::{Area, AreaClass};
-use crate::rollout::calendar::Month;
-use crate::rollout::milestone::Milestone;
-use crate::rollout::objection::Objection;
-use crate::rollout::obstacle::{Obstacle, ObstacleKind};
-use crate::rollout::plan::PlannedSite;
-use crate::rollout::timeline::{Source, StageEvent};
+use super::{StoreError, unreadable};
+use crate::domain::actor::Actor;
+use crate::domain::area::{Area, AreaClass};
+use crate::domain::calendar::Month;
+use crate::domain::milestone::Milestone;
+use crate::domain::objection::Objection;
+use crate::domain::obstacle::{Obstacle, ObstacleKind};
+use crate::domain::site::PlannedSite;
+use crate::domain::timeline::{Source, StageEvent};
 use crate::wire::{Gps, Stage, Supply};
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
@@ -122,36 +123,6 @@ BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 "#;
-
-/// Who made a write, and from where. Over HTTP `who` is always the token's name: what a request
-/// body says about a person goes to `on_behalf`, beside it, never in its place.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Actor {
-    pub who: String,
-    /// Client address, or `cli`.
-    pub origin: String,
-    /// The person the writer names as acting for, free text (e.g. who closes a month).
-    pub on_behalf: Option<String>,
-}
-
-impl Actor {
-    pub fn cli(who: impl Into<String>) -> Actor {
-        Actor {
-            who: who.into(),
-            origin: "cli".into(),
-            on_behalf: None,
-        }
-    }
-
-    /// The same writer, acting for `person` (ignored when blank).
-    pub fn on_behalf_of(mut self, person: Option<&str>) -> Actor {
-        self.on_behalf = person
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-            .map(str::to_string);
-        self
-    }
-}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditEntry {
@@ -266,28 +237,6 @@ fn json<T: Serialize>(v: &T) -> String {
 /// A stored value that cannot be read back: an error that names where it is, never a default
 /// (an unknown obstacle kind read as `access`, a bad date as 1970-01-01, would be printed in an
 /// official monthly checklist as if true).
-#[derive(Debug, thiserror::Error)]
-#[error("stored {table} row {key}: column {column} holds `{value}`, which cannot be read")]
-pub struct Unreadable {
-    pub table: &'static str,
-    pub key: String,
-    pub column: &'static str,
-    pub value: String,
-}
-
-fn unreadable(table: &'static str, key: i64, column: &'static str, value: &str) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(
-        0,
-        rusqlite::types::Type::Text,
-        Box::new(Unreadable {
-            table,
-            key: key.to_string(),
-            column,
-            value: value.to_string(),
-        }),
-    )
-}
-
 /// A date column of row `key` in `table`.
 fn date(
     table: &'static str,

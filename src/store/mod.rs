@@ -17,7 +17,7 @@ pub mod health;
 pub mod retention;
 pub mod sqlite;
 
-use crate::ingest::decode::{Message, Reject};
+use crate::domain::message::{Message, Reject};
 use chrono::{DateTime, Utc};
 
 /// One message as the store receives it: decoded, or rejected with its reason.
@@ -47,7 +47,9 @@ pub enum Outcome {
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("sqlite: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
+    #[error(transparent)]
+    Unreadable(Box<Unreadable>),
     #[error("cannot create directory for the store: {0}")]
     Io(#[from] std::io::Error),
     #[error("stored data cannot be read: {0}")]
@@ -56,6 +58,53 @@ pub enum StoreError {
     BufferFull(u64),
     #[error("the store file {0} opens read-only; the collector must write it")]
     ReadOnly(std::path::PathBuf),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> StoreError {
+        match e {
+            rusqlite::Error::FromSqlConversionFailure(_, _, inner) if inner.is::<Unreadable>() => {
+                match inner.downcast::<Unreadable>() {
+                    Ok(u) => StoreError::Unreadable(u),
+                    Err(inner) => StoreError::Sqlite(rusqlite::Error::FromSqlConversionFailure(
+                        0,
+                        rusqlite::types::Type::Text,
+                        inner,
+                    )),
+                }
+            }
+            e => StoreError::Sqlite(e),
+        }
+    }
+}
+
+/// A stored row that cannot be read: never read as a default, always an error that names it.
+#[derive(Debug, thiserror::Error)]
+#[error("stored {table} row {key}: column {column} holds `{value}`, which cannot be read")]
+pub struct Unreadable {
+    pub table: &'static str,
+    pub key: String,
+    pub column: &'static str,
+    pub value: String,
+}
+
+/// [`Unreadable`], as a row-reading closure returns it.
+pub(crate) fn unreadable(
+    table: &'static str,
+    key: impl std::fmt::Display,
+    column: &'static str,
+    value: impl std::fmt::Display,
+) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        0,
+        rusqlite::types::Type::Text,
+        Box::new(Unreadable {
+            table,
+            key: key.to_string(),
+            column,
+            value: value.to_string(),
+        }),
+    )
 }
 
 /// A durable destination for batches. `commit` returns only once the whole batch is durable (or

@@ -20,8 +20,9 @@
 
 use super::dedupe::{IndexedMax, Tail};
 use super::retention::Retention;
-use super::{Envelope, Outcome, Store, StoreError};
-use crate::ingest::decode::Message;
+use super::{Envelope, Outcome, Store, StoreError, unreadable};
+use crate::domain::message::Message;
+use crate::domain::timeline::{Source, StageEvent};
 use crate::sink::outbox::{Buffer, Outbox};
 use crate::wire::{Info, Stage, Status, Supply};
 use chrono::{DateTime, TimeZone, Utc};
@@ -782,10 +783,8 @@ pub struct Snapshot {
     pub infos: Vec<Info>,
     /// Latest report per site, with the time it was received.
     pub latest: Vec<(Status, DateTime<Utc>)>,
-    /// First time each site was seen on air.
-    pub on_air_since: HashMap<String, DateTime<Utc>>,
-    /// Agent time of each site's latest stage transition in telemetry.
-    pub stage_since: HashMap<String, DateTime<Utc>>,
+    /// Every stage transition seen in telemetry, by site.
+    pub transitions: HashMap<String, Vec<StageEvent>>,
 }
 
 /// Read side: queries for the API and tests, on its own connection so reads never wait for the
@@ -922,32 +921,37 @@ impl SqliteReader {
     pub fn snapshot(&self) -> Result<Snapshot, StoreError> {
         self.with(|c| {
             let mut snap = Snapshot::default();
-            let mut stmt = c.prepare("SELECT info FROM sites")?;
-            for json in stmt.query_map([], |r| r.get::<_, String>(0))? {
-                if let Ok(info) = serde_json::from_str::<Info>(&json?) {
-                    snap.infos.push(info);
-                }
+            let mut stmt = c.prepare("SELECT site, info FROM sites")?;
+            for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
+                let (site, json) = row?;
+                snap.infos.push(serde_json::from_str::<Info>(&json).map_err(|e| {
+                    unreadable("sites", &site, "info", &e)
+                })?);
             }
             let mut stmt = c.prepare(
-                "SELECT status.payload, site_state.received FROM site_state JOIN status ON status.id = site_state.id",
+                "SELECT site_state.site, status.payload, site_state.received FROM site_state JOIN status ON status.id = site_state.id",
             )?;
-            for row in stmt.query_map([], |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, i64>(1)?)))? {
-                let (json, received) = row?;
-                if let Ok(status) = serde_json::from_slice::<Status>(&json) {
-                    snap.latest.push((status, from_ms(received)));
-                }
+            for row in stmt.query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, i64>(2)?))
+            })? {
+                let (site, json, received) = row?;
+                let status = serde_json::from_slice::<Status>(&json)
+                    .map_err(|e| unreadable("status", &site, "payload", &e))?;
+                snap.latest.push((status, from_ms(received)));
             }
-            let mut stmt = c.prepare(
-                "SELECT site, min(ts) FROM stage_changes WHERE to_stage IN ('on_air', 'accepted') GROUP BY site",
-            )?;
-            for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
-                let (site, ts) = row?;
-                snap.on_air_since.insert(site, from_ms(ts));
-            }
-            let mut stmt = c.prepare("SELECT site, max(ts) FROM stage_changes GROUP BY site")?;
-            for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
-                let (site, ts) = row?;
-                snap.stage_since.insert(site, from_ms(ts));
+            let mut stmt = c.prepare("SELECT site, ts, to_stage FROM stage_changes")?;
+            for row in stmt.query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?))
+            })? {
+                let (site, ts, stage) = row?;
+                let stage = Stage::parse(&stage).ok_or_else(|| {
+                    unreadable("stage_changes", &site, "to_stage", format!("unknown stage `{stage}`"))
+                })?;
+                snap.transitions.entry(site).or_default().push(StageEvent {
+                    at: from_ms(ts),
+                    source: Source::Telemetry,
+                    stage,
+                });
             }
             Ok(snap)
         })

@@ -3,11 +3,12 @@
 
 use chrono::{DateTime, Duration, Utc};
 use sitepulse::config::Config;
-use sitepulse::ingest::decode::Message;
+use sitepulse::domain::actor::Actor;
+use sitepulse::domain::message::Message;
 use sitepulse::sim::agent::Agent;
 use sitepulse::sim::office;
 use sitepulse::sim::scenario::SitePlan;
-use sitepulse::store::control::{Actor, ControlStore};
+use sitepulse::store::control::ControlStore;
 use sitepulse::store::sqlite::SqliteStore;
 use sitepulse::store::{Envelope, Store};
 

@@ -22,11 +22,11 @@ use sitepulse::clock::FixedClock;
 use sitepulse::config::Config;
 use sitepulse::coverage::grid::Footprint;
 use sitepulse::coverage::report::{self, SiteInput};
-use sitepulse::rollout::calendar::Month;
+use sitepulse::domain::actor::Actor;
+use sitepulse::domain::calendar::Month;
 use sitepulse::rollout::service::Rollout;
 use sitepulse::sim::scenario::liaocheng;
 use sitepulse::state;
-use sitepulse::store::control::Actor;
 use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};
 
@@ -105,7 +105,7 @@ fn main() {
             pairs = report::footprints(&grids, sites, &config.coverage);
             let f: Vec<Footprint> = pairs.iter().map(|(_, f)| *f).collect();
             let from_scratch = grids.iter().map(|g| g.cover(&f)).collect();
-            let r = report::report(&grids, from_scratch, &config.coverage, &config.targets, 0);
+            let r = report::report(&grids, from_scratch, &config.coverage, &config.targets, &[]);
             times.push(t.elapsed().as_secs_f64() * 1e3);
             on_air = f.len();
             covered = r
@@ -170,7 +170,7 @@ fn main() {
                 pairs.push((format!("EXTRA-{i}"), *f));
                 let t = Instant::now();
                 let c = engine.cover(&grids, &pairs);
-                let _ = report::report(&grids, c, &config.coverage, &config.targets, 0);
+                let _ = report::report(&grids, c, &config.coverage, &config.targets, &[]);
                 t.elapsed().as_secs_f64() * 1e3
             })
             .collect();

@@ -274,7 +274,7 @@ pub fn token(db: &Path, name: &str, role: &str, operator: Option<&str>) -> Strin
                 revoked: None,
             },
             &sitepulse::api::auth::hash(&token),
-            &sitepulse::store::control::Actor::cli("test"),
+            &sitepulse::domain::actor::Actor::cli("test"),
             now,
         )
         .unwrap();

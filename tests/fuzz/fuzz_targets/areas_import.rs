@@ -5,7 +5,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(areas) = sitepulse::coverage::area::parse(data) {
+    if let Ok(areas) = sitepulse::domain::area::parse(data) {
         for a in areas {
             // A coarse grid keeps huge polygons cheap.
             let _ = sitepulse::coverage::grid::Grid::new(a, 1000.0);

@@ -301,7 +301,7 @@ mod tests {
         )
         .unwrap();
         let first = a[0].geometry.0[0].exterior().0[0];
-        let d = crate::rollout::milestone::distance_m(
+        let d = crate::domain::geodesy::distance_m(
             crate::wire::Gps {
                 lat: first.y,
                 lon: first.x,

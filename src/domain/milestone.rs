@@ -5,7 +5,6 @@
 use super::calendar;
 use crate::wire::{Gps, Stage};
 use chrono::{DateTime, Utc};
-use geo::{Distance, Haversine, Point};
 use serde::{Deserialize, Serialize};
 
 /// A milestone as reported.
@@ -53,14 +52,9 @@ pub fn parse_when(s: &str) -> Result<DateTime<Utc>, String> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Ok(t.with_timezone(&Utc));
     }
-    super::plan::parse_date(s)
+    calendar::parse_date(s)
         .map(calendar::end_of_day)
         .map_err(|_| format!("`{s}` is neither a date (2020-09-30) nor an RFC 3339 time"))
-}
-
-/// Great-circle distance in metres.
-pub fn distance_m(a: Gps, b: Gps) -> f64 {
-    Haversine.distance(Point::new(a.lon, a.lat), Point::new(b.lon, b.lat))
 }
 
 #[cfg(test)]
@@ -68,19 +62,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn distance_and_dates() {
-        // One thousandth of a degree of latitude is about 111 m.
-        let d = distance_m(
-            Gps {
-                lat: 36.450,
-                lon: 115.98,
-            },
-            Gps {
-                lat: 36.455,
-                lon: 115.98,
-            },
-        );
-        assert!((d - 556.0).abs() < 2.0, "{d}");
+    fn dates_and_times() {
         assert_eq!(
             parse_when("2020-09-30").unwrap().to_rfc3339(),
             "2020-09-30T15:59:59.999+00:00"

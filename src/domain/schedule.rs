@@ -3,10 +3,33 @@
 //! its planned on-air date. Pure.
 
 use super::calendar::{Month, days_between};
-use crate::config::Task;
 use crate::wire::{Operator, Stage};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+
+/// A county's yearly task (年度任务): sites to bring on air in `year`. With an operator, the
+/// task of that carrier in the county; without, the county's own (counting a shared site once).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Task {
+    pub county: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<Operator>,
+    pub year: i32,
+    pub on_air: u64,
+}
+
+/// A milestone of the plan: at least `on_air` sites switched on by `deadline`, and every area
+/// of the `coverage` classes continuously covered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Target {
+    pub name: String,
+    pub deadline: NaiveDate,
+    pub on_air: u64,
+    #[serde(default)]
+    pub coverage: Vec<super::area::AreaClass>,
+}
 
 /// Which tasks a row of the dispatch table is measured against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,8 +3,9 @@
 //! administrator accepts (the correction is applied and audited) or rejects it with a reason.
 //! Objections left undecided for more than five working days are listed in the checklist.
 
-use super::plan::{PlannedSite, parse_date, parse_operator};
-use crate::wire::{Gps, Stage};
+use super::calendar::parse_date;
+use super::site::PlannedSite;
+use crate::wire::{Gps, Operator, Stage};
 use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
 use serde::{Deserialize, Serialize};
 
@@ -110,7 +111,12 @@ pub fn correction(
                 .ok_or("`proposed` operators must be a non-empty list")?;
             p.operators = list
                 .iter()
-                .map(|v| parse_operator(v.as_str().unwrap_or_default()))
+                .map(|v| {
+                    v.as_str()
+                        .unwrap_or_default()
+                        .parse::<Operator>()
+                        .map_err(|e| e.to_string())
+                })
                 .collect::<Result<_, _>>()?;
         }
         "position" => {

@@ -125,6 +125,18 @@ impl<'de> Deserialize<'de> for Month {
     }
 }
 
+/// A date as people write it; years outside 2000–2100 are typos, not plans.
+pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    let d = ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日"]
+        .iter()
+        .find_map(|f| NaiveDate::parse_from_str(s, f).ok())
+        .ok_or_else(|| format!("`{s}` is not a date; write it as 2020-09-30"))?;
+    if !(2000..=2100).contains(&chrono::Datelike::year(&d)) {
+        return Err(format!("`{s}` is not a date between 2000 and 2100"));
+    }
+    Ok(d)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
