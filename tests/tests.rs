@@ -12,6 +12,7 @@ mod demo;
 mod deploy;
 mod durability;
 mod field_page;
+mod figures;
 mod hardening;
 mod identity;
 mod ingest;

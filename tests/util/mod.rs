@@ -320,6 +320,19 @@ impl Collector {
         config: Config,
         store: Option<sitepulse::store::BoxStore>,
     ) -> Collector {
+        Self::start_full(config, store, Arc::new(SystemClock)).await
+    }
+
+    /// A collector whose clock is `clock` (a fixed time for reports about a past month).
+    pub async fn start_at(config: Config, clock: sitepulse::clock::SharedClock) -> Collector {
+        Self::start_full(config, None, clock).await
+    }
+
+    async fn start_full(
+        config: Config,
+        store: Option<sitepulse::store::BoxStore>,
+        clock: sitepulse::clock::SharedClock,
+    ) -> Collector {
         let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         std_listener.set_nonblocking(true).unwrap();
         let http = std_listener.local_addr().unwrap();
@@ -337,13 +350,8 @@ impl Collector {
                 let shutdown = async move {
                     let _ = stop_rx.await;
                 };
-                let run = sitepulse::server::run_with_store(
-                    config,
-                    listener,
-                    Arc::new(SystemClock),
-                    shutdown,
-                    store,
-                );
+                let run =
+                    sitepulse::server::run_with_store(config, listener, clock, shutdown, store);
                 tokio::select! {
                     r = run => r.expect("collector runs"),
                     _ = kill_rx => {}
@@ -532,12 +540,23 @@ impl Drop for CollectorProcess {
 
 /// A hand-built status report, as an agent would send it.
 pub fn status_json(site: &str, boot: &str, seq: u64, stage: &str) -> String {
+    status_json_at(site, boot, seq, stage, chrono::Utc::now())
+}
+
+/// [`status_json`], stamped `ts` by the agent.
+pub fn status_json_at(
+    site: &str,
+    boot: &str,
+    seq: u64,
+    stage: &str,
+    ts: chrono::DateTime<chrono::Utc>,
+) -> String {
     serde_json::json!({
         "schema": "sitepulse.status/1",
         "site": site,
         "boot": boot,
         "seq": seq,
-        "ts": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "ts": ts.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         "interval_s": 60,
         "stage": stage,
         "power": {"source": "mains", "supply": "direct", "battery_v": 53.2, "energy_kwh": 10.5},
