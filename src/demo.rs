@@ -2,6 +2,7 @@
 //! on accelerated time, with nothing installed. The store starts empty at every run because the
 //! simulated calendar starts over.
 
+use crate::access::{Access, NewToken};
 use crate::clock::{SharedClock, SimClock};
 use crate::config::Config;
 use crate::domain::actor::Actor;
@@ -190,7 +191,7 @@ pub async fn run(
     let mut token = String::new();
     let office = match rollout_rx.await {
         Ok(rollout) => {
-            token = demo_token(&rollout).await;
+            token = demo_token(&opts.db).await;
             import_plan(&rollout, &plans, &plan_file).await;
             import_areas(&rollout).await;
             Some(tokio::spawn(run_office(
@@ -263,32 +264,29 @@ async fn import_plan(rollout: &Rollout, plans: &[SitePlan], file: &std::path::Pa
     }
 }
 
-/// An administrator's token for this run of the demo.
-async fn demo_token(rollout: &Rollout) -> String {
-    let token = crate::api::auth::new_token();
-    let control = rollout.control.clone();
-    let hash = crate::api::auth::hash(&token);
+/// An administrator's token for this run of the demo, made as `sitepulse token create` makes one.
+async fn demo_token(db: &std::path::Path) -> String {
+    let db = db.to_path_buf();
     let created = tokio::task::spawn_blocking(move || {
-        let now = chrono::Utc::now();
-        control.create_token(
-            &crate::store::control::TokenRecord {
-                id: 0,
-                name: "演示管理员".into(),
-                role: "admin".into(),
-                operator: None,
-                created: now,
-                expires: None,
-                revoked: None,
-            },
-            &hash,
-            &Actor::cli("演示"),
-            now,
-        )
+        let access = Access::open(&db, Arc::new(crate::clock::SystemClock))?;
+        let admin = NewToken {
+            name: "演示管理员",
+            role: "admin",
+            ..NewToken::default()
+        };
+        access.create_token(admin, &Actor::cli("演示"))
     })
     .await;
     match created {
-        Ok(Ok(_)) => token,
-        _ => String::new(),
+        Ok(Ok(t)) => t.secret,
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "demo token not created");
+            String::new()
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "demo token not created");
+            String::new()
+        }
     }
 }
 

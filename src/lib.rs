@@ -24,6 +24,7 @@
 //!   runner); `firmware-sim` is its command line, the demo runs it in-process.
 //! - [`demo`] — embedded broker + collector + simulated Liaocheng on accelerated time.
 
+pub mod access;
 pub mod api;
 pub mod broker;
 pub mod checklist;

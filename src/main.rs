@@ -3,6 +3,7 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use sitepulse::access::{Access, NewToken};
 use sitepulse::checklist::Format;
 use sitepulse::checklist::tables::Lang;
 use sitepulse::clock::SystemClock;
@@ -214,63 +215,10 @@ enum TokenCommand {
     },
 }
 
-fn create_token(
-    name: &str,
-    role: &str,
-    operator: Option<&str>,
-    expires: Option<&str>,
-    by: &str,
-    store: &StoreArgs,
-) -> anyhow::Result<()> {
-    use sitepulse::api::auth::{self, Role};
-    let role = Role::parse(role).with_context(|| {
-        format!("role `{role}` is unknown; use admin, operator, tower or viewer")
-    })?;
-    let operator = match (role, operator) {
-        (Role::Operator, Some(o)) => Some(
-            sitepulse::rollout::plan::parse_operator(o)
-                .map_err(anyhow::Error::msg)?
-                .as_str()
-                .to_string(),
-        ),
-        (Role::Operator, None) => {
-            anyhow::bail!("--role operator needs --operator cmcc|cucc|ctcc|cbn")
-        }
-        (_, Some(_)) => anyhow::bail!("--operator goes with --role operator only"),
-        (_, None) => None,
-    };
-    let expires = expires
-        .map(|d| {
-            sitepulse::domain::calendar::parse_date(d)
-                .map(sitepulse::domain::calendar::end_of_day)
-                .map_err(anyhow::Error::msg)
-        })
-        .transpose()?;
-    anyhow::ensure!(!name.trim().is_empty(), "--name must not be empty");
+fn access(store: &StoreArgs) -> anyhow::Result<Access> {
     let config = store_config(store)?;
-    let control = sitepulse::store::control::ControlStore::open(&config.store.path)?;
-    let token = auth::new_token();
-    let now = chrono::Utc::now();
-    let id = control.create_token(
-        &sitepulse::store::control::TokenRecord {
-            id: 0,
-            name: name.trim().to_string(),
-            role: role.as_str().to_string(),
-            operator,
-            created: now,
-            expires,
-            revoked: None,
-        },
-        &auth::hash(&token),
-        &Actor::cli(by),
-        now,
-    )?;
-    eprintln!(
-        "token {id} for {name} ({}); it is shown only now:",
-        role.as_str()
-    );
-    println!("{token}");
-    Ok(())
+    Access::open(&config.store.path, Arc::new(SystemClock))
+        .with_context(|| format!("cannot open the store {}", config.store.path.display()))
 }
 
 #[derive(clap::Args)]
@@ -557,11 +505,7 @@ async fn main() -> anyhow::Result<()> {
             );
         }
         Command::Keys(KeysCommand::Issue { site, by, store }) => {
-            sitepulse::wire::Topic::parse(&format!("sitepulse/v1/sites/{site}/status"))
-                .with_context(|| format!("`{site}` is not a valid site id"))?;
-            let config = store_config(&store)?;
-            let control = sitepulse::store::control::ControlStore::open(&config.store.path)?;
-            let key = control.issue_key(&site, &Actor::cli(by), chrono::Utc::now())?;
+            let key = access(&store)?.issue_key(&site, &Actor::cli(by))?;
             println!("{site},{}", hex::encode(key));
         }
         Command::Token(TokenCommand::Create {
@@ -571,18 +515,23 @@ async fn main() -> anyhow::Result<()> {
             expires,
             by,
             store,
-        }) => create_token(
-            &name,
-            &role,
-            operator.as_deref(),
-            expires.as_deref(),
-            &by,
-            &store,
-        )?,
+        }) => {
+            let new = NewToken {
+                name: &name,
+                role: &role,
+                operator: operator.as_deref(),
+                expires: expires.as_deref(),
+            };
+            let t = access(&store)?.create_token(new, &Actor::cli(by))?;
+            eprintln!(
+                "token {} for {name} ({}); it is shown only now:",
+                t.id,
+                t.role.as_str()
+            );
+            println!("{}", t.secret);
+        }
         Command::Token(TokenCommand::List { store }) => {
-            let config = store_config(&store)?;
-            let control = sitepulse::store::control::ControlStore::open(&config.store.path)?;
-            for t in control.tokens()? {
+            for t in access(&store)?.tokens()? {
                 println!(
                     "{}\t{}\t{}{}\tcreated {}{}{}",
                     t.id,
@@ -600,12 +549,7 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::Token(TokenCommand::Revoke { id, by, store }) => {
-            let config = store_config(&store)?;
-            let control = sitepulse::store::control::ControlStore::open(&config.store.path)?;
-            anyhow::ensure!(
-                control.revoke_token(id, &Actor::cli(by), chrono::Utc::now())?,
-                "no active token {id}"
-            );
+            access(&store)?.revoke(id, &Actor::cli(by))?;
             println!("token {id} revoked");
         }
         Command::Checklist(a) => export_checklist(&a)?,

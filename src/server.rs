@@ -1,6 +1,7 @@
 //! The collector as one process: (optionally) the embedded broker, ingest, and the HTTP API.
 //! `main` and the tests call [`run`] with a listener and a shutdown future of their own.
 
+use crate::access::Access;
 use crate::api::{self, AppState};
 use crate::clock::SharedClock;
 use crate::config::{Config, ConfigError, Series};
@@ -124,13 +125,14 @@ pub async fn run_with(
     let registry = Arc::new(RwLock::new(registry));
     let config = Arc::new(config);
     let control = Arc::new(ControlStore::open(&path).map_err(store_err)?);
+    let access = Access::new(control.clone(), clock.clone());
     let rollout = Rollout::new(control, registry.clone(), clock.clone(), config.clone());
     let versions = rollout.load().map_err(store_err)?;
     on_started(rollout.clone());
 
     let keys = Arc::new(crate::ingest::keys::AgentKeys::default());
-    keys.set_all(rollout.control.agent_keys().map_err(store_err)?);
-    let keys_version = rollout.control.keys_version().map_err(store_err)?;
+    keys.set_all(access.agent_keys().map_err(store_err)?);
+    let keys_version = access.keys_version().map_err(store_err)?;
     let stop_rx_reload = stop_rx.clone();
     let ingest = crate::ingest::spawn(
         &config,
@@ -148,6 +150,7 @@ pub async fn run_with(
     // Plans and areas imported by another process (`sitepulse import`) show up within seconds.
     let reload = {
         let rollout = rollout.clone();
+        let access = access.clone();
         let mut stop = stop_rx_reload;
         tokio::spawn(async move {
             let mut version = versions;
@@ -159,13 +162,14 @@ pub async fn run_with(
                     _ = stop.changed() => break,
                 }
                 let r = rollout.clone();
+                let a = access.clone();
                 let k = keys.clone();
                 let reloaded = tokio::task::spawn_blocking(move || {
                     let v = r.reload_if_changed(version)?;
                     // Keys issued by `sitepulse keys issue` count from the next message on.
-                    let kv = r.control.keys_version()?;
+                    let kv = a.keys_version()?;
                     if kv != keys_at {
-                        k.set_all(r.control.agent_keys()?);
+                        k.set_all(a.agent_keys()?);
                         tracing::info!(version = kv, "agent keys reloaded");
                     }
                     Ok::<_, crate::store::StoreError>((v, kv))
@@ -190,6 +194,7 @@ pub async fn run_with(
         clock,
         config: config.clone(),
         rollout,
+        access,
         limiter: Arc::default(),
         health,
     };

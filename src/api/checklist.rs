@@ -101,7 +101,7 @@ pub async fn close(
 
 /// `GET /api/v1/checklist`: closed months.
 pub async fn closed(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
-    let control = s.rollout.control.clone();
-    let list = blocking(move || Ok(control.closed_months()?)).await?;
+    let rollout = s.rollout.clone();
+    let list = blocking(move || Ok(rollout.closed_months()?)).await?;
     Ok(Json(json!({ "closed": list })))
 }

@@ -46,6 +46,7 @@ pub struct AppState {
     pub clock: SharedClock,
     pub config: Arc<Config>,
     pub rollout: Rollout,
+    pub access: crate::access::Access,
     pub limiter: Arc<auth::RateLimiter>,
     /// Whether the store takes commits (for `/readyz`).
     pub health: Arc<crate::store::health::StoreHealth>,

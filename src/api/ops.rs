@@ -101,10 +101,9 @@ pub async fn audit(
     p.require_admin("read the audit trail")?;
     let Query(q) = q?;
     let limit = q.limit.unwrap_or(100).min(10_000);
-    let control = s.rollout.control.clone();
-    let entries = tokio::task::spawn_blocking(move || {
-        control.audit_before(q.before.unwrap_or(i64::MAX), limit)
-    })
-    .await??;
+    let rollout = s.rollout.clone();
+    let entries =
+        super::rollout::blocking(move || Ok(rollout.audit(q.before.unwrap_or(i64::MAX), limit)?))
+            .await?;
     Ok(Json(json!({ "entries": entries })))
 }

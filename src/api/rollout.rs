@@ -144,8 +144,8 @@ pub async fn milestones(
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     known_site(&s, &id)?;
-    let control = s.rollout.control.clone();
-    let list = blocking(move || Ok(control.milestones(Some(&id))?)).await?;
+    let rollout = s.rollout.clone();
+    let list = blocking(move || Ok(rollout.milestones(Some(&id))?)).await?;
     Ok(Json(json!({ "milestones": list })))
 }
 
@@ -188,8 +188,8 @@ pub async fn site_obstacles(
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     known_site(&s, &id)?;
-    let control = s.rollout.control.clone();
-    let list = blocking(move || Ok(control.obstacles(Some(&id))?)).await?;
+    let rollout = s.rollout.clone();
+    let list = blocking(move || Ok(rollout.obstacles(Some(&id))?)).await?;
     Ok(Json(json!({ "obstacles": list })))
 }
 
@@ -207,8 +207,8 @@ pub async fn obstacles(
     q: Result<Query<ObstacleQuery>, QueryRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let Query(q) = q?;
-    let control = s.rollout.control.clone();
-    let mut list = blocking(move || Ok(control.obstacles(None)?)).await?;
+    let rollout = s.rollout.clone();
+    let mut list = blocking(move || Ok(rollout.obstacles(None)?)).await?;
     if let Some(open) = q.open {
         list.retain(|o| o.resolved.is_none() == open);
     }
@@ -272,9 +272,9 @@ pub async fn objections(
     q: Result<Query<ObjectionQuery>, QueryRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let Query(q) = q?;
-    let control = s.rollout.control.clone();
+    let rollout = s.rollout.clone();
     let site = q.site.clone();
-    let mut list = blocking(move || Ok(control.objections(site.as_deref())?)).await?;
+    let mut list = blocking(move || Ok(rollout.objections(site.as_deref())?)).await?;
     if let Some(open) = q.open {
         list.retain(|o| (o.status == "open") == open);
     }

@@ -197,17 +197,17 @@ pub async fn detail(
         (body, e.plan.clone(), e.stage())
     };
     let reader = s.reader.clone();
-    let control = s.rollout.control.clone();
+    let rollout = s.rollout.clone();
     let site = id.clone();
-    let (changes, milestones, obstacles, objections) = tokio::task::spawn_blocking(move || {
-        Ok::<_, crate::store::StoreError>((
+    let (changes, milestones, obstacles, objections) = super::rollout::blocking(move || {
+        Ok((
             reader.stage_changes(&site)?,
-            control.milestones(Some(&site))?,
-            control.obstacles(Some(&site))?,
-            control.objections(Some(&site))?,
+            rollout.milestones(Some(&site))?,
+            rollout.obstacles(Some(&site))?,
+            rollout.objections(Some(&site))?,
         ))
     })
-    .await??;
+    .await?;
     if let Some(p) = plan {
         let today = crate::domain::calendar::local_date(now);
         let open = obstacles.iter().any(|o| o.open_on(today));

@@ -17,10 +17,11 @@ use crate::domain::geodesy::distance_m;
 use crate::domain::milestone::{Milestone, NewMilestone, parse_when};
 use crate::domain::objection::{Correction, Decision, NewObjection, Objection, correction};
 use crate::domain::obstacle::{NewObstacle, Obstacle, ObstaclePatch};
+use crate::domain::site::PlannedSite;
 use crate::domain::timeline::{Source, StageEvent, Timeline};
 use crate::state::{self, SharedRegistry};
 use crate::store::StoreError;
-use crate::store::control::{ControlStore, ImportReport};
+use crate::store::control::{AuditEntry, ClosedMonth, ControlStore, ImportReport};
 use crate::views::monthly::{self, Monthly};
 use crate::views::progress::{self, Progress};
 use chrono::Duration;
@@ -67,9 +68,9 @@ fn check_text(field: &str, v: &str, required: bool) -> Result<(), RolloutError> 
 
 #[derive(Clone)]
 pub struct Rollout {
-    pub control: Arc<ControlStore>,
+    control: Arc<ControlStore>,
     /// The target areas' grids, for coverage.
-    pub coverage: Arc<Engine>,
+    coverage: Arc<Engine>,
     registry: SharedRegistry,
     clock: SharedClock,
     config: Arc<Config>,
@@ -126,6 +127,41 @@ impl Rollout {
             &self.config.targets,
             now,
         )
+    }
+
+    /// A site's milestones, or everyone's.
+    pub fn milestones(&self, site: Option<&str>) -> Result<Vec<Milestone>, RolloutError> {
+        Ok(self.control.milestones(site)?)
+    }
+
+    /// A site's obstacles, or everyone's.
+    pub fn obstacles(&self, site: Option<&str>) -> Result<Vec<Obstacle>, RolloutError> {
+        Ok(self.control.obstacles(site)?)
+    }
+
+    /// A site's objections, or everyone's.
+    pub fn objections(&self, site: Option<&str>) -> Result<Vec<Objection>, RolloutError> {
+        Ok(self.control.objections(site)?)
+    }
+
+    /// The months closed so far.
+    pub fn closed_months(&self) -> Result<Vec<ClosedMonth>, RolloutError> {
+        Ok(self.control.closed_months()?)
+    }
+
+    /// The audit trail, newest first: `limit` entries with ids below `before`.
+    pub fn audit(&self, before: i64, limit: u32) -> Result<Vec<AuditEntry>, RolloutError> {
+        Ok(self.control.audit_before(before, limit)?)
+    }
+
+    /// Changes whenever the plan is imported or corrected.
+    pub fn plan_version(&self) -> Result<i64, RolloutError> {
+        Ok(self.control.plan_version()?)
+    }
+
+    /// The stored plan.
+    pub fn plan(&self) -> Result<Vec<PlannedSite>, RolloutError> {
+        Ok(self.control.plan()?)
     }
 
     /// The target areas' grids.

@@ -666,9 +666,10 @@ impl ControlStore {
             let mut out = Vec::new();
             for row in rows {
                 let (site, key) = row?;
-                if let Some(k) = crate::wire::signature::parse_key(&key) {
-                    out.push((site, k));
-                }
+                let k = crate::wire::signature::parse_key(&key).ok_or_else(|| {
+                    unreadable("agent_keys", &site, "key", "(not 32 bytes of hex)")
+                })?;
+                out.push((site, k));
             }
             Ok(out)
         })

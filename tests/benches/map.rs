@@ -76,7 +76,7 @@ fn main() {
             )
             .unwrap();
         let grids_ms = t.elapsed().as_secs_f64() * 1e3;
-        let grids = rollout.coverage.grids();
+        let grids = rollout.grids();
         let cells: usize = grids
             .iter()
             .map(|g| (g.area_m2() / (g.cell_m() * g.cell_m())) as usize)
@@ -84,7 +84,7 @@ fn main() {
         let registry = {
             let reader = sitepulse::store::sqlite::SqliteReader::open(&config.store.path).unwrap();
             let mut r = state::Registry::from_snapshot(reader.snapshot().unwrap());
-            r.set_plan(rollout.control.plan().unwrap());
+            r.set_plan(rollout.plan().unwrap());
             r
         };
         let mut times = Vec::new();
@@ -160,7 +160,12 @@ fn main() {
         per_site.sort_by(f64::total_cmp);
         // The report the API serves after one more site: the engine adds the new footprint to
         // its kept marks, then counts gaps and continuity for every area.
-        let engine = &rollout.coverage;
+        let engine = sitepulse::coverage::engine::Engine::default();
+        engine.set_areas(
+            sitepulse::domain::area::parse(sitepulse::demo::LIAOCHENG_AREAS.as_bytes()).unwrap(),
+            config.coverage.cell_m,
+        );
+        let grids = engine.grids();
         engine.cover(&grids, &pairs);
         let mut after_one: Vec<f64> = extra
             .iter()

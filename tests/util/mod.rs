@@ -259,26 +259,17 @@ pub fn sink_config(dir: &Path, mqtt_url: &str, influx_url: &str) -> Config {
 
 /// A token of `role` (and `operator`) in the store at `db`, as `sitepulse token create` makes.
 pub fn token(db: &Path, name: &str, role: &str, operator: Option<&str>) -> String {
-    let control = sitepulse::store::control::ControlStore::open(db).unwrap();
-    let token = sitepulse::api::auth::new_token();
-    let now = chrono::Utc::now();
-    control
-        .create_token(
-            &sitepulse::store::control::TokenRecord {
-                id: 0,
-                name: name.into(),
-                role: role.into(),
-                operator: operator.map(str::to_string),
-                created: now,
-                expires: None,
-                revoked: None,
-            },
-            &sitepulse::api::auth::hash(&token),
-            &sitepulse::domain::actor::Actor::cli("test"),
-            now,
-        )
-        .unwrap();
-    token
+    let access = sitepulse::access::Access::open(db, Arc::new(SystemClock)).unwrap();
+    let new = sitepulse::access::NewToken {
+        name,
+        role,
+        operator,
+        expires: None,
+    };
+    access
+        .create_token(new, &sitepulse::domain::actor::Actor::cli("test"))
+        .unwrap()
+        .secret
 }
 
 /// An HTTP request with a bearer token and an optional JSON or raw body: (status, JSON answer).
