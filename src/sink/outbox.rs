@@ -16,22 +16,6 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-pub(crate) const SCHEMA: &str = r#"
-CREATE TABLE IF NOT EXISTS outbox (
-    id     INTEGER PRIMARY KEY,  -- commit order, sent in this order
-    lines  TEXT    NOT NULL,     -- line protocol, each line ending in \n
-    n      INTEGER NOT NULL      -- number of lines
-);
-CREATE TABLE IF NOT EXISTS outbox_dead (
-    id      INTEGER PRIMARY KEY,
-    lines   TEXT    NOT NULL,
-    n       INTEGER NOT NULL,
-    status  INTEGER NOT NULL,    -- the server's HTTP status
-    error   TEXT    NOT NULL,    -- the server's answer
-    at      INTEGER NOT NULL     -- ms
-);
-"#;
-
 /// What the writer and the shipper share: the buffer's size and the signal that a full batch is
 /// waiting.
 pub struct Buffer {
@@ -142,7 +126,6 @@ impl Outbox {
     /// Creates the tables if needed, counts what an earlier run left to send and loads the site
     /// tags.
     pub fn open(conn: &Connection, buffer: Arc<Buffer>) -> Result<Outbox, StoreError> {
-        conn.execute_batch(SCHEMA)?;
         let (lines, bytes): (i64, i64) = conn.query_row(
             "SELECT coalesce(sum(n), 0), coalesce(sum(length(CAST(lines AS BLOB))), 0) FROM outbox",
             [],
@@ -164,41 +147,26 @@ impl Outbox {
 
     /// Reloads the tags when the plan changed since they were loaded (one query per batch).
     fn refresh(&mut self, conn: &Connection) -> Result<(), StoreError> {
-        let version = crate::store::sqlite::meta_get(conn, "plan_version")?;
+        let version = crate::store::meta::get(conn, "plan_version")?;
         if version == self.plan_version {
             return Ok(());
         }
         let mut tags = HashMap::new();
-        let mut stmt = conn.prepare("SELECT info FROM sites")?;
-        for info in stmt.query_map([], |r| r.get::<_, String>(0))? {
-            if let Ok(info) = serde_json::from_str::<Info>(&info?) {
-                tags.insert(info.site.clone(), info_tags(&info));
-            }
+        for info in crate::store::sqlite::infos(conn)? {
+            tags.insert(info.site.clone(), info_tags(&info));
         }
         let mut planned = HashSet::new();
-        let has_plan: bool = conn
-            .query_row(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'plan'",
-                [],
-                |r| r.get::<_, i64>(0),
-            )
-            .map(|n| n > 0)?;
-        if has_plan {
-            let mut stmt = conn.prepare("SELECT site FROM plan")?;
-            for site in stmt.query_map([], |r| r.get::<_, String>(0))? {
-                if let Ok(p) = serde_json::from_str::<crate::domain::site::PlannedSite>(&site?) {
-                    tags.insert(
-                        p.id.clone(),
-                        SiteTags::new(
-                            &p.county,
-                            &p.operators,
-                            p.kind,
-                            Some((p.position.lat, p.position.lon)),
-                        ),
-                    );
-                    planned.insert(p.id);
-                }
-            }
+        for p in crate::store::control::plan_rows(conn)? {
+            tags.insert(
+                p.id.clone(),
+                SiteTags::new(
+                    &p.county,
+                    &p.operators,
+                    p.kind,
+                    Some((p.position.lat, p.position.lon)),
+                ),
+            );
+            planned.insert(p.id);
         }
         self.tags = tags;
         self.planned = planned;

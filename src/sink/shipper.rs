@@ -102,9 +102,7 @@ impl Shipper {
         buffer: Arc<Buffer>,
         metrics: Metrics,
     ) -> Result<Shipper, SinkError> {
-        let conn = crate::store::sqlite::open_rw(store_path)?;
-        conn.execute_batch(super::outbox::SCHEMA)
-            .map_err(StoreError::from)?;
+        let conn = crate::store::schema::open(store_path)?;
         let _ = rustls::crypto::ring::default_provider().install_default();
         let mut client = reqwest::Client::builder()
             .timeout(Duration::from_secs(config.timeout_s))

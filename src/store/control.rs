@@ -24,106 +24,6 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Mutex;
 
-const SCHEMA: &str = r#"
-CREATE TABLE IF NOT EXISTS plan (
-    id       TEXT PRIMARY KEY,
-    site     TEXT    NOT NULL,  -- PlannedSite, JSON
-    updated  INTEGER NOT NULL
-) WITHOUT ROWID;
-
-CREATE TABLE IF NOT EXISTS milestones (
-    id         INTEGER PRIMARY KEY AUTOINCREMENT,
-    site       TEXT    NOT NULL,
-    stage      TEXT    NOT NULL,
-    at         INTEGER NOT NULL,  -- when the stage was reached, ms
-    note       TEXT    NOT NULL,
-    reporter   TEXT    NOT NULL,
-    lat        REAL,
-    lon        REAL,
-    distance_m REAL,
-    flagged    INTEGER NOT NULL,
-    reason     TEXT,
-    recorded   INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS milestones_site ON milestones (site, at);
-
-CREATE TABLE IF NOT EXISTS obstacles (
-    id               INTEGER PRIMARY KEY AUTOINCREMENT,
-    site             TEXT NOT NULL,
-    kind             TEXT NOT NULL,
-    description      TEXT NOT NULL,
-    responsible_unit TEXT NOT NULL,
-    opened           TEXT NOT NULL,  -- YYYY-MM-DD, local
-    due              TEXT NOT NULL,
-    resolved         TEXT,
-    resolution       TEXT,
-    reporter         TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS obstacles_site ON obstacles (site);
-
-CREATE TABLE IF NOT EXISTS checklist_closed (
-    month     TEXT PRIMARY KEY,  -- YYYY-MM
-    closed_at INTEGER NOT NULL,
-    closed_by TEXT    NOT NULL,
-    checklist TEXT    NOT NULL   -- the Checklist as closed, JSON
-) WITHOUT ROWID;
-
-CREATE TABLE IF NOT EXISTS areas (
-    name     TEXT PRIMARY KEY,
-    class    TEXT    NOT NULL,
-    county   TEXT    NOT NULL,
-    geometry TEXT    NOT NULL,  -- GeoJSON geometry, WGS-84
-    updated  INTEGER NOT NULL
-) WITHOUT ROWID;
-
-CREATE TABLE IF NOT EXISTS agent_keys (
-    site    TEXT PRIMARY KEY,
-    key     TEXT    NOT NULL,  -- 64 hex digits; the collector needs the key itself to check HMACs
-    issued  INTEGER NOT NULL
-) WITHOUT ROWID;
-
-CREATE TABLE IF NOT EXISTS tokens (
-    id       INTEGER PRIMARY KEY AUTOINCREMENT,
-    name     TEXT    NOT NULL,
-    role     TEXT    NOT NULL,
-    operator TEXT,
-    hash     TEXT    NOT NULL UNIQUE,  -- SHA-256 of the token, hex; the token itself is not kept
-    created  INTEGER NOT NULL,
-    expires  INTEGER,
-    revoked  INTEGER
-);
-
-CREATE TABLE IF NOT EXISTS objections (
-    id         INTEGER PRIMARY KEY AUTOINCREMENT,
-    site       TEXT    NOT NULL,
-    field      TEXT    NOT NULL,
-    proposed   TEXT    NOT NULL,  -- JSON
-    reason     TEXT    NOT NULL,
-    by_whom    TEXT    NOT NULL,
-    at         INTEGER NOT NULL,
-    status     TEXT    NOT NULL,  -- open, accepted, rejected
-    decided_by TEXT,
-    decided_at INTEGER,
-    decision   TEXT
-);
-CREATE INDEX IF NOT EXISTS objections_site ON objections (site);
-
-CREATE TABLE IF NOT EXISTS audit (
-    id      INTEGER PRIMARY KEY AUTOINCREMENT,
-    at      INTEGER NOT NULL,
-    actor   TEXT    NOT NULL,
-    origin  TEXT    NOT NULL,  -- client address, or `cli`
-    action  TEXT    NOT NULL,
-    target  TEXT    NOT NULL,
-    before  TEXT,              -- JSON
-    after   TEXT               -- JSON
-);
-CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
-BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
-BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
-"#;
-
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditEntry {
     pub id: i64,
@@ -203,23 +103,16 @@ pub struct LastReport {
     pub supply: Option<Supply>,
 }
 
-/// Upgrades a store written before `table` had `column` (`ALTER TABLE … ADD COLUMN` keeps every
-/// row; the new column reads NULL in them).
-fn add_column_if_missing(
-    conn: &Connection,
-    table: &str,
-    column: &str,
-    decl: &str,
-) -> rusqlite::Result<()> {
-    let present: bool = conn.query_row(
-        &format!("SELECT count(*) FROM pragma_table_info('{table}') WHERE name = ?1"),
-        params![column],
-        |r| r.get::<_, i64>(0).map(|n| n > 0),
-    )?;
-    if !present {
-        conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {decl}"))?;
+/// The plan's sites, in id order; a row that cannot be read is an error naming it.
+pub(crate) fn plan_rows(c: &Connection) -> rusqlite::Result<Vec<PlannedSite>> {
+    let mut stmt = c.prepare_cached("SELECT id, site FROM plan ORDER BY id")?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, json) = row?;
+        out.push(serde_json::from_str(&json).map_err(|e| unreadable("plan", &id, "site", e))?);
     }
-    Ok(())
+    Ok(out)
 }
 
 /// A closed month as listed.
@@ -396,9 +289,7 @@ const MILESTONE_COLUMNS: &str =
 
 impl ControlStore {
     pub fn open(path: &Path) -> Result<ControlStore, StoreError> {
-        let conn = super::sqlite::open_rw(path)?;
-        conn.execute_batch(SCHEMA)?;
-        add_column_if_missing(&conn, "audit", "on_behalf", "TEXT")?;
+        let conn = super::schema::open(path)?;
         Ok(ControlStore {
             conn: Mutex::new(conn),
         })
@@ -415,7 +306,7 @@ impl ControlStore {
 
     /// A counter in `meta`; 0 before it is first bumped.
     fn counter(&self, key: &str) -> Result<i64, StoreError> {
-        self.with(|c| super::sqlite::meta_get(c, key))
+        self.with(|c| super::meta::get(c, key))
     }
 
     /// Bumped by every plan import, so that a running collector notices imports made by
@@ -425,17 +316,7 @@ impl ControlStore {
     }
 
     pub fn plan(&self) -> Result<Vec<PlannedSite>, StoreError> {
-        self.with(|c| {
-            let mut stmt = c.prepare("SELECT site FROM plan ORDER BY id")?;
-            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
-            let mut out = Vec::new();
-            for json in rows {
-                if let Ok(s) = serde_json::from_str(&json?) {
-                    out.push(s);
-                }
-            }
-            Ok(out)
-        })
+        self.with(|c| plan_rows(c))
     }
 
     pub fn add_objection(&self, o: &Objection, actor: &Actor) -> Result<Objection, StoreError> {

@@ -1,6 +1,9 @@
 //! Durable storage behind one trait, so the embedded store, a line-protocol sink and a test store
 //! are interchangeable.
 //!
+//! - [`schema`] — the one owner of the file's tables: every table, and its migrations
+//!   (`PRAGMA user_version`), so an existing store upgrades in place.
+//! - [`meta`] — counters kept in the file.
 //! - [`dedupe`] — keys stored but not yet in the key index, checked in memory.
 //! - [`sqlite`] — the embedded store (SQLite, WAL): raw status series, latest state per site, the
 //!   site registry, stage transitions, reports per day and the quarantine.
@@ -14,7 +17,9 @@ pub mod backup;
 pub mod control;
 pub mod dedupe;
 pub mod health;
+pub mod meta;
 pub mod retention;
+pub mod schema;
 pub mod sqlite;
 
 use crate::domain::message::{Message, Reject};
@@ -58,6 +63,10 @@ pub enum StoreError {
     BufferFull(u64),
     #[error("the store file {0} opens read-only; the collector must write it")]
     ReadOnly(std::path::PathBuf),
+    #[error(
+        "the store has schema version {found}; this collector knows versions up to {known} (a newer collector wrote it)"
+    )]
+    TooNew { found: i64, known: i64 },
 }
 
 impl From<rusqlite::Error> for StoreError {

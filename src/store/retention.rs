@@ -8,8 +8,8 @@
 //! duplicate check never needs them. Freed pages are reused: the file stops growing rather than
 //! shrinking.
 
+use super::meta::{get as meta_get, set as meta_set};
 use crate::store::StoreError;
-use crate::store::sqlite::{meta_get, meta_set};
 use rusqlite::{Connection, params};
 
 /// Reports examined per step; a step is one short transaction.

@@ -31,71 +31,6 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-const SCHEMA: &str = r#"
-CREATE TABLE IF NOT EXISTS status (
-    id       INTEGER PRIMARY KEY,  -- arrival order
-    site     TEXT    NOT NULL,
-    boot     TEXT    NOT NULL,
-    seq      INTEGER NOT NULL,
-    ts       INTEGER NOT NULL,  -- agent timestamp, ms since the epoch
-    received INTEGER NOT NULL,  -- collector clock, ms since the epoch
-    stage    TEXT    NOT NULL,
-    skewed   INTEGER NOT NULL,  -- 1 when stamped ahead of the collector's clock
-    payload  BLOB    NOT NULL   -- the report as the agent sent it (JSON)
-);
-CREATE TABLE IF NOT EXISTS status_key (
-    site     TEXT    NOT NULL,
-    boot     TEXT    NOT NULL,
-    seq      INTEGER NOT NULL,
-    id       INTEGER NOT NULL,  -- status.id
-    PRIMARY KEY (site, boot, seq)
-) WITHOUT ROWID;
-
-CREATE TABLE IF NOT EXISTS meta (
-    key      TEXT PRIMARY KEY,
-    value    INTEGER NOT NULL
-) WITHOUT ROWID;
-
-CREATE TABLE IF NOT EXISTS site_state (
-    site     TEXT PRIMARY KEY,
-    ts       INTEGER NOT NULL,
-    received INTEGER NOT NULL,
-    stage    TEXT    NOT NULL,
-    id       INTEGER NOT NULL   -- status.id of that report; small rows keep this table's pages few
-) WITHOUT ROWID;
-
-CREATE TABLE IF NOT EXISTS sites (
-    site     TEXT PRIMARY KEY,
-    info     TEXT    NOT NULL,  -- the latest info message, JSON
-    updated  INTEGER NOT NULL
-) WITHOUT ROWID;
-
-CREATE TABLE IF NOT EXISTS stage_changes (
-    site       TEXT    NOT NULL,
-    ts         INTEGER NOT NULL,
-    from_stage TEXT,
-    to_stage   TEXT    NOT NULL
-);
-CREATE INDEX IF NOT EXISTS stage_changes_site ON stage_changes (site, ts);
-
-CREATE TABLE IF NOT EXISTS site_day (
-    site     TEXT    NOT NULL,
-    day      INTEGER NOT NULL,  -- local (UTC+8) days since 1970-01-01
-    last_ts  INTEGER NOT NULL,  -- agent time of the day's last report known, ms
-    supply   TEXT,              -- power supply in that report
-    PRIMARY KEY (site, day)
-) WITHOUT ROWID;
-
-CREATE TABLE IF NOT EXISTS quarantine (
-    id       INTEGER PRIMARY KEY AUTOINCREMENT,
-    received INTEGER NOT NULL,
-    topic    TEXT    NOT NULL,
-    reason   TEXT    NOT NULL,
-    detail   TEXT    NOT NULL,
-    payload  BLOB    NOT NULL   -- first 4 KiB of what arrived
-);
-"#;
-
 /// Reports between two bulk additions to the key index. Larger amortizes the index better;
 /// smaller keeps the unindexed tail that history queries scan short.
 const INDEX_EVERY: usize = 50_000;
@@ -146,40 +81,8 @@ pub(crate) fn supply_of(column: Option<&str>) -> Option<Supply> {
 }
 
 /// A counter or watermark in `meta`; 0 before it is first set.
-pub(crate) fn meta_get(conn: &Connection, key: &str) -> rusqlite::Result<i64> {
-    conn.query_row("SELECT value FROM meta WHERE key = ?1", params![key], |r| {
-        r.get(0)
-    })
-    .optional()
-    .map(|v| v.unwrap_or(0))
-}
 
 /// Sets a value in `meta` (inside the caller's transaction, when there is one).
-pub(crate) fn meta_set(conn: &Connection, key: &str, value: i64) -> rusqlite::Result<()> {
-    conn.execute(
-        "INSERT INTO meta (key, value) VALUES (?1, ?2)
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        params![key, value],
-    )?;
-    Ok(())
-}
-
-/// Opens the file read-write in WAL mode and creates the telemetry tables.
-pub(crate) fn open_rw(path: &Path) -> Result<Connection, StoreError> {
-    if let Some(dir) = path.parent()
-        && !dir.as_os_str().is_empty()
-    {
-        std::fs::create_dir_all(dir)?;
-    }
-    let conn = Connection::open(path)?;
-    conn.pragma_update(None, "journal_mode", "WAL")?;
-    // FULL: the WAL is synced on every commit, so an acknowledged batch survives power loss.
-    conn.pragma_update(None, "synchronous", "FULL")?;
-    conn.pragma_update(None, "cache_size", -65536)?;
-    conn.busy_timeout(std::time::Duration::from_secs(5))?;
-    conn.execute_batch(SCHEMA)?;
-    Ok(conn)
-}
 
 /// The writer side. Owned by the ingest pipeline's commit thread.
 pub struct SqliteStore {
@@ -208,7 +111,7 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     pub fn open(path: &Path, quarantine_max: u64) -> Result<Self, StoreError> {
-        let conn = open_rw(path)?;
+        let conn = super::schema::open(path)?;
         // SQLite opens a file it may not write read-only without a word; every commit would
         // then fail. Say so at once instead.
         if conn.is_readonly(rusqlite::MAIN_DB)? {
@@ -236,7 +139,7 @@ impl SqliteStore {
                 latest.insert(site, (ts, Stage::parse(&stage).unwrap_or(Stage::Planned)));
             }
         }
-        let indexed_through = meta_get(&conn, "indexed_through")?;
+        let indexed_through = super::meta::get(&conn, "indexed_through")?;
         let mut tail = Tail::default();
         {
             let mut stmt = conn.prepare("SELECT site, boot, seq, id FROM status WHERE id > ?1")?;
@@ -366,7 +269,7 @@ impl SqliteStore {
              SELECT site, boot, seq, id FROM status WHERE id > ?1 AND id <= ?2 ORDER BY site, boot, seq",
             params![self.indexed_through, through],
         )?;
-        meta_set(&tx, "indexed_through", through)?;
+        super::meta::set(&tx, "indexed_through", through)?;
         tx.commit()?;
         self.indexed_through = through;
         for (site, boot, max) in self.tail.drain_max() {
@@ -747,6 +650,19 @@ impl Store for SqliteStore {
     }
 }
 
+/// Every site as its agent described it last (`sites`); a row that cannot be read is an error
+/// naming it.
+pub(crate) fn infos(c: &Connection) -> rusqlite::Result<Vec<Info>> {
+    let mut stmt = c.prepare_cached("SELECT site, info FROM sites")?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (site, json) = row?;
+        out.push(serde_json::from_str(&json).map_err(|e| unreadable("sites", &site, "info", e))?);
+    }
+    Ok(out)
+}
+
 /// One stored report, as the history API returns it.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct HistoryRow {
@@ -797,7 +713,7 @@ pub struct SqliteReader {
 impl SqliteReader {
     /// Opens the store read-only; creates the schema first if the file is new.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        drop(open_rw(path)?);
+        drop(super::schema::open(path)?);
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -921,13 +837,7 @@ impl SqliteReader {
     pub fn snapshot(&self) -> Result<Snapshot, StoreError> {
         self.with(|c| {
             let mut snap = Snapshot::default();
-            let mut stmt = c.prepare("SELECT site, info FROM sites")?;
-            for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
-                let (site, json) = row?;
-                snap.infos.push(serde_json::from_str::<Info>(&json).map_err(|e| {
-                    unreadable("sites", &site, "info", &e)
-                })?);
-            }
+            snap.infos = infos(c)?;
             let mut stmt = c.prepare(
                 "SELECT site_state.site, status.payload, site_state.received FROM site_state JOIN status ON status.id = site_state.id",
             )?;
