@@ -101,8 +101,9 @@ pub async fn run_with(
             if config.store.series == Series::Influxdb {
                 let buffer = crate::sink::buffer(&config, &metrics);
                 s = s.with_outbox(buffer.clone()).map_err(store_err)?;
+                let queue = crate::store::outbox::SqliteQueue::open(&path).map_err(store_err)?;
                 let ship = Shipper::new(
-                    &path,
+                    Arc::new(queue),
                     &config.influxdb,
                     config.influxdb.token()?,
                     buffer.clone(),

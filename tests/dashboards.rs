@@ -1,10 +1,10 @@
 //! The Grafana dashboards ask only for what the sink writes: every Flux query names measurements,
-//! fields and tags from the line-protocol schema (`sitepulse::sink::line::SCHEMA`, itself checked
+//! fields and tags from the line-protocol schema (`sitepulse::store::line::SCHEMA`, itself checked
 //! against the encoder), uses the provisioned data source, and only template variables that
 //! exist. A schema change that would blank a panel fails here.
 
 use serde_json::Value;
-use sitepulse::sink::line::SCHEMA;
+use sitepulse::store::line::SCHEMA;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 

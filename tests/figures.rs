@@ -199,7 +199,7 @@ async fn every_view_counts_the_same_sites_for_the_same_date() {
             other => panic!("expected a number, got {other:?}"),
         };
         let summary = book.worksheet_range("分区县运营商汇总").unwrap();
-        let total = summary.rows().last().unwrap();
+        let total = summary.rows().next_back().unwrap();
         assert_eq!((num(&total[4]), num(&total[5])), (dec_built, dec_on_air));
         let targets = book.worksheet_range("目标进度").unwrap();
         let header: Vec<String> = targets

@@ -16,6 +16,7 @@ mod figures;
 mod hardening;
 mod identity;
 mod ingest;
+mod layers;
 mod map;
 mod outage;
 mod rollout_api;

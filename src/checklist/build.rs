@@ -463,3 +463,138 @@ fn trend(sites: &[SiteFacts], tasks: &[Task], month: Month, now: DateTime<Utc>) 
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::obstacle::ObstacleKind;
+    use crate::views::testing::{planned, site};
+
+    fn facts(id: &str, county: &str, ops: &[Operator], stages: &[(&str, Stage)]) -> SiteFacts {
+        let s = site(Some(planned(id, county, ops)), stages);
+        SiteFacts {
+            plan: s.plan.expect("planned"),
+            timeline: s.timeline,
+            ops: None,
+        }
+    }
+
+    fn build_at(month: &str, now: &str, sites: &[SiteFacts], obstacles: &[Obstacle]) -> Checklist {
+        build(Input {
+            month: Month::parse(month).unwrap(),
+            now: now.parse().unwrap(),
+            sites,
+            obstacles,
+            objections: &[],
+            unplanned: Vec::new(),
+            tasks: &[Task {
+                county: "371502".into(),
+                operator: None,
+                year: 2020,
+                on_air: 12,
+            }],
+            targets: &crate::config::default_targets(),
+            rules: &RolloutConfig::default(),
+        })
+        .unwrap()
+    }
+
+    /// The counting rules on hand-made sites, with no store: built and on air at the end of
+    /// the month in Liaocheng, new this month, overdue, the yearly task's expected count.
+    #[test]
+    fn counts_at_the_end_of_the_month_in_liaocheng() {
+        let cmcc = &[Operator::Cmcc];
+        let mut late = facts(
+            "L",
+            "371502",
+            cmcc,
+            &[("2020-12-31T20:00:00Z", Stage::OnAir)],
+        );
+        late.ops = Some(Ops {
+            last_report: "2020-12-29T00:00:00Z".parse().unwrap(),
+            supply: Some(Supply::Transferred),
+        });
+        let sites = vec![
+            facts(
+                "A",
+                "371502",
+                cmcc,
+                &[("2020-11-10T00:00:00Z", Stage::OnAir)],
+            ),
+            facts(
+                "B",
+                "371502",
+                cmcc,
+                &[("2020-12-10T00:00:00Z", Stage::OnAir)],
+            ),
+            // On air in November, off air again in December.
+            facts(
+                "C",
+                "371502",
+                cmcc,
+                &[
+                    ("2020-11-01T00:00:00Z", Stage::OnAir),
+                    ("2020-12-02T00:00:00Z", Stage::Installed),
+                ],
+            ),
+            late,
+        ];
+        let obstacle = Obstacle {
+            id: 1,
+            site: "L".into(),
+            kind: ObstacleKind::Power,
+            description: "市电未引入".into(),
+            responsible_unit: "供电公司".into(),
+            opened: "2020-12-01".parse().unwrap(),
+            due: "2020-12-20".parse().unwrap(),
+            resolved: None,
+            resolution: None,
+            reporter: "王工".into(),
+        };
+        let c = build_at("2020-12", "2021-01-05T00:00:00Z", &sites, &[obstacle]);
+        assert!(!c.provisional);
+        assert_eq!(c.as_of, Month::parse("2020-12").unwrap().end());
+        // A and B on air; C off again; L only on 1 January in Liaocheng.
+        assert_eq!(
+            (c.total.built, c.total.on_air, c.total.new_on_air),
+            (3, 2, 1)
+        );
+        assert_eq!(c.targets[0].on_air, 2);
+        assert_eq!(c.changes.newly_on_air.len(), 1);
+        assert_eq!(c.changes.newly_on_air[0].site, "B");
+        // Planned for 2020-12-31 (the helpers' date) and not on air: C and L are overdue only
+        // from 1 January; the obstacle on L is open and past its limit.
+        assert!(c.overdue.is_empty());
+        assert_eq!(c.obstacles.len(), 1);
+        // L's last report was a millisecond short of 64 hours before the month ended.
+        assert_eq!(c.silent.len(), 1);
+        assert_eq!(c.silent[0].hours_silent, 63);
+        assert_eq!(c.power_total.transferred, 1);
+        // 12 a year: ceil(12 · 12/12) = 12 expected by December; 2 on air, 10 short.
+        assert_eq!((c.total.expected, c.total.shortfall), (12, 10));
+
+        let jan = build_at("2021-01", "2021-01-05T00:00:00Z", &sites, &[]);
+        assert!(jan.provisional);
+        assert_eq!((jan.total.on_air, jan.total.new_on_air), (3, 1));
+        assert_eq!(jan.overdue.len(), 1, "C, overdue since 1 January");
+        let rules = RolloutConfig::default();
+        let early = build(Input {
+            month: Month::parse("2021-02").unwrap(),
+            now: "2021-01-05T00:00:00Z".parse().unwrap(),
+            sites: &sites,
+            obstacles: &[],
+            objections: &[],
+            unplanned: Vec::new(),
+            tasks: &[],
+            targets: &[],
+            rules: &rules,
+        });
+        assert_eq!(
+            early.err(),
+            Some(BuildError::NotStarted {
+                month: Month::parse("2021-02").unwrap(),
+                today: "2021-01-05".parse().unwrap()
+            })
+        );
+    }
+}

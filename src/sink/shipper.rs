@@ -7,13 +7,11 @@
 //! which is moved to `outbox_dead`, counted and logged as an alarm: nothing is dropped silently. At shutdown the shipper tries for a few
 //! seconds more; what is left stays on disk and goes out after the next start.
 
-use super::outbox::Buffer;
 use crate::config::InfluxConfig;
 use crate::metrics::Metrics;
 use crate::store::StoreError;
-use rusqlite::{Connection, params};
-use std::path::Path;
-use std::sync::{Arc, Mutex};
+use crate::store::outbox::{Buffer, Queue};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use tracing::{error, info, warn};
@@ -85,7 +83,7 @@ struct Batch {
 }
 
 pub struct Shipper {
-    conn: Arc<Mutex<Connection>>,
+    queue: Arc<dyn Queue>,
     client: reqwest::Client,
     write_url: String,
     token: String,
@@ -96,13 +94,12 @@ pub struct Shipper {
 
 impl Shipper {
     pub fn new(
-        store_path: &Path,
+        queue: Arc<dyn Queue>,
         config: &InfluxConfig,
         token: String,
         buffer: Arc<Buffer>,
         metrics: Metrics,
     ) -> Result<Shipper, SinkError> {
-        let conn = crate::store::schema::open(store_path)?;
         let _ = rustls::crypto::ring::default_provider().install_default();
         let mut client = reqwest::Client::builder()
             .timeout(Duration::from_secs(config.timeout_s))
@@ -134,7 +131,7 @@ impl Shipper {
             .append_pair("bucket", &config.bucket)
             .append_pair("precision", "ms");
         Ok(Shipper {
-            conn: Arc::new(Mutex::new(conn)),
+            queue,
             client: client.build()?,
             write_url: write_url.to_string(),
             token,
@@ -246,21 +243,11 @@ impl Shipper {
     async fn remove(&self, batch: &Batch, refused: Option<(u16, String)>) {
         let dead = refused.is_some();
         loop {
-            let conn = self.conn.clone();
+            let queue = self.queue.clone();
             let (last_id, refused) = (batch.last_id, refused.clone());
             let done = tokio::task::spawn_blocking(move || {
-                let mut conn = conn.lock().unwrap_or_else(|p| p.into_inner());
-                let tx =
-                    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-                if let Some((status, text)) = refused {
-                    tx.execute(
-                        "INSERT INTO outbox_dead (id, lines, n, status, error, at)
-                         SELECT id, lines, n, ?2, ?3, ?4 FROM outbox WHERE id <= ?1",
-                        params![last_id, status, text, chrono::Utc::now().timestamp_millis()],
-                    )?;
-                }
-                tx.execute("DELETE FROM outbox WHERE id <= ?1", params![last_id])?;
-                tx.commit()
+                let refused = refused.as_ref().map(|(s, t)| (*s, t.as_str()));
+                queue.remove(last_id, refused, chrono::Utc::now())
             })
             .await;
             let Ok(done) = done else {
@@ -288,28 +275,13 @@ impl Shipper {
 
     /// The oldest rows holding up to `limit` lines (at least one row).
     async fn read(&self, limit: u64) -> Result<Option<Batch>, StoreError> {
-        let conn = self.conn.clone();
+        let queue = self.queue.clone();
         tokio::task::spawn_blocking(move || {
-            let conn = conn.lock().unwrap_or_else(|p| p.into_inner());
-            let mut stmt =
-                conn.prepare_cached("SELECT id, lines, n FROM outbox ORDER BY id LIMIT ?1")?;
-            let mut rows = stmt.query(params![limit as i64])?;
-            let (mut last_id, mut count, mut lines, mut body) = (0, 0, 0, String::new());
-            while let Some(r) = rows.next()? {
-                let n = r.get::<_, i64>(2)? as u64;
-                if count > 0 && lines + n > limit {
-                    break;
-                }
-                last_id = r.get(0)?;
-                body.push_str(r.get_ref(1)?.as_str().unwrap_or_default());
-                count += 1;
-                lines += n;
-            }
-            Ok((count > 0).then(|| Batch {
-                last_id,
-                rows: count,
-                lines,
-                body: body.into(),
+            Ok(queue.oldest(limit)?.map(|p| Batch {
+                last_id: p.last_id,
+                rows: p.rows,
+                lines: p.lines,
+                body: p.body.into(),
             }))
         })
         .await

@@ -11,6 +11,7 @@ pub(crate) fn get(conn: &Connection, key: &str) -> rusqlite::Result<i64> {
     .map(|v| v.unwrap_or(0))
 }
 
+/// Sets `key` (inside the caller's transaction, when there is one).
 pub(crate) fn set(conn: &Connection, key: &str, value: i64) -> rusqlite::Result<()> {
     conn.execute(
         "INSERT INTO meta (key, value) VALUES (?1, ?2)

@@ -4,6 +4,8 @@
 //! - [`schema`] — the one owner of the file's tables: every table, and its migrations
 //!   (`PRAGMA user_version`), so an existing store upgrades in place.
 //! - [`meta`] — counters kept in the file.
+//! - [`outbox`] — the time-series server's bounded on-disk buffer, written in the commit that
+//!   stores the reports; [`mod@line`] — the line protocol it holds (measurements, tags, fields).
 //! - [`dedupe`] — keys stored but not yet in the key index, checked in memory.
 //! - [`sqlite`] — the embedded store (SQLite, WAL): raw status series, latest state per site, the
 //!   site registry, stage transitions, reports per day and the quarantine.
@@ -17,7 +19,9 @@ pub mod backup;
 pub mod control;
 pub mod dedupe;
 pub mod health;
+pub mod line;
 pub mod meta;
+pub mod outbox;
 pub mod retention;
 pub mod schema;
 pub mod sqlite;

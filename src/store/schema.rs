@@ -7,7 +7,7 @@
 //! The repositories over these tables: [`super::sqlite`] (telemetry: reports, their keys, latest
 //! state, the agents' registry, stage transitions, days with reports, the quarantine),
 //! [`super::control`] (what people write, and the audit trail), [`super::meta`] (counters), and
-//! the time-series buffer (`outbox`, [`crate::sink::outbox`]).
+//! the time-series buffer (`outbox`, [`super::outbox`]).
 
 use super::StoreError;
 use rusqlite::{Connection, params};
@@ -180,7 +180,7 @@ CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 "#;
 
-/// The time-series server's buffer (see [`crate::sink::outbox`]).
+/// The time-series server's buffer (see [`super::outbox`]).
 const OUTBOX: &str = r#"
 CREATE TABLE IF NOT EXISTS outbox (
     id     INTEGER PRIMARY KEY,  -- commit order, sent in this order

@@ -19,11 +19,11 @@
 //! - `quarantine`: rejected messages with their reason, bounded to the newest `quarantine_max`.
 
 use super::dedupe::{IndexedMax, Tail};
+use super::outbox::{Buffer, Outbox};
 use super::retention::Retention;
 use super::{Envelope, Outcome, Store, StoreError, unreadable};
 use crate::domain::message::Message;
 use crate::domain::timeline::{Source, StageEvent};
-use crate::sink::outbox::{Buffer, Outbox};
 use crate::wire::{Info, Stage, Status, Supply};
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
@@ -79,10 +79,6 @@ pub(crate) fn supply_of(column: Option<&str>) -> Option<Supply> {
         _ => None,
     }
 }
-
-/// A counter or watermark in `meta`; 0 before it is first set.
-
-/// Sets a value in `meta` (inside the caller's transaction, when there is one).
 
 /// The writer side. Owned by the ingest pipeline's commit thread.
 pub struct SqliteStore {
@@ -836,8 +832,10 @@ impl SqliteReader {
     /// Everything the state registry needs to start where it left off.
     pub fn snapshot(&self) -> Result<Snapshot, StoreError> {
         self.with(|c| {
-            let mut snap = Snapshot::default();
-            snap.infos = infos(c)?;
+            let mut snap = Snapshot {
+                infos: infos(c)?,
+                ..Snapshot::default()
+            };
             let mut stmt = c.prepare(
                 "SELECT site_state.site, status.payload, site_state.received FROM site_state JOIN status ON status.id = site_state.id",
             )?;

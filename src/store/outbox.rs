@@ -3,18 +3,19 @@
 //!
 //! So a report is acknowledged to the broker exactly when its lines are durable here, whether or
 //! not the server is reachable, and a report stored twice is impossible by the store's own
-//! duplicate check. The [`super::shipper`] sends the table's rows in order and deletes them once
+//! duplicate check. The sink's [`crate::sink::shipper`] sends the table's rows in order and deletes them once
 //! the server answered 2xx. The table is bounded: when it holds `buffer_max_mb`, commits fail
 //! with [`StoreError::BufferFull`] and the writer holds its acknowledgements (backpressure).
 
+use super::StoreError;
 use super::line::{self, SiteTags};
 use crate::metrics::Metrics;
-use crate::store::StoreError;
 use crate::wire::{Info, Status};
 use rusqlite::{Connection, params};
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// What the writer and the shipper share: the buffer's size and the signal that a full batch is
 /// waiting.
@@ -147,16 +148,16 @@ impl Outbox {
 
     /// Reloads the tags when the plan changed since they were loaded (one query per batch).
     fn refresh(&mut self, conn: &Connection) -> Result<(), StoreError> {
-        let version = crate::store::meta::get(conn, "plan_version")?;
+        let version = super::meta::get(conn, "plan_version")?;
         if version == self.plan_version {
             return Ok(());
         }
         let mut tags = HashMap::new();
-        for info in crate::store::sqlite::infos(conn)? {
+        for info in super::sqlite::infos(conn)? {
             tags.insert(info.site.clone(), info_tags(&info));
         }
         let mut planned = HashSet::new();
-        for p in crate::store::control::plan_rows(conn)? {
+        for p in super::control::plan_rows(conn)? {
             tags.insert(
                 p.id.clone(),
                 SiteTags::new(
@@ -240,4 +241,89 @@ fn info_tags(info: &Info) -> SiteTags {
         info.kind,
         Some((info.position.lat, info.position.lon)),
     )
+}
+
+/// The oldest rows of the buffer, as one request body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pending {
+    /// The last row's id: every row up to it is in the body.
+    pub last_id: i64,
+    pub rows: usize,
+    pub lines: u64,
+    pub body: String,
+}
+
+/// The shipper's side of the buffer: read the oldest rows, remove them once the server took
+/// them (or moved to `outbox_dead` with its answer when it refused them as invalid).
+pub trait Queue: Send + Sync + 'static {
+    /// The oldest rows holding up to `limit` lines (at least one row), if any.
+    fn oldest(&self, limit: u64) -> Result<Option<Pending>, StoreError>;
+    /// Removes every row up to `last_id`; with `refused` (the server's status and answer), keeps
+    /// them in `outbox_dead`.
+    fn remove(
+        &self,
+        last_id: i64,
+        refused: Option<(u16, &str)>,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), StoreError>;
+}
+
+/// [`Queue`] over the store file, on a connection of its own.
+pub struct SqliteQueue {
+    conn: Mutex<Connection>,
+}
+
+impl SqliteQueue {
+    pub fn open(path: &Path) -> Result<SqliteQueue, StoreError> {
+        Ok(SqliteQueue {
+            conn: Mutex::new(super::schema::open(path)?),
+        })
+    }
+}
+
+impl Queue for SqliteQueue {
+    fn oldest(&self, limit: u64) -> Result<Option<Pending>, StoreError> {
+        // A poisoned lock only means a panic between statements; SQLite rolled back.
+        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let mut stmt =
+            conn.prepare_cached("SELECT id, lines, n FROM outbox ORDER BY id LIMIT ?1")?;
+        let mut rows = stmt.query(params![limit as i64])?;
+        let (mut last_id, mut count, mut lines, mut body) = (0, 0, 0, String::new());
+        while let Some(r) = rows.next()? {
+            let n = r.get::<_, i64>(2)? as u64;
+            if count > 0 && lines + n > limit {
+                break;
+            }
+            last_id = r.get(0)?;
+            body.push_str(r.get_ref(1)?.as_str().unwrap_or_default());
+            count += 1;
+            lines += n;
+        }
+        Ok((count > 0).then_some(Pending {
+            last_id,
+            rows: count,
+            lines,
+            body,
+        }))
+    }
+
+    fn remove(
+        &self,
+        last_id: i64,
+        refused: Option<(u16, &str)>,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        if let Some((status, text)) = refused {
+            tx.execute(
+                "INSERT INTO outbox_dead (id, lines, n, status, error, at)
+                 SELECT id, lines, n, ?2, ?3, ?4 FROM outbox WHERE id <= ?1",
+                params![last_id, status, text, at.timestamp_millis()],
+            )?;
+        }
+        tx.execute("DELETE FROM outbox WHERE id <= ?1", params![last_id])?;
+        tx.commit()?;
+        Ok(())
+    }
 }
