@@ -229,7 +229,8 @@ fn scenario(dir: &Path) -> Rollout {
         )
         .unwrap_err();
     assert!(
-        matches!(&err, RolloutError::Invalid(m) if m.contains("reason")),
+        matches!(&err, RolloutError::StepBackNeedsReason { .. })
+            && err.to_string().contains("reason"),
         "{err}"
     );
     r.report_milestone(
@@ -273,7 +274,7 @@ fn scenario(dir: &Path) -> Rollout {
             milestone(Stage::Built, "2020-09-01", None, None),
             &who()
         ),
-        Err(RolloutError::NotFound(_))
+        Err(RolloutError::UnknownSite(_))
     ));
 
     // Obstacles, ids 1–6 in this order. Default limits: access 30, power 30, dispute 30, fees 15.
@@ -913,10 +914,13 @@ fn a_closed_month_never_changes() {
     assert_eq!(closed.closed.as_ref().unwrap().by, "张工");
     let before = exports(&r);
     // Closing twice is refused; a month not over cannot be closed.
-    assert!(matches!(r.close(m, &who()), Err(RolloutError::Conflict(_))));
+    assert!(matches!(
+        r.close(m, &who()),
+        Err(RolloutError::MonthClosed(_))
+    ));
     assert!(matches!(
         r.close(month("2020-10"), &who()),
-        Err(RolloutError::Invalid(_))
+        Err(RolloutError::MonthNotOver { .. })
     ));
 
     // Late data about September: a report backdated into it, a milestone, a new obstacle.

@@ -73,9 +73,21 @@ impl From<axum::extract::rejection::JsonRejection> for ApiError {
 impl From<RolloutError> for ApiError {
     fn from(e: RolloutError) -> Self {
         match e {
-            RolloutError::NotFound(m) => ApiError::NotFound(m),
-            RolloutError::Invalid(m) => ApiError::BadRequest(m),
-            RolloutError::Conflict(m) => ApiError::Conflict(m),
+            e @ (RolloutError::UnknownSite(_)
+            | RolloutError::UnknownObstacle { .. }
+            | RolloutError::UnknownObjection(_)) => ApiError::NotFound(e.to_string()),
+            e @ (RolloutError::MonthClosed(_)
+            | RolloutError::ObstacleResolved { .. }
+            | RolloutError::ObjectionDecided { .. }) => ApiError::Conflict(e.to_string()),
+            e @ (RolloutError::Required(_)
+            | RolloutError::TooLong { .. }
+            | RolloutError::Value(_)
+            | RolloutError::FutureStage(_)
+            | RolloutError::StepBackNeedsReason { .. }
+            | RolloutError::UnknownDecision(_)
+            | RolloutError::Areas(_)
+            | RolloutError::NotStarted(_)
+            | RolloutError::MonthNotOver { .. }) => ApiError::BadRequest(e.to_string()),
             RolloutError::Plan(PlanError::Rows(rows)) => ApiError::Rows {
                 message: format!(
                     "{} bad row(s) in the file; nothing was imported. Fix every row listed and upload again",

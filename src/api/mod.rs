@@ -31,7 +31,7 @@ use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::rollout::service::Rollout;
 use crate::state::SharedRegistry;
-use crate::store::sqlite::SqliteReader;
+use crate::store::telemetry::Telemetry;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, patch, post};
@@ -41,7 +41,8 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct AppState {
     pub registry: SharedRegistry,
-    pub reader: Arc<SqliteReader>,
+    /// Stored telemetry: history, transitions, the quarantine.
+    pub reader: Arc<dyn Telemetry>,
     pub metrics: Metrics,
     pub clock: SharedClock,
     pub config: Arc<Config>,

@@ -27,41 +27,68 @@ use crate::views::progress::{self, Progress};
 use chrono::Duration;
 use std::sync::Arc;
 
+/// Why a write or a view was refused, with what a reader needs to put it right. The API maps
+/// each cause to an HTTP status in one place ([`crate::api::error`]).
 #[derive(Debug, thiserror::Error)]
 pub enum RolloutError {
-    /// 404.
+    #[error("site `{0}` is not in the plan and no agent has reported it; import the plan first")]
+    UnknownSite(String),
+    #[error("site {site} has no obstacle {id}")]
+    UnknownObstacle { site: String, id: i64 },
+    #[error("there is no objection {0}")]
+    UnknownObjection(i64),
+    #[error("`{0}` is required")]
+    Required(&'static str),
+    #[error("`{field}` is longer than {max} characters")]
+    TooLong { field: &'static str, max: usize },
+    /// A date or time a person wrote that cannot be read, or a value a rule refuses (the
+    /// sentence says which and why).
     #[error("{0}")]
-    NotFound(String),
-    /// 400: the request is wrong; the message says how.
-    #[error("{0}")]
-    Invalid(String),
-    /// 409: the request conflicts with what is stored.
-    #[error("{0}")]
-    Conflict(String),
-    /// 422: the plan file has bad rows (listed) or cannot be read.
+    Value(String),
+    #[error("`date` {0} is in the future; report a stage once it is reached")]
+    FutureStage(String),
+    #[error("site {site} was at stage `{was}` then; a step back to `{to}` needs a `reason`")]
+    StepBackNeedsReason {
+        site: String,
+        was: crate::wire::Stage,
+        to: crate::wire::Stage,
+    },
+    #[error("decision `{0}` is unknown; use accept or reject")]
+    UnknownDecision(String),
+    #[error(transparent)]
+    Areas(#[from] crate::domain::area::AreaError),
+    #[error(transparent)]
+    NotStarted(#[from] BuildError),
+    #[error("month {month} has not ended yet; it can be closed from {from} on")]
+    MonthNotOver {
+        month: Month,
+        from: chrono::NaiveDate,
+    },
+    #[error("month {0} is closed already")]
+    MonthClosed(Month),
+    #[error("obstacle {id} was resolved on {on} already")]
+    ObstacleResolved { id: i64, on: chrono::NaiveDate },
+    #[error("objection {id} was {status} already")]
+    ObjectionDecided { id: i64, status: String },
+    /// The plan file has bad rows (listed) or cannot be read.
     #[error(transparent)]
     Plan(#[from] PlanError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
-impl From<BuildError> for RolloutError {
-    fn from(e: BuildError) -> Self {
-        RolloutError::Invalid(e.to_string())
-    }
-}
-
 /// Longest free text accepted in notes, descriptions and reasons.
 const TEXT_MAX: usize = 2000;
 
-fn check_text(field: &str, v: &str, required: bool) -> Result<(), RolloutError> {
+fn check_text(field: &'static str, v: &str, required: bool) -> Result<(), RolloutError> {
     if required && v.trim().is_empty() {
-        return Err(RolloutError::Invalid(format!("`{field}` is required")));
+        return Err(RolloutError::Required(field));
     }
     if v.chars().count() > TEXT_MAX {
-        return Err(RolloutError::Invalid(format!(
-            "`{field}` is longer than {TEXT_MAX} characters"
-        )));
+        return Err(RolloutError::TooLong {
+            field,
+            max: TEXT_MAX,
+        });
     }
     Ok(())
 }
@@ -247,8 +274,7 @@ impl Rollout {
         source: &str,
         actor: &Actor,
     ) -> Result<ImportReport, RolloutError> {
-        let areas =
-            crate::domain::area::parse(bytes).map_err(|e| RolloutError::Invalid(e.to_string()))?;
+        let areas = crate::domain::area::parse(bytes)?;
         let report = self
             .control
             .import_areas(&areas, source, actor, self.clock.now())?;
@@ -292,14 +318,13 @@ impl Rollout {
         check_text("note", &m.note, false)?;
         let now = self.clock.now();
         let at = match &m.date {
-            Some(d) => parse_when(d).map_err(RolloutError::Invalid)?,
+            Some(d) => parse_when(d).map_err(RolloutError::Value)?,
             None => now,
         };
         if at > now + Duration::days(1) {
-            return Err(RolloutError::Invalid(format!(
-                "`date` {} is in the future; report a stage once it is reached",
-                m.date.as_deref().unwrap_or_default()
-            )));
+            return Err(RolloutError::FutureStage(
+                m.date.clone().unwrap_or_default(),
+            ));
         }
         if let Some(p) = m.position
             && (!p.lat.is_finite()
@@ -307,7 +332,7 @@ impl Rollout {
                 || p.lat.abs() > 90.0
                 || p.lon.abs() > 180.0)
         {
-            return Err(RolloutError::Invalid(
+            return Err(RolloutError::Value(
                 "`position` needs lat within ±90 and lon within ±180 (WGS-84 degrees)".into(),
             ));
         }
@@ -316,10 +341,11 @@ impl Rollout {
         let before = self.timeline(site)?.stage_at(at);
         let reason = m.reason.filter(|r| !r.trim().is_empty());
         if m.stage < before && reason.is_none() {
-            return Err(RolloutError::Invalid(format!(
-                "site {site} was at stage `{before}` then; a step back to `{}` needs a `reason`",
-                m.stage
-            )));
+            return Err(RolloutError::StepBackNeedsReason {
+                site: site.to_string(),
+                was: before,
+                to: m.stage,
+            });
         }
         if let Some(r) = &reason {
             check_text("reason", r, false)?;
@@ -367,13 +393,13 @@ impl Rollout {
         let now = self.clock.now();
         let opened = o.opened.unwrap_or_else(|| local_date(now));
         if opened > local_date(now) {
-            return Err(RolloutError::Invalid("`opened` is in the future".into()));
+            return Err(RolloutError::Value("`opened` is in the future".into()));
         }
         let due = o.due.unwrap_or_else(|| {
             opened + Duration::days(i64::from(self.config.rollout.obstacle_days.of(o.kind)))
         });
         if due < opened {
-            return Err(RolloutError::Invalid("`due` is before `opened`".into()));
+            return Err(RolloutError::Value("`due` is before `opened`".into()));
         }
         let obstacle = Obstacle {
             id: 0,
@@ -402,7 +428,10 @@ impl Rollout {
             .control
             .obstacle(id)?
             .filter(|o| o.site == site)
-            .ok_or_else(|| RolloutError::NotFound(format!("site {site} has no obstacle {id}")))?;
+            .ok_or_else(|| RolloutError::UnknownObstacle {
+                site: site.to_string(),
+                id,
+            })?;
         let mut after = before.clone();
         if let Some(d) = p.description {
             check_text("description", &d, true)?;
@@ -414,20 +443,17 @@ impl Rollout {
         }
         if let Some(d) = p.due {
             if d < after.opened {
-                return Err(RolloutError::Invalid("`due` is before `opened`".into()));
+                return Err(RolloutError::Value("`due` is before `opened`".into()));
             }
             after.due = d;
         }
         let now = self.clock.now();
         if let Some(r) = p.resolved {
-            if before.resolved.is_some() {
-                return Err(RolloutError::Conflict(format!(
-                    "obstacle {id} was resolved on {} already",
-                    before.resolved.unwrap_or_default()
-                )));
+            if let Some(on) = before.resolved {
+                return Err(RolloutError::ObstacleResolved { id, on });
             }
             if r < after.opened || r > local_date(now) {
-                return Err(RolloutError::Invalid(
+                return Err(RolloutError::Value(
                     "`resolved` must be between the day it was opened and today".into(),
                 ));
             }
@@ -461,7 +487,7 @@ impl Rollout {
                 .plan
                 .clone()
         };
-        correction(&o.field, &o.proposed, plan.as_ref()).map_err(RolloutError::Invalid)?;
+        correction(&o.field, &o.proposed, plan.as_ref()).map_err(RolloutError::Value)?;
         let stored = self.control.add_objection(
             &Objection {
                 id: 0,
@@ -488,21 +514,17 @@ impl Rollout {
         let accepted = match d.decision.as_str() {
             "accept" => true,
             "reject" => false,
-            other => {
-                return Err(RolloutError::Invalid(format!(
-                    "decision `{other}` is unknown; use accept or reject"
-                )));
-            }
+            other => return Err(RolloutError::UnknownDecision(other.to_string())),
         };
         let o = self
             .control
             .objection(id)?
-            .ok_or_else(|| RolloutError::NotFound(format!("there is no objection {id}")))?;
+            .ok_or(RolloutError::UnknownObjection(id))?;
         if o.status != "open" {
-            return Err(RolloutError::Conflict(format!(
-                "objection {id} was {} already",
-                o.status
-            )));
+            return Err(RolloutError::ObjectionDecided {
+                id,
+                status: o.status,
+            });
         }
         let now = self.clock.now();
         let plan = state::read(&self.registry)
@@ -517,7 +539,7 @@ impl Rollout {
         };
         let mut plan_after = None;
         if accepted {
-            match correction(&o.field, &o.proposed, plan.as_ref()).map_err(RolloutError::Invalid)? {
+            match correction(&o.field, &o.proposed, plan.as_ref()).map_err(RolloutError::Value)? {
                 Correction::Plan(p) => plan_after = Some(*p),
                 Correction::Stage(stage) => {
                     let m = Milestone {
@@ -552,9 +574,12 @@ impl Rollout {
     pub fn checklist(&self, month: Month) -> Result<Checklist, RolloutError> {
         if let Some(json) = self.control.closed(month)? {
             return serde_json::from_str(&json).map_err(|e| {
-                RolloutError::Store(StoreError::Corrupt(format!(
-                    "closed checklist {month}: {e}"
-                )))
+                RolloutError::Store(StoreError::Unreadable(Box::new(crate::store::Unreadable {
+                    table: "checklist_closed",
+                    key: month.to_string(),
+                    column: "checklist",
+                    value: e.to_string(),
+                })))
             });
         }
         self.build(month)
@@ -624,15 +649,13 @@ impl Rollout {
         check_text("closed_by", by, true)?;
         let now = self.clock.now();
         if now < month.end() {
-            return Err(RolloutError::Invalid(format!(
-                "month {month} has not ended yet; it can be closed from {} on",
-                month.next().first_day()
-            )));
+            return Err(RolloutError::MonthNotOver {
+                month,
+                from: month.next().first_day(),
+            });
         }
         if self.control.closed(month)?.is_some() {
-            return Err(RolloutError::Conflict(format!(
-                "month {month} is closed already"
-            )));
+            return Err(RolloutError::MonthClosed(month));
         }
         let mut c = self.build(month)?;
         c.closed = Some(Closed {
@@ -641,9 +664,7 @@ impl Rollout {
         });
         let json = serde_json::to_string(&c).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         if !self.control.close_month(month, &json, actor, now)? {
-            return Err(RolloutError::Conflict(format!(
-                "month {month} is closed already"
-            )));
+            return Err(RolloutError::MonthClosed(month));
         }
         Ok(c)
     }
@@ -667,7 +688,5 @@ fn event(m: &Milestone) -> StageEvent {
 }
 
 fn unknown_site(site: &str) -> RolloutError {
-    RolloutError::NotFound(format!(
-        "site `{site}` is not in the plan and no agent has reported it; import the plan first"
-    ))
+    RolloutError::UnknownSite(site.to_string())
 }

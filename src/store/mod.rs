@@ -7,8 +7,11 @@
 //! - [`outbox`] — the time-series server's bounded on-disk buffer, written in the commit that
 //!   stores the reports; [`mod@line`] — the line protocol it holds (measurements, tags, fields).
 //! - [`dedupe`] — keys stored but not yet in the key index, checked in memory.
+//! - `commit` — the embedded store's commit of a batch, in named steps.
 //! - [`sqlite`] — the embedded store (SQLite, WAL): raw status series, latest state per site, the
 //!   site registry, stage transitions, reports per day and the quarantine.
+//! - [`telemetry`] — the read trait over stored telemetry, and its rows.
+//! - [`memory`] — a store in memory, interchangeable with the embedded one (tests).
 //! - [`health`] — whether commits succeed, and why not (disk full, read-only, permissions).
 //! - [`retention`] — deletes reports older than `store.keep_days`, between commits.
 //! - [`backup`] — a consistent copy of the whole store while it runs, and its restore.
@@ -16,15 +19,18 @@
 //!   trail, in the same file.
 
 pub mod backup;
+mod commit;
 pub mod control;
 pub mod dedupe;
 pub mod health;
 pub mod line;
+pub mod memory;
 pub mod meta;
 pub mod outbox;
 pub mod retention;
 pub mod schema;
 pub mod sqlite;
+pub mod telemetry;
 
 use crate::domain::message::{Message, Reject};
 use chrono::{DateTime, Utc};

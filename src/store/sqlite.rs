@@ -21,8 +21,8 @@
 use super::dedupe::{IndexedMax, Tail};
 use super::outbox::{Buffer, Outbox};
 use super::retention::Retention;
-use super::{Envelope, Outcome, Store, StoreError, unreadable};
-use crate::domain::message::Message;
+use super::telemetry::{HistoryRow, QuarantineRow, Snapshot, StageChange, Telemetry};
+use super::{Envelope, StoreError, unreadable};
 use crate::domain::timeline::{Source, StageEvent};
 use crate::wire::{Info, Stage, Status, Supply};
 use chrono::{DateTime, TimeZone, Utc};
@@ -52,7 +52,7 @@ pub(crate) fn from_ms(v: i64) -> DateTime<Utc> {
 }
 
 /// Local (UTC+8) day number of an agent timestamp in ms: days since 1970-01-01.
-fn day_of_ms(ts: i64) -> i64 {
+pub(super) fn day_of_ms(ts: i64) -> i64 {
     (ts + 8 * 3_600_000).div_euclid(86_400_000)
 }
 
@@ -63,11 +63,11 @@ pub fn day_number(day: chrono::NaiveDate) -> i64 {
 
 /// A site's newest day with reports, as the writer tracks it.
 #[derive(Debug, Clone, Copy)]
-struct DayMark {
-    day: i64,
-    last_ts: i64,
+pub(super) struct DayMark {
+    pub(super) day: i64,
+    pub(super) last_ts: i64,
     /// `None` when the row does not say.
-    supply: Option<Supply>,
+    pub(super) supply: Option<Supply>,
 }
 
 /// `site_day.supply` read back: `direct`, `transferred`, or — NULL or anything else — not known.
@@ -82,27 +82,27 @@ pub(crate) fn supply_of(column: Option<&str>) -> Option<Supply> {
 
 /// The writer side. Owned by the ingest pipeline's commit thread.
 pub struct SqliteStore {
-    conn: Connection,
+    pub(super) conn: Connection,
     /// Dropping it stops the checkpoint thread.
     _checkpointer: std::sync::mpsc::Sender<()>,
-    quarantine_max: u64,
+    pub(super) quarantine_max: u64,
     /// Newest (agent timestamp, stage) per site: decides whether a report replaces the latest
     /// state and whether it is a stage transition, without a read per report.
-    latest: HashMap<String, (i64, Stage)>,
+    pub(super) latest: HashMap<String, (i64, Stage)>,
     /// The write-ahead log's file and the size at which the writer starts it over.
     wal_path: PathBuf,
     wal_max: u64,
     /// Keys stored after `indexed_through`.
-    tail: Tail,
-    indexed_max: IndexedMax,
-    indexed_through: i64,
-    index_every: usize,
+    pub(super) tail: Tail,
+    pub(super) indexed_max: IndexedMax,
+    pub(super) indexed_through: i64,
+    pub(super) index_every: usize,
     /// Newest day with reports per site (`site_day`).
-    days: HashMap<String, DayMark>,
+    pub(super) days: HashMap<String, DayMark>,
     /// The time-series server's buffer, when the series go there (`store.series = "influxdb"`).
-    outbox: Option<Outbox>,
+    pub(super) outbox: Option<Outbox>,
     /// Deletes old reports (`store.keep_days`).
-    retention: Option<Retention>,
+    pub(super) retention: Option<Retention>,
 }
 
 impl SqliteStore {
@@ -230,7 +230,7 @@ impl SqliteStore {
     /// survives a restart of the collector. Past the bound the checkpointer has copied most of
     /// the log already; RESTART copies the rest and makes the next commit write from the start.
     /// The batch is committed by then: a failure here is logged, and tried again after the next.
-    fn bound_wal(&mut self) {
+    pub(super) fn bound_wal(&mut self) {
         let size = std::fs::metadata(&self.wal_path).map_or(0, |m| m.len());
         if size <= self.wal_max {
             return;
@@ -254,7 +254,7 @@ impl SqliteStore {
 
     /// Adds the keys of every report after `indexed_through` to the key index, sorted, in one
     /// transaction.
-    fn index_tail(&mut self) -> Result<(), StoreError> {
+    pub(super) fn index_tail(&mut self) -> Result<(), StoreError> {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -277,7 +277,7 @@ impl SqliteStore {
 
 /// The row of `(site, boot, seq)` when the key index holds it. Reads the index only when `seq`
 /// is not above the highest sequence indexed for the pair.
-fn in_index(
+pub(super) fn in_index(
     conn: &Connection,
     max: &mut IndexedMax,
     site: &str,
@@ -308,7 +308,7 @@ fn in_index(
 
 /// Keeps `env` in the quarantine with its reason: the topic's first 256 characters and the
 /// payload's first [`QUARANTINE_PAYLOAD_MAX`] bytes.
-fn quarantine(
+pub(super) fn quarantine(
     insert: &mut rusqlite::CachedStatement<'_>,
     env: &Envelope,
     reason: &str,
@@ -329,7 +329,11 @@ fn quarantine(
 /// or a retry (those repeat the same report) but a broken or forged agent. Compared as JSON
 /// values, so that a retry serialized with other spacing is still a plain duplicate. A row that
 /// retention has deleted cannot be compared and counts as a plain duplicate.
-fn differs_from_stored(conn: &Connection, id: i64, payload: &[u8]) -> rusqlite::Result<bool> {
+pub(super) fn differs_from_stored(
+    conn: &Connection,
+    id: i64,
+    payload: &[u8],
+) -> rusqlite::Result<bool> {
     let stored: Option<Vec<u8>> = conn
         .prepare_cached("SELECT payload FROM status WHERE id = ?1")?
         .query_row(params![id], |r| r.get(0))
@@ -345,14 +349,14 @@ fn differs_from_stored(conn: &Connection, id: i64, payload: &[u8]) -> rusqlite::
 }
 
 /// The newest report of a site within one batch.
-struct Newest {
+pub(super) struct Newest {
     /// Agent timestamp, ms.
-    ts: i64,
-    stage: Stage,
+    pub(super) ts: i64,
+    pub(super) stage: Stage,
     /// Collector clock, ms.
-    received: i64,
+    pub(super) received: i64,
     /// `status.id`.
-    id: i64,
+    pub(super) id: i64,
 }
 
 /// Size of the write-ahead log at which the writer starts it over, unless configured
@@ -411,241 +415,6 @@ fn spawn_checkpointer(path: &Path) -> Result<std::sync::mpsc::Sender<()>, StoreE
     Ok(tx)
 }
 
-impl Store for SqliteStore {
-    fn commit(&mut self, batch: &[Envelope]) -> Result<Vec<Outcome>, StoreError> {
-        let mut outcomes = Vec::with_capacity(batch.len());
-        // The newest report per site in this batch; `latest` is updated once the batch commits.
-        let mut newest: HashMap<&str, Newest> = HashMap::new();
-        let mut quarantined = false;
-        // Keys stored by this batch, joined to the tail once it commits.
-        let mut pending = Tail::default();
-        // Day marks touched by this batch; they replace `days` once it commits.
-        let mut day_marks: HashMap<&str, DayMark> = HashMap::new();
-        if let Some(o) = &mut self.outbox {
-            o.begin(&self.conn)?;
-        }
-        // IMMEDIATE: take the write lock first. A transaction that reads (the key checks) and then
-        // writes could otherwise fail at once with "database is locked" when the log was reset
-        // under it, instead of waiting for the lock.
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        {
-            let mut ins_status = tx.prepare_cached(
-                "INSERT INTO status (site, boot, seq, ts, received, stage, skewed, payload)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?;
-            let mut ins_info = tx.prepare_cached(
-                "INSERT INTO sites (site, info, updated) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (site) DO UPDATE SET info = excluded.info, updated = excluded.updated",
-            )?;
-            let mut ins_quarantine = tx.prepare_cached(
-                "INSERT INTO quarantine (received, topic, reason, detail, payload)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?;
-            let mut ins_change = tx.prepare_cached(
-                "INSERT INTO stage_changes (site, ts, from_stage, to_stage) VALUES (?1, ?2, ?3, ?4)",
-            )?;
-            let mut put_day = tx.prepare_cached(
-                "INSERT INTO site_day (site, day, last_ts, supply) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (site, day) DO UPDATE SET
-                     supply = CASE WHEN excluded.last_ts >= last_ts THEN excluded.supply ELSE supply END,
-                     last_ts = max(last_ts, excluded.last_ts)",
-            )?;
-            let mut ins_outbox = match self.outbox {
-                Some(_) => Some(tx.prepare_cached(Outbox::INSERT)?),
-                None => None,
-            };
-            for env in batch {
-                let outcome = match &env.decoded {
-                    Ok(Message::Status { status, skewed }) => {
-                        let ts = ms(status.ts);
-                        let payload: &[u8] = &env.payload;
-                        let (site, boot, seq) =
-                            (status.site.as_str(), status.boot.as_str(), status.seq);
-                        let seen = match self.tail.id(site, boot, seq) {
-                            Some(id) => Some(id),
-                            None => match pending.id(site, boot, seq) {
-                                Some(id) => Some(id),
-                                None => in_index(&tx, &mut self.indexed_max, site, boot, seq)?,
-                            },
-                        };
-                        if let Some(stored_id) = seen {
-                            if differs_from_stored(&tx, stored_id, payload)? {
-                                quarantine(
-                                    &mut ins_quarantine,
-                                    env,
-                                    CONFLICTING_DUPLICATE,
-                                    &format!(
-                                        "site {site} boot {boot} seq {seq} is stored already with other content; the stored report stays"
-                                    ),
-                                )?;
-                                quarantined = true;
-                                Outcome::Conflicting
-                            } else {
-                                Outcome::Duplicate
-                            }
-                        } else {
-                            ins_status.execute(params![
-                                site,
-                                boot,
-                                seq as i64,
-                                ts,
-                                ms(env.received),
-                                status.stage.as_str(),
-                                *skewed as i64,
-                                payload,
-                            ])?;
-                            let id = tx.last_insert_rowid();
-                            pending.insert(site, boot, seq, id);
-                            if let (Some(o), Some(ins)) = (&mut self.outbox, &mut ins_outbox) {
-                                o.push(ins, status, *skewed)?;
-                            }
-                            let day = day_of_ms(ts);
-                            let supply = Some(status.power.supply);
-                            let mark = day_marks.get(site).or_else(|| self.days.get(site)).copied();
-                            match mark {
-                                Some(m) if day == m.day => {
-                                    if ts >= m.last_ts {
-                                        day_marks.insert(
-                                            site,
-                                            DayMark {
-                                                last_ts: ts,
-                                                supply,
-                                                ..m
-                                            },
-                                        );
-                                    }
-                                }
-                                Some(m) if day < m.day => {}
-                                _ => {
-                                    // A new day: finish the previous one, start this one.
-                                    if let Some(m) = mark {
-                                        put_day.execute(params![
-                                            site,
-                                            m.day,
-                                            m.last_ts,
-                                            m.supply.map(Supply::as_str)
-                                        ])?;
-                                    }
-                                    put_day.execute(params![
-                                        site,
-                                        day,
-                                        ts,
-                                        supply.map(Supply::as_str)
-                                    ])?;
-                                    day_marks.insert(
-                                        site,
-                                        DayMark {
-                                            day,
-                                            last_ts: ts,
-                                            supply,
-                                        },
-                                    );
-                                }
-                            }
-                            let prev = newest
-                                .get(site)
-                                .map(|n| (n.ts, n.stage))
-                                .or_else(|| self.latest.get(site).copied());
-                            if prev.is_none_or(|(t, _)| ts >= t) {
-                                let from = prev.map(|(_, s)| s);
-                                if from != Some(status.stage) {
-                                    ins_change.execute(params![
-                                        site,
-                                        ts,
-                                        from.map(Stage::as_str),
-                                        status.stage.as_str()
-                                    ])?;
-                                }
-                                let received = ms(env.received);
-                                newest.insert(
-                                    site,
-                                    Newest {
-                                        ts,
-                                        stage: status.stage,
-                                        received,
-                                        id,
-                                    },
-                                );
-                            }
-                            Outcome::Stored
-                        }
-                    }
-                    Ok(Message::Info(info)) => {
-                        let json = serde_json::to_string(info).unwrap_or_default();
-                        ins_info.execute(params![info.site, json, ms(env.received)])?;
-                        if let Some(o) = &mut self.outbox {
-                            o.learn(info);
-                        }
-                        Outcome::Stored
-                    }
-                    Err(reject) => {
-                        quarantine(
-                            &mut ins_quarantine,
-                            env,
-                            reject.reason(),
-                            &reject.to_string(),
-                        )?;
-                        quarantined = true;
-                        Outcome::Quarantined
-                    }
-                };
-                outcomes.push(outcome);
-            }
-            if let (Some(o), Some(ins)) = (&mut self.outbox, &mut ins_outbox) {
-                o.flush(ins)?;
-            }
-            let mut upsert_state = tx.prepare_cached(
-                "INSERT INTO site_state (site, ts, received, stage, id) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (site) DO UPDATE SET ts = excluded.ts, received = excluded.received,
-                     stage = excluded.stage, id = excluded.id",
-            )?;
-            for (site, n) in &newest {
-                upsert_state.execute(params![site, n.ts, n.received, n.stage.as_str(), n.id])?;
-            }
-            if quarantined {
-                tx.execute(
-                    "DELETE FROM quarantine WHERE id <= (SELECT max(id) FROM quarantine) - ?1",
-                    params![self.quarantine_max as i64],
-                )?;
-            }
-        }
-        tx.commit()?;
-        if let Some(o) = &mut self.outbox {
-            o.committed();
-        }
-        for (site, n) in newest {
-            self.latest.insert(site.to_string(), (n.ts, n.stage));
-        }
-        for (site, m) in day_marks {
-            match self.days.get_mut(site) {
-                Some(d) => *d = m,
-                None => {
-                    self.days.insert(site.to_string(), m);
-                }
-            }
-        }
-        self.tail.absorb(pending);
-        if self.tail.len() >= self.index_every
-            && let Err(e) = self.index_tail()
-        {
-            // The reports are committed; the tail stays in memory and indexing is tried again
-            // after the next batch.
-            tracing::warn!(error = %e, "adding keys to the index failed");
-        }
-        if let Some(r) = &mut self.retention
-            && let Some(now) = batch.iter().map(|e| ms(e.received)).max()
-            && let Err(e) = r.step(&mut self.conn, self.indexed_through, now)
-        {
-            // The batch is committed; old reports are deleted after a later one.
-            tracing::warn!(error = %e, "deleting old reports failed");
-        }
-        self.bound_wal();
-        Ok(outcomes)
-    }
-}
-
 /// Every site as its agent described it last (`sites`); a row that cannot be read is an error
 /// naming it.
 pub(crate) fn infos(c: &Connection) -> rusqlite::Result<Vec<Info>> {
@@ -657,46 +426,6 @@ pub(crate) fn infos(c: &Connection) -> rusqlite::Result<Vec<Info>> {
         out.push(serde_json::from_str(&json).map_err(|e| unreadable("sites", &site, "info", e))?);
     }
     Ok(out)
-}
-
-/// One stored report, as the history API returns it.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct HistoryRow {
-    pub received: DateTime<Utc>,
-    pub skewed: bool,
-    pub status: serde_json::Value,
-}
-
-/// A stage transition seen in telemetry.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct StageChange {
-    /// Agent timestamp of the first report at the new stage.
-    pub ts: DateTime<Utc>,
-    /// `None` for a site's first report.
-    pub from: Option<String>,
-    pub to: String,
-}
-
-/// One quarantined message.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct QuarantineRow {
-    pub id: i64,
-    pub received: DateTime<Utc>,
-    pub topic: String,
-    pub reason: String,
-    pub detail: String,
-    /// The payload prefix as text, with invalid UTF-8 replaced.
-    pub payload: String,
-}
-
-/// What the state registry is rebuilt from at start.
-#[derive(Debug, Default)]
-pub struct Snapshot {
-    pub infos: Vec<Info>,
-    /// Latest report per site, with the time it was received.
-    pub latest: Vec<(Status, DateTime<Utc>)>,
-    /// Every stage transition seen in telemetry, by site.
-    pub transitions: HashMap<String, Vec<StageEvent>>,
 }
 
 /// Read side: queries for the API and tests, on its own connection so reads never wait for the
@@ -879,9 +608,35 @@ impl SqliteReader {
     }
 }
 
+impl Telemetry for SqliteReader {
+    fn history(
+        &self,
+        site: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<HistoryRow>, StoreError> {
+        SqliteReader::history(self, site, from, to, limit)
+    }
+
+    fn quarantine(&self, limit: u32) -> Result<Vec<QuarantineRow>, StoreError> {
+        SqliteReader::quarantine(self, limit)
+    }
+
+    fn stage_changes(&self, site: &str) -> Result<Vec<StageChange>, StoreError> {
+        SqliteReader::stage_changes(self, site)
+    }
+
+    fn snapshot(&self) -> Result<Snapshot, StoreError> {
+        SqliteReader::snapshot(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::message::Message;
+    use crate::store::{Outcome, Store};
     use crate::wire::*;
     use proptest::prelude::*;
 

@@ -1,0 +1,393 @@
+//! The embedded store's commit, step by step. A batch is one IMMEDIATE transaction: each
+//! envelope is checked against the keys already stored ([`Pass::seen`]), appended
+//! ([`Pass::append`]) with its day mark ([`Pass::mark_day`]) and stage transition
+//! ([`Pass::note_newest`]), or kept in the quarantine ([`Pass::keep`]); the newest state per site
+//! and the quarantine's bound are written last ([`Pass::finish`]). Only once the transaction has
+//! committed does the writer's memory take the batch in ([`SqliteStore::remember`]); then the
+//! upkeep that may fail without harm runs ([`SqliteStore::upkeep`]): the key index, retention
+//! and the write-ahead log's bound.
+
+use super::dedupe::{IndexedMax, Tail};
+use super::outbox::Outbox;
+use super::sqlite::{
+    CONFLICTING_DUPLICATE, DayMark, Newest, SqliteStore, day_of_ms, differs_from_stored, in_index,
+    ms, quarantine,
+};
+use super::{Envelope, Outcome, Store, StoreError};
+use crate::domain::message::Message;
+use crate::wire::{Info, Stage, Status, Supply};
+use rusqlite::{CachedStatement, Connection, params};
+use std::collections::HashMap;
+
+/// What the writer knew before the batch, read while it passes.
+struct Known<'s> {
+    tail: &'s Tail,
+    indexed_max: &'s mut IndexedMax,
+    latest: &'s HashMap<String, (i64, Stage)>,
+    days: &'s HashMap<String, DayMark>,
+}
+
+/// One batch's pass through its transaction: the statements it uses, and what it changes in
+/// the writer's memory once it commits.
+struct Pass<'t, 'b> {
+    tx: &'t Connection,
+    ins_status: CachedStatement<'t>,
+    ins_info: CachedStatement<'t>,
+    ins_quarantine: CachedStatement<'t>,
+    ins_change: CachedStatement<'t>,
+    put_day: CachedStatement<'t>,
+    ins_outbox: Option<CachedStatement<'t>>,
+    /// The newest report per site in this batch.
+    newest: HashMap<&'b str, Newest>,
+    /// Day marks this batch moved.
+    day_marks: HashMap<&'b str, DayMark>,
+    /// Keys this batch stored.
+    keys: Tail,
+    quarantined: bool,
+}
+
+/// What a committed batch leaves for the writer's memory.
+struct Committed<'b> {
+    newest: HashMap<&'b str, Newest>,
+    day_marks: HashMap<&'b str, DayMark>,
+    keys: Tail,
+}
+
+impl<'t, 'b> Pass<'t, 'b> {
+    fn new(tx: &'t Connection, outbox: bool) -> rusqlite::Result<Pass<'t, 'b>> {
+        Ok(Pass {
+            tx,
+            ins_status: tx.prepare_cached(
+                "INSERT INTO status (site, boot, seq, ts, received, stage, skewed, payload)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?,
+            ins_info: tx.prepare_cached(
+                "INSERT INTO sites (site, info, updated) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (site) DO UPDATE SET info = excluded.info, updated = excluded.updated",
+            )?,
+            ins_quarantine: tx.prepare_cached(
+                "INSERT INTO quarantine (received, topic, reason, detail, payload)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?,
+            ins_change: tx.prepare_cached(
+                "INSERT INTO stage_changes (site, ts, from_stage, to_stage) VALUES (?1, ?2, ?3, ?4)",
+            )?,
+            put_day: tx.prepare_cached(
+                "INSERT INTO site_day (site, day, last_ts, supply) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (site, day) DO UPDATE SET
+                     supply = CASE WHEN excluded.last_ts >= last_ts THEN excluded.supply ELSE supply END,
+                     last_ts = max(last_ts, excluded.last_ts)",
+            )?,
+            ins_outbox: match outbox {
+                true => Some(tx.prepare_cached(Outbox::INSERT)?),
+                false => None,
+            },
+            newest: HashMap::new(),
+            day_marks: HashMap::new(),
+            keys: Tail::default(),
+            quarantined: false,
+        })
+    }
+
+    /// A status report: stored once, or recognised as a repeat.
+    fn status(
+        &mut self,
+        env: &'b Envelope,
+        status: &'b Status,
+        skewed: bool,
+        known: &mut Known<'_>,
+        outbox: Option<&mut Outbox>,
+    ) -> Result<Outcome, StoreError> {
+        let (site, boot, seq) = (status.site.as_str(), status.boot.as_str(), status.seq);
+        if let Some(stored) = self.seen(known, site, boot, seq)? {
+            return self.repeated(env, stored, site, boot, seq);
+        }
+        let id = self.append(env, status, skewed)?;
+        self.keys.insert(site, boot, seq, id);
+        if let (Some(o), Some(ins)) = (outbox, &mut self.ins_outbox) {
+            o.push(ins, status, skewed)?;
+        }
+        let ts = ms(status.ts);
+        self.mark_day(known, site, ts, Some(status.power.supply))?;
+        self.note_newest(known, site, ts, status.stage, ms(env.received), id)?;
+        Ok(Outcome::Stored)
+    }
+
+    /// The row already holding `(site, boot, seq)`: stored since the last index, earlier in this
+    /// batch, or in the key index.
+    fn seen(
+        &self,
+        known: &mut Known<'_>,
+        site: &str,
+        boot: &str,
+        seq: u64,
+    ) -> rusqlite::Result<Option<i64>> {
+        if let Some(id) = known.tail.id(site, boot, seq) {
+            return Ok(Some(id));
+        }
+        if let Some(id) = self.keys.id(site, boot, seq) {
+            return Ok(Some(id));
+        }
+        in_index(self.tx, known.indexed_max, site, boot, seq)
+    }
+
+    /// A key stored before: a plain duplicate, or — with other content — kept in the quarantine
+    /// while the stored report stays.
+    fn repeated(
+        &mut self,
+        env: &Envelope,
+        stored: i64,
+        site: &str,
+        boot: &str,
+        seq: u64,
+    ) -> Result<Outcome, StoreError> {
+        if !differs_from_stored(self.tx, stored, &env.payload)? {
+            return Ok(Outcome::Duplicate);
+        }
+        self.keep(
+            env,
+            CONFLICTING_DUPLICATE,
+            &format!(
+                "site {site} boot {boot} seq {seq} is stored already with other content; the stored report stays"
+            ),
+        )?;
+        Ok(Outcome::Conflicting)
+    }
+
+    /// Appends the report to `status`; its row id.
+    fn append(&mut self, env: &Envelope, status: &Status, skewed: bool) -> rusqlite::Result<i64> {
+        self.ins_status.execute(params![
+            status.site,
+            status.boot,
+            status.seq as i64,
+            ms(status.ts),
+            ms(env.received),
+            status.stage.as_str(),
+            skewed as i64,
+            &env.payload[..],
+        ])?;
+        Ok(self.tx.last_insert_rowid())
+    }
+
+    /// Keeps the site's newest day with reports: the day's last report and its supply. A site's
+    /// row for a day is written when the day starts and finished when the next one does.
+    fn mark_day(
+        &mut self,
+        known: &Known<'_>,
+        site: &'b str,
+        ts: i64,
+        supply: Option<Supply>,
+    ) -> rusqlite::Result<()> {
+        let day = day_of_ms(ts);
+        let mark = self
+            .day_marks
+            .get(site)
+            .or_else(|| known.days.get(site))
+            .copied();
+        match mark {
+            Some(m) if day == m.day => {
+                if ts >= m.last_ts {
+                    self.day_marks.insert(
+                        site,
+                        DayMark {
+                            last_ts: ts,
+                            supply,
+                            ..m
+                        },
+                    );
+                }
+            }
+            // A late report of an earlier day: that day's row is finished already.
+            Some(m) if day < m.day => {}
+            _ => {
+                if let Some(m) = mark {
+                    self.put_day.execute(params![
+                        site,
+                        m.day,
+                        m.last_ts,
+                        m.supply.map(Supply::as_str)
+                    ])?;
+                }
+                self.put_day
+                    .execute(params![site, day, ts, supply.map(Supply::as_str)])?;
+                self.day_marks.insert(
+                    site,
+                    DayMark {
+                        day,
+                        last_ts: ts,
+                        supply,
+                    },
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// A report not older than the site's newest becomes its newest; a change of stage then is
+    /// a transition, recorded in `stage_changes`.
+    fn note_newest(
+        &mut self,
+        known: &Known<'_>,
+        site: &'b str,
+        ts: i64,
+        stage: Stage,
+        received: i64,
+        id: i64,
+    ) -> rusqlite::Result<()> {
+        let prev = self
+            .newest
+            .get(site)
+            .map(|n| (n.ts, n.stage))
+            .or_else(|| known.latest.get(site).copied());
+        if prev.is_some_and(|(t, _)| ts < t) {
+            return Ok(());
+        }
+        let from = prev.map(|(_, s)| s);
+        if from != Some(stage) {
+            self.ins_change
+                .execute(params![site, ts, from.map(Stage::as_str), stage.as_str()])?;
+        }
+        self.newest.insert(
+            site,
+            Newest {
+                ts,
+                stage,
+                received,
+                id,
+            },
+        );
+        Ok(())
+    }
+
+    /// An agent's description of its site replaces the one stored.
+    fn info(
+        &mut self,
+        env: &Envelope,
+        info: &Info,
+        outbox: Option<&mut Outbox>,
+    ) -> Result<Outcome, StoreError> {
+        let json = serde_json::to_string(info).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.ins_info
+            .execute(params![info.site, json, ms(env.received)])?;
+        if let Some(o) = outbox {
+            o.learn(info);
+        }
+        Ok(Outcome::Stored)
+    }
+
+    /// Keeps a message in the quarantine with its reason.
+    fn keep(&mut self, env: &Envelope, reason: &str, detail: &str) -> rusqlite::Result<()> {
+        quarantine(&mut self.ins_quarantine, env, reason, detail)?;
+        self.quarantined = true;
+        Ok(())
+    }
+
+    /// The last writes of the batch: the buffer's last chunk, each site's newest state, and
+    /// the quarantine cut back to its newest `quarantine_max`.
+    fn finish(
+        mut self,
+        outbox: Option<&mut Outbox>,
+        quarantine_max: u64,
+    ) -> Result<Committed<'b>, StoreError> {
+        if let (Some(o), Some(ins)) = (outbox, &mut self.ins_outbox) {
+            o.flush(ins)?;
+        }
+        let mut upsert_state = self.tx.prepare_cached(
+            "INSERT INTO site_state (site, ts, received, stage, id) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (site) DO UPDATE SET ts = excluded.ts, received = excluded.received,
+                 stage = excluded.stage, id = excluded.id",
+        )?;
+        for (site, n) in &self.newest {
+            upsert_state.execute(params![site, n.ts, n.received, n.stage.as_str(), n.id])?;
+        }
+        if self.quarantined {
+            self.tx.execute(
+                "DELETE FROM quarantine WHERE id <= (SELECT max(id) FROM quarantine) - ?1",
+                params![quarantine_max as i64],
+            )?;
+        }
+        Ok(Committed {
+            newest: self.newest,
+            day_marks: self.day_marks,
+            keys: self.keys,
+        })
+    }
+}
+
+impl SqliteStore {
+    /// Takes a committed batch into the writer's memory.
+    fn remember(&mut self, c: Committed<'_>) {
+        for (site, n) in c.newest {
+            self.latest.insert(site.to_string(), (n.ts, n.stage));
+        }
+        for (site, m) in c.day_marks {
+            match self.days.get_mut(site) {
+                Some(d) => *d = m,
+                None => {
+                    self.days.insert(site.to_string(), m);
+                }
+            }
+        }
+        self.tail.absorb(c.keys);
+    }
+
+    /// After a commit: keys to the index, old reports deleted, the log kept near its bound. The
+    /// batch is committed by then; what fails here is logged and tried again after the next.
+    fn upkeep(&mut self, batch: &[Envelope]) {
+        if self.tail.len() >= self.index_every
+            && let Err(e) = self.index_tail()
+        {
+            tracing::warn!(error = %e, "adding keys to the index failed");
+        }
+        if let Some(r) = &mut self.retention
+            && let Some(now) = batch.iter().map(|e| ms(e.received)).max()
+            && let Err(e) = r.step(&mut self.conn, self.indexed_through, now)
+        {
+            tracing::warn!(error = %e, "deleting old reports failed");
+        }
+        self.bound_wal();
+    }
+}
+
+impl Store for SqliteStore {
+    fn commit(&mut self, batch: &[Envelope]) -> Result<Vec<Outcome>, StoreError> {
+        if let Some(o) = &mut self.outbox {
+            o.begin(&self.conn)?;
+        }
+        // IMMEDIATE: take the write lock first. A transaction that reads (the key checks) and then
+        // writes could otherwise fail at once with "database is locked" when the log was reset
+        // under it, instead of waiting for the lock.
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let mut known = Known {
+            tail: &self.tail,
+            indexed_max: &mut self.indexed_max,
+            latest: &self.latest,
+            days: &self.days,
+        };
+        let mut pass = Pass::new(&tx, self.outbox.is_some())?;
+        let mut outcomes = Vec::with_capacity(batch.len());
+        for env in batch {
+            let outcome = match &env.decoded {
+                Ok(Message::Status { status, skewed }) => {
+                    pass.status(env, status, *skewed, &mut known, self.outbox.as_mut())?
+                }
+                Ok(Message::Info(info)) => pass.info(env, info, self.outbox.as_mut())?,
+                Err(reject) => {
+                    pass.keep(env, reject.reason(), &reject.to_string())?;
+                    Outcome::Quarantined
+                }
+            };
+            outcomes.push(outcome);
+        }
+        let committed = pass.finish(self.outbox.as_mut(), self.quarantine_max)?;
+        tx.commit()?;
+        if let Some(o) = &mut self.outbox {
+            o.committed();
+        }
+        self.remember(committed);
+        self.upkeep(batch);
+        Ok(outcomes)
+    }
+}
