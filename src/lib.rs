@@ -1,24 +1,31 @@
 //! sitepulse: tracks a city's 5G base-station rollout from the field.
 //!
 //! Site agents publish telemetry over MQTT; the collector stores it durably, keeps the latest
-//! state of every site and reports progress against the city's targets. Data flows one way:
-//! ingest → store/state → rollout → api.
+//! state of every site and reports progress against the city's targets. Data flows one way, and
+//! each module uses only those above it in this list (`tests/layers.rs` checks it):
 //!
-//! Module map:
 //! - [`wire`] — protocol v1 — topics, payloads, field rules, JSON Schema (shared with `firmware-sim`).
-//! - [`config`] — the TOML configuration with its commented default, and its validation.
 //! - [`clock`] — injected time (system, simulated, fixed).
-//! - [`ingest`] — MQTT source → decode/validate → batch → store, ack after commit.
-//! - [`store`] — the storage trait and the embedded SQLite store (writer and reader).
-//! - [`sink`] — the InfluxDB v2 line-protocol sink: schema, on-disk buffer, shipper.
-//! - [`state`] — the in-memory latest state of every site; derived alarms.
-//! - [`rollout`] — the plan, stages from telemetry and people, obstacles, the backward schedule,
-//!   progress against the targets; the service people's writes go through.
-//! - [`coverage`] — target areas, footprints, coverage on a grid, gaps, earth stations (pure).
-//! - [`checklist`] — the monthly dispatch checklist: build (pure), tables, CSV/XLSX/MD/HTML.
-//! - [`metrics`] — Prometheus metrics.
-//! - [`api`] — axum routes — health, metrics, sites, history, progress, schema, quarantine.
 //! - [`broker`] — the embedded MQTT broker (rumqttd) for the demo and small deployments.
+//! - [`domain`] — the rollout's vocabulary and rules, no I/O: sites, calendar, timelines,
+//!   milestones, obstacles, objections, areas, targets and tasks, and [`domain::figures`], the
+//!   one rule for each figure (built, on air, on air by a deadline, new in a month).
+//! - [`config`] — the TOML configuration with its commented default, and its validation.
+//! - [`metrics`] — Prometheus metrics.
+//! - [`store`] — the one owner of the SQLite file (schema and migrations) and its repositories:
+//!   telemetry (write trait, commit in steps, read trait), control, the time-series buffer,
+//!   meta; an in-memory store for tests; health, retention, backup.
+//! - [`views`] — pure functions of the sites and a time: progress, monthly progress, schedule.
+//! - [`coverage`] — target areas' grids, footprints, coverage, gaps, earth stations (pure).
+//! - [`checklist`] — the monthly dispatch checklist: build (pure), tables, CSV/XLSX/MD/HTML.
+//! - [`state`] — the in-memory registry of every site, rebuilt from the store and kept live by
+//!   ingest; derived alarms.
+//! - [`ingest`] — MQTT source → decode/validate → batch → store, ack after commit.
+//! - [`rollout`] — the rollout service: plan import, people's writes, and the views at a time;
+//!   the API, the command line and the demo all go through it.
+//! - [`access`] — people's API tokens and agents' signing keys.
+//! - [`api`] — axum routes, auth, errors → status codes; serves the web map.
+//! - [`sink`] — ships the time-series buffer to the InfluxDB v2 write API.
 //! - [`server`] — the collector as one process: `run(config, listener, clock, shutdown)`.
 //! - [`sim`] — the simulated city and its agents (Liaocheng scenario, telemetry, faults, MQTT
 //!   runner); `firmware-sim` is its command line, the demo runs it in-process.

@@ -1,5 +1,5 @@
 //! The one owner of the store file's tables. Every table, index and trigger is created here and
-//! nowhere else; each later change to them is a migration appended to [`MIGRATIONS`]. The file's
+//! nowhere else; each later change to them is a migration appended to `MIGRATIONS`. The file's
 //! `PRAGMA user_version` is the number of migrations applied, so a store written by an earlier
 //! collector upgrades in place when it is opened, and a store written by a later one is refused
 //! rather than misread.
