@@ -1,7 +1,8 @@
 //! One rule per figure: every endpoint and export that shows how many sites are built or on air
 //! gives the same count for the same date — `/api/v1/progress` (its targets and totals),
-//! `/api/v1/progress/monthly`, the checklist (JSON and the XLSX the bureau prints) and the
-//! coverage milestones of `/api/v1/coverage` — on a scenario made of the awkward cases.
+//! `/api/v1/progress/monthly`, the checklist (JSON and the XLSX the bureau prints), the open
+//! data's counts and the coverage milestones of `/api/v1/coverage` — on a scenario made of the
+//! awkward cases.
 
 use crate::util::*;
 use chrono::{DateTime, Utc};
@@ -48,6 +49,7 @@ async fn every_view_counts_the_same_sites_for_the_same_date() {
     let dir = tempfile::tempdir().unwrap();
     let (mut cfg, url) = embedded_config(dir.path());
     cfg.http.public_read = false;
+    cfg.http.open_data = true;
     // 20 January 2021, noon in Liaocheng: December is over, January runs.
     let now = t("2021-01-20T04:00:00Z");
     let c = Collector::start_at(cfg, Arc::new(FixedClock(now))).await;
@@ -213,6 +215,18 @@ async fn every_view_counts_the_same_sites_for_the_same_date() {
         let row = targets.rows().nth(1).unwrap();
         assert_eq!(num(&row[col]), dec_on_air);
     }
+
+    // The open data's counts per county: the same sites, by the same stage.
+    let open = get("/api/v1/open/counts".into()).await;
+    let counties = open["counties"].as_array().unwrap();
+    let sum = |k: &str| counties.iter().map(|c| c[k].as_u64().unwrap()).sum::<u64>();
+    assert_eq!(sum("on_air"), now_on_air);
+    let planned: u64 = counties
+        .iter()
+        .flat_map(|c| c["stages"].as_object().unwrap().values())
+        .map(|n| n.as_u64().unwrap())
+        .sum();
+    assert_eq!(planned, 7);
 
     // The coverage milestones count the same sites.
     let coverage = get("/api/v1/coverage".into()).await;

@@ -131,9 +131,10 @@ pub async fn sites_geojson(
         .flat_map(|c| c.flagged.into_iter().map(|f| f.site))
         .collect();
     let mut features = Vec::new();
+    let now = s.clock.now();
     for (id, e) in reg.iter() {
         let Some(p) = e.position() else { continue };
-        let st = e.stage();
+        let st = e.stage_at(now);
         if q.county.as_deref().is_some_and(|c| e.county() != Some(c))
             || operator.is_some_and(|o| !e.operators().contains(&o))
             || stage.is_some_and(|x| x != st)

@@ -25,12 +25,16 @@ fn enabled(s: &AppState) -> Result<(), ApiError> {
 /// `GET /api/v1/open/counts`: sites per county and stage.
 pub async fn counts(State(s): State<AppState>) -> Result<Json<Value>, ApiError> {
     enabled(&s)?;
+    let now = s.clock.now();
     let mut by: BTreeMap<String, BTreeMap<Stage, u64>> = BTreeMap::new();
     {
         let reg = state::read(&s.registry);
-        for (_, e) in reg.iter().filter(|(_, e)| e.plan.is_some()) {
+        for (_, e) in reg.iter().filter(|(_, e)| e.counts()) {
             let county = e.county().unwrap_or("unknown").to_string();
-            *by.entry(county).or_default().entry(e.stage()).or_default() += 1;
+            *by.entry(county)
+                .or_default()
+                .entry(e.stage_at(now))
+                .or_default() += 1;
         }
     }
     let counties: Vec<Value> = by
@@ -40,25 +44,24 @@ pub async fn counts(State(s): State<AppState>) -> Result<Json<Value>, ApiError> 
             json!({ "county": county, "name": county_name_zh(&county), "stages": stages, "on_air": on_air })
         })
         .collect();
-    Ok(Json(
-        json!({ "as_of": s.clock.now(), "counties": counties }),
-    ))
+    Ok(Json(json!({ "as_of": now, "counties": counties })))
 }
 
 /// `GET /api/v1/open/sites`: planned sites as points rounded to 0.01°, with county and stage.
 pub async fn sites(State(s): State<AppState>) -> Result<Json<Value>, ApiError> {
     enabled(&s)?;
+    let now = s.clock.now();
     let reg = state::read(&s.registry);
     let round = |v: f64| (v * 100.0).round() / 100.0;
     let features: Vec<Value> = reg
         .iter()
-        .filter(|(_, e)| e.plan.is_some())
+        .filter(|(_, e)| e.counts())
         .filter_map(|(_, e)| {
             let p = e.position()?;
             Some(json!({
                 "type": "Feature",
                 "geometry": { "type": "Point", "coordinates": [round(p.lon), round(p.lat)] },
-                "properties": { "county": e.county(), "stage": e.stage() },
+                "properties": { "county": e.county(), "stage": e.stage_at(now) },
             }))
         })
         .collect();

@@ -105,6 +105,7 @@ pub async fn import(
 
 /// `GET /api/v1/plan/unplanned`: sites whose agents report but which the plan does not list.
 pub async fn unplanned(State(s): State<AppState>) -> Json<serde_json::Value> {
+    let now = s.clock.now();
     let reg = state::read(&s.registry);
     let sites: Vec<serde_json::Value> = reg
         .iter()
@@ -114,7 +115,7 @@ pub async fn unplanned(State(s): State<AppState>) -> Json<serde_json::Value> {
                 "site": id,
                 "name": e.name(),
                 "county": e.county(),
-                "stage": e.stage(),
+                "stage": e.stage_at(now),
                 "last_seen": e.latest.as_ref().map(|l| l.received),
             })
         })

@@ -45,7 +45,7 @@ fn summary<'a>(
         name: e.name(),
         county: e.county(),
         operators: e.operators(),
-        stage: e.stage(),
+        stage: e.stage_at(now),
         last_seen: e.latest.as_ref().map(|l| l.received),
         ts: e.latest.as_ref().map(|l| l.status.ts),
         alarms: e.latest.as_ref().map_or_else(Vec::new, |l| {
@@ -194,7 +194,7 @@ pub async fn detail(
             "latest": e.latest.as_ref().map(|l| &l.status),
             "on_air_since": e.timeline.on_air_since(now),
         });
-        (body, e.plan.clone(), e.stage())
+        (body, e.plan.clone(), e.stage_at(now))
     };
     let reader = s.reader.clone();
     let rollout = s.rollout.clone();

@@ -63,11 +63,6 @@ impl Site {
         self.timeline.stage_at(t)
     }
 
-    /// The stage after every event.
-    pub fn stage(&self) -> Stage {
-        self.timeline.current()
-    }
-
     /// Whether the site counts in the figures ([`figures::counts`]).
     pub fn counts(&self) -> bool {
         figures::counts(self.plan.is_some())

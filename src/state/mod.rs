@@ -217,7 +217,12 @@ mod rebuilt {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(48))]
+        // Failures are not written beside the sources: the case is printed instead.
+        #![proptest_config(ProptestConfig {
+            cases: 48,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
 
         /// The same batches give the same outcomes and the same reads from the memory store as
         /// from the embedded one; and the registry rebuilt from either's snapshot has the

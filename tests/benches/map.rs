@@ -99,7 +99,7 @@ fn main() {
                     position: e.position()?,
                     kind: e.kind(),
                     bands: e.bands(),
-                    on_air: e.stage().is_on_air(),
+                    on_air: e.stage_at(now).is_on_air(),
                 })
             });
             pairs = report::footprints(&grids, sites, &config.coverage);
