@@ -12,6 +12,7 @@ use crate::state::Registry;
 use crate::store::control::ControlStore;
 use crate::store::health::StoreHealth;
 use crate::store::sqlite::{SqliteReader, SqliteStore};
+use crate::store::telemetry::Telemetry;
 use crate::store::{BoxStore, StoreError};
 use std::future::Future;
 use std::sync::{Arc, RwLock};

@@ -125,7 +125,9 @@ impl Rollout {
         let path = config.store.path.clone();
         let control = Arc::new(ControlStore::open(&path)?);
         let reader = crate::store::sqlite::SqliteReader::open(&path)?;
-        let registry = crate::state::Registry::from_snapshot(reader.snapshot()?);
+        let registry = crate::state::Registry::from_snapshot(
+            crate::store::telemetry::Telemetry::snapshot(&reader)?,
+        );
         let r = Rollout::new(
             control,
             Arc::new(std::sync::RwLock::new(registry)),

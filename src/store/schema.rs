@@ -276,6 +276,7 @@ fn add_column_if_missing(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::telemetry::Telemetry;
 
     #[test]
     fn a_new_store_gets_every_migration_and_a_newer_one_is_refused() {

@@ -460,58 +460,6 @@ impl SqliteReader {
         Ok(f(&conn)?)
     }
 
-    /// Reports of one site with agent timestamps in `[from, to]`, oldest first.
-    pub fn history(
-        &self,
-        site: &str,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-        limit: u32,
-    ) -> Result<Vec<HistoryRow>, StoreError> {
-        self.with(|c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT received, skewed, payload FROM status
-                 WHERE id IN (
-                     SELECT id FROM status_key WHERE site = ?1
-                     UNION ALL
-                     SELECT id FROM status WHERE site = ?1 AND id > coalesce(
-                         (SELECT value FROM meta WHERE key = 'indexed_through'), 0)
-                 ) AND ts BETWEEN ?2 AND ?3 ORDER BY ts, boot, seq LIMIT ?4",
-            )?;
-            let rows = stmt.query_map(params![site, ms(from), ms(to), limit], |r| {
-                let payload: Vec<u8> = r.get(2)?;
-                Ok(HistoryRow {
-                    received: from_ms(r.get(0)?),
-                    skewed: r.get::<_, i64>(1)? != 0,
-                    status: serde_json::from_slice(&payload).unwrap_or(serde_json::Value::Null),
-                })
-            })?;
-            rows.collect()
-        })
-    }
-
-    /// The newest quarantined messages, newest first.
-    pub fn quarantine(&self, limit: u32) -> Result<Vec<QuarantineRow>, StoreError> {
-        self.with(|c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT id, received, topic, reason, detail, payload FROM quarantine
-                 ORDER BY id DESC LIMIT ?1",
-            )?;
-            let rows = stmt.query_map(params![limit], |r| {
-                let payload: Vec<u8> = r.get(5)?;
-                Ok(QuarantineRow {
-                    id: r.get(0)?,
-                    received: from_ms(r.get(1)?),
-                    topic: r.get(2)?,
-                    reason: r.get(3)?,
-                    detail: r.get(4)?,
-                    payload: String::from_utf8_lossy(&payload).into_owned(),
-                })
-            })?;
-            rows.collect()
-        })
-    }
-
     /// Number of stored reports.
     pub fn status_count(&self) -> Result<u64, StoreError> {
         self.with(|c| c.query_row("SELECT count(*) FROM status", [], |r| r.get::<_, i64>(0)))
@@ -541,8 +489,75 @@ impl SqliteReader {
         })
     }
 
+    /// The stored info of one site, if any.
+    pub fn info(&self, site: &str) -> Result<Option<Info>, StoreError> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT info FROM sites WHERE site = ?1",
+                params![site],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()
+        })
+        .map(|o| o.and_then(|j| serde_json::from_str(&j).ok()))
+    }
+}
+
+impl Telemetry for SqliteReader {
+    /// Reports of one site with agent timestamps in `[from, to]`, oldest first.
+    fn history(
+        &self,
+        site: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<HistoryRow>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT received, skewed, payload FROM status
+                 WHERE id IN (
+                     SELECT id FROM status_key WHERE site = ?1
+                     UNION ALL
+                     SELECT id FROM status WHERE site = ?1 AND id > coalesce(
+                         (SELECT value FROM meta WHERE key = 'indexed_through'), 0)
+                 ) AND ts BETWEEN ?2 AND ?3 ORDER BY ts, boot, seq LIMIT ?4",
+            )?;
+            let rows = stmt.query_map(params![site, ms(from), ms(to), limit], |r| {
+                let payload: Vec<u8> = r.get(2)?;
+                Ok(HistoryRow {
+                    received: from_ms(r.get(0)?),
+                    skewed: r.get::<_, i64>(1)? != 0,
+                    status: serde_json::from_slice(&payload).unwrap_or(serde_json::Value::Null),
+                })
+            })?;
+            rows.collect()
+        })
+    }
+
+    /// The newest quarantined messages, newest first.
+    fn quarantine(&self, limit: u32) -> Result<Vec<QuarantineRow>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT id, received, topic, reason, detail, payload FROM quarantine
+                 ORDER BY id DESC LIMIT ?1",
+            )?;
+            let rows = stmt.query_map(params![limit], |r| {
+                let payload: Vec<u8> = r.get(5)?;
+                Ok(QuarantineRow {
+                    id: r.get(0)?,
+                    received: from_ms(r.get(1)?),
+                    topic: r.get(2)?,
+                    reason: r.get(3)?,
+                    detail: r.get(4)?,
+                    payload: String::from_utf8_lossy(&payload).into_owned(),
+                })
+            })?;
+            rows.collect()
+        })
+    }
+
     /// Stage transitions of one site, oldest first.
-    pub fn stage_changes(&self, site: &str) -> Result<Vec<StageChange>, StoreError> {
+    fn stage_changes(&self, site: &str) -> Result<Vec<StageChange>, StoreError> {
         self.with(|c| {
             let mut stmt = c.prepare_cached(
                 "SELECT ts, from_stage, to_stage FROM stage_changes WHERE site = ?1 ORDER BY ts",
@@ -559,7 +574,7 @@ impl SqliteReader {
     }
 
     /// Everything the state registry needs to start where it left off.
-    pub fn snapshot(&self) -> Result<Snapshot, StoreError> {
+    fn snapshot(&self) -> Result<Snapshot, StoreError> {
         self.with(|c| {
             let mut snap = Snapshot {
                 infos: infos(c)?,
@@ -592,43 +607,6 @@ impl SqliteReader {
             }
             Ok(snap)
         })
-    }
-
-    /// The stored info of one site, if any.
-    pub fn info(&self, site: &str) -> Result<Option<Info>, StoreError> {
-        self.with(|c| {
-            c.query_row(
-                "SELECT info FROM sites WHERE site = ?1",
-                params![site],
-                |r| r.get::<_, String>(0),
-            )
-            .optional()
-        })
-        .map(|o| o.and_then(|j| serde_json::from_str(&j).ok()))
-    }
-}
-
-impl Telemetry for SqliteReader {
-    fn history(
-        &self,
-        site: &str,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-        limit: u32,
-    ) -> Result<Vec<HistoryRow>, StoreError> {
-        SqliteReader::history(self, site, from, to, limit)
-    }
-
-    fn quarantine(&self, limit: u32) -> Result<Vec<QuarantineRow>, StoreError> {
-        SqliteReader::quarantine(self, limit)
-    }
-
-    fn stage_changes(&self, site: &str) -> Result<Vec<StageChange>, StoreError> {
-        SqliteReader::stage_changes(self, site)
-    }
-
-    fn snapshot(&self) -> Result<Snapshot, StoreError> {
-        SqliteReader::snapshot(self)
     }
 }
 

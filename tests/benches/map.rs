@@ -83,7 +83,9 @@ fn main() {
             .sum();
         let registry = {
             let reader = sitepulse::store::sqlite::SqliteReader::open(&config.store.path).unwrap();
-            let mut r = state::Registry::from_snapshot(reader.snapshot().unwrap());
+            let mut r = state::Registry::from_snapshot(
+                sitepulse::store::telemetry::Telemetry::snapshot(&reader).unwrap(),
+            );
             r.set_plan(rollout.plan().unwrap());
             r
         };
