@@ -229,6 +229,11 @@ pub struct CoverageConfig {
     pub macro_radius_m: BandRadius,
     pub micro_radius_m: f64,
     pub pole_radius_m: f64,
+    /// Gaps smaller than this are not listed or ranked (they still count in the share), m².
+    pub min_gap_m2: f64,
+    /// Only sites that radiate cover: on air, with a cell active in their latest report and
+    /// their agent not offline. Off: every site on air by its stage covers.
+    pub radiating_only: bool,
 }
 
 /// `[urban, town, rural]` radius in metres, per band.
@@ -261,6 +266,8 @@ impl Default for CoverageConfig {
             macro_radius_m: BandRadius::default(),
             micro_radius_m: 100.0,
             pole_radius_m: 100.0,
+            min_gap_m2: 5_000.0,
+            radiating_only: true,
         }
     }
 }

@@ -152,6 +152,12 @@ pub async fn layer(
             let t = tokio::task::spawn_blocking(move || access.authenticate(&secret))
                 .await?
                 .map_err(|e| match e {
+                    AccessError::Store(crate::store::StoreError::Unreadable(u)) => {
+                        tracing::error!(error = %u, "a token's stored record cannot be read");
+                        unauthorized(
+                            "the token's stored record cannot be read; ask an administrator for a new token",
+                        )
+                    }
                     AccessError::Store(e) => ApiError::from(e),
                     e => unauthorized(&e.to_string()),
                 })?;

@@ -8,6 +8,7 @@ use super::sites::{parse_operator, parse_stage};
 use crate::coverage::earth::{self, SiteBands};
 use crate::coverage::report::{self, Report};
 use crate::state;
+use crate::wire::{Band, Operator, SiteKind};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
@@ -16,15 +17,35 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
-/// The coverage report now.
-pub(super) async fn current(s: &AppState) -> Result<Arc<Report>, ApiError> {
+/// The coverage report now, by one carrier's sites or by all.
+pub(super) async fn current(
+    s: &AppState,
+    operator: Option<Operator>,
+) -> Result<Arc<Report>, ApiError> {
     let rollout = s.rollout.clone();
-    blocking(move || Ok(rollout.coverage())).await
+    blocking(move || Ok(rollout.coverage_of(operator))).await
 }
 
-/// `GET /api/v1/areas`: the target areas as GeoJSON, each with its coverage.
-pub async fn areas(State(s): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let r = current(&s).await?;
+/// `?operator=`: coverage by one carrier's sites (a shared site counts for each carrier on it).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperatorQuery {
+    operator: Option<String>,
+}
+
+impl OperatorQuery {
+    fn operator(&self) -> Result<Option<Operator>, ApiError> {
+        self.operator.as_deref().map(parse_operator).transpose()
+    }
+}
+
+/// `GET /api/v1/areas?operator=`: the target areas as GeoJSON, each with its coverage.
+pub async fn areas(
+    State(s): State<AppState>,
+    q: Result<Query<OperatorQuery>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(q) = q?;
+    let r = current(&s, q.operator()?).await?;
     let grids = s.rollout.grids();
     let features: Vec<geojson::Feature> = grids
         .iter()
@@ -62,12 +83,20 @@ pub async fn import(
     Ok(Json(json!({ "report": report })))
 }
 
-/// `GET /api/v1/coverage`: coverage per area and per target.
-pub async fn coverage(State(s): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let r = current(&s).await?;
+/// `GET /api/v1/coverage?operator=`: coverage per area and per target, by every radiating site
+/// or by one carrier's.
+pub async fn coverage(
+    State(s): State<AppState>,
+    q: Result<Query<OperatorQuery>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(q) = q?;
+    let operator = q.operator()?;
+    let r = current(&s, operator).await?;
     Ok(Json(json!({
         "as_of": s.clock.now(),
+        "operator": operator,
         "cell_m": r.cell_m,
+        "sites_bands_unknown": r.sites_bands_unknown,
         "continuous_share": s.config.coverage.continuous_share,
         "max_hole_m2": s.config.coverage.max_hole_m2,
         "areas": r.areas,
@@ -80,17 +109,20 @@ pub async fn coverage(State(s): State<AppState>) -> Result<Json<Value>, ApiError
 pub struct GapQuery {
     area: Option<String>,
     county: Option<String>,
+    operator: Option<String>,
     limit: Option<usize>,
 }
 
-/// `GET /api/v1/coverage/gaps?area=&county=&limit=`: uncovered clusters, largest first, each
-/// with its centre: where the next sites should go.
+/// `GET /api/v1/coverage/gaps?area=&county=&operator=&limit=`: uncovered clusters of at least
+/// `coverage.min_gap_m2`, largest first, each with a point inside it (its cell farthest from
+/// covered ground): where the next sites should go.
 pub async fn gaps(
     State(s): State<AppState>,
     q: Result<Query<GapQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Query(q) = q?;
-    let r = current(&s).await?;
+    let operator = q.operator.as_deref().map(parse_operator).transpose()?;
+    let r = current(&s, operator).await?;
     let list: Vec<Value> = r
         .gaps
         .iter()
@@ -132,6 +164,11 @@ pub async fn sites_geojson(
         .collect();
     let mut features = Vec::new();
     let now = s.clock.now();
+    let offline = s
+        .config
+        .coverage
+        .radiating_only
+        .then_some(s.config.alarms.offline_intervals);
     for (id, e) in reg.iter() {
         let Some(p) = e.position() else { continue };
         let st = e.stage_at(now);
@@ -141,10 +178,10 @@ pub async fn sites_geojson(
         {
             continue;
         }
-        let radius = if st.is_on_air() {
+        let radius = if e.radiates(now, offline) {
             crate::coverage::footprint::radius_m(
                 e.kind(),
-                e.bands(),
+                &e.bands(),
                 report::class_at(&grids, p),
                 &s.config.coverage,
             )
@@ -182,6 +219,58 @@ fn earth_checks(s: &AppState, reg: &crate::state::Registry) -> Vec<earth::Statio
         })
         .collect();
     earth::check(&s.config.earth_stations, &sites)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CandidateQuery {
+    area: Option<String>,
+    n: Option<usize>,
+    band: Option<String>,
+    kind: Option<String>,
+}
+
+/// Most candidates asked for one area.
+const CANDIDATES_MAX: usize = 50;
+
+/// `GET /api/v1/coverage/candidates?area=&n=&band=&kind=`: for each area short of its goal (or
+/// the one named), `n` positions for new sites (default 5, at most 50) of `kind` (default macro)
+/// on `band` (default n78), chosen one after the other, each covering the most ground still
+/// uncovered, with the share each adds and the share after all of them.
+pub async fn candidates(
+    State(s): State<AppState>,
+    q: Result<Query<CandidateQuery>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(q) = q?;
+    let n = q.n.unwrap_or(5);
+    if !(1..=CANDIDATES_MAX).contains(&n) {
+        return Err(ApiError::BadRequest(format!(
+            "`n` must be between 1 and {CANDIDATES_MAX}"
+        )));
+    }
+    let band = match q.band.as_deref() {
+        None => Band::N78,
+        Some(b) => serde_json::from_value(json!(b.to_ascii_lowercase())).map_err(|_| {
+            ApiError::BadRequest(format!("band `{b}` is unknown; use n78, n41, n28 or n1"))
+        })?,
+    };
+    let kind = match q.kind.as_deref() {
+        None => SiteKind::Macro,
+        Some(k) => serde_json::from_value(json!(k.to_ascii_lowercase())).map_err(|_| {
+            ApiError::BadRequest(format!(
+                "kind `{k}` is unknown; use macro, micro, pole or indoor"
+            ))
+        })?,
+    };
+    let rollout = s.rollout.clone();
+    let area = q.area.clone();
+    let list = blocking(move || Ok(rollout.candidates(area.as_deref(), n, band, kind)?)).await?;
+    Ok(Json(json!({
+        "as_of": s.clock.now(),
+        "band": band,
+        "kind": kind,
+        "areas": list,
+    })))
 }
 
 /// `GET /api/v1/earth-stations`: each protected station and the sites flagged near it.

@@ -74,6 +74,7 @@ impl From<RolloutError> for ApiError {
     fn from(e: RolloutError) -> Self {
         match e {
             e @ (RolloutError::UnknownSite(_)
+            | RolloutError::UnknownArea(_)
             | RolloutError::UnknownObstacle { .. }
             | RolloutError::UnknownObjection(_)) => ApiError::NotFound(e.to_string()),
             e @ (RolloutError::MonthClosed(_)

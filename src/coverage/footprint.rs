@@ -1,6 +1,7 @@
 //! Footprint radius of a site: by its kind, its bands and the class of the area it stands in.
 //! A macro site covers as far as its farthest-reaching band; micro sites and smart poles have a
-//! fixed radius; indoor systems add no outdoor footprint.
+//! fixed radius; indoor systems add no outdoor footprint. A macro site whose bands are not known
+//! has no footprint: unknown is not a default band.
 
 use crate::config::CoverageConfig;
 use crate::domain::area::AreaClass;
@@ -36,12 +37,8 @@ pub fn radius_m(
                 };
                 r[col]
             };
-            // A site with no band listed is counted as n78, the city's main 5G band.
-            if bands.is_empty() {
-                of(&Band::N78)
-            } else {
-                bands.iter().map(of).fold(0.0, f64::max)
-            }
+            // No band known: no footprint (never a default band); the report counts such sites.
+            bands.iter().map(of).fold(0.0, f64::max)
         }
     }
 }
@@ -62,5 +59,10 @@ mod tests {
         assert_eq!(radius_m(SiteKind::Macro, &[Band::N28], None, &cfg), 2000.0);
         assert_eq!(radius_m(SiteKind::Micro, &[Band::N28], None, &cfg), 100.0);
         assert_eq!(radius_m(SiteKind::Indoor, &[Band::N78], urban, &cfg), 0.0);
+        assert_eq!(
+            radius_m(SiteKind::Macro, &[], urban, &cfg),
+            0.0,
+            "bands unknown"
+        );
     }
 }

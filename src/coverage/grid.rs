@@ -1,6 +1,8 @@
 //! Coverage of one area on a grid in a local metric projection: cells whose centre lies in the
 //! area; a cell is covered when its centre is within the footprint of an on-air site. Gaps are
-//! the connected clusters (4-neighbour) of uncovered cells, each with its size and centre.
+//! the connected clusters (4-neighbour) of uncovered cells, each with its size and a point inside
+//! it: the cell farthest from covered ground and from the area's edge, where a new site does
+//! the most.
 //!
 //! The projection is equirectangular about the area's centre, with the metres per degree of
 //! the WGS-84 ellipsoid at that latitude: over a city (tens of kilometres) distances are off by
@@ -55,10 +57,26 @@ pub struct Footprint {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Gap {
     pub area_m2: f64,
-    /// The mean of its cells' centres (WGS-84).
+    /// A point in the gap (WGS-84): the centre of its cell farthest from covered ground and from
+    /// the area's edge. Always uncovered ground of the area, unlike the mean of the cells, which
+    /// can fall in a hole of the area or under a footprint.
     pub lat: f64,
     pub lon: f64,
+    /// That cell's distance to the nearest covered or outside cell, metres.
+    pub clearance_m: f64,
     pub cells: usize,
+}
+
+/// A proposed position for a new site.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Candidate {
+    pub lat: f64,
+    pub lon: f64,
+    pub radius_m: f64,
+    /// Share of the area this site adds (0–1), after the candidates before it.
+    pub adds_share: f64,
+    /// The area's share with it and every candidate before it.
+    pub share_after: f64,
 }
 
 /// How much of one area is covered.
@@ -140,6 +158,98 @@ impl Grid {
 
     pub fn cell_m(&self) -> f64 {
         self.cell
+    }
+
+    /// The cell a position falls in, if on the grid.
+    fn cell_at(&self, lon: f64, lat: f64) -> Option<usize> {
+        let (x, y) = self.proj.to_xy(lon, lat);
+        let (c, r) = ((x - self.x0) / self.cell, (y - self.y0) / self.cell);
+        (c >= 0.0 && r >= 0.0 && (c as usize) < self.cols && (r as usize) < self.rows)
+            .then(|| r as usize * self.cols + c as usize)
+    }
+
+    /// Whether a position stands inside the area, as the grid sees it (its cell's centre lies in
+    /// the area).
+    pub fn holds(&self, lon: f64, lat: f64) -> bool {
+        self.cell_at(lon, lat).is_some_and(|i| self.inside[i])
+    }
+
+    /// The centre of cell `i`, (lon, lat).
+    fn centre(&self, i: usize) -> (f64, f64) {
+        let (r, c) = (i / self.cols, i % self.cols);
+        self.proj.to_lonlat(
+            self.x0 + (c as f64 + 0.5) * self.cell,
+            self.y0 + (r as f64 + 0.5) * self.cell,
+        )
+    }
+
+    /// Up to `n` positions for new sites of footprint radius `radius_m`, chosen one after the
+    /// other: each covers the most cells of the area still uncovered by `marks` and by the
+    /// positions before it. Candidate positions are cell centres inside the area (every
+    /// `stride`-th cell each way on large grids, so that the search stays under a second).
+    pub fn candidates(&self, marks: &Marks, radius_m: f64, n: usize) -> Vec<Candidate> {
+        let mut covered = marks.covered.clone();
+        let mut count = marks.count;
+        let rc = (radius_m / self.cell).max(0.0);
+        let reach = rc.ceil() as isize;
+        let r2 = rc * rc;
+        let disc: Vec<(isize, isize)> = (-reach..=reach)
+            .flat_map(|dy| (-reach..=reach).map(move |dx| (dx, dy)))
+            .filter(|(dx, dy)| (dx * dx + dy * dy) as f64 <= r2)
+            .collect();
+        // About 4 million cell tests per pick at most.
+        let per_pick = (self.inside_count as f64 * disc.len() as f64 / 4e6).sqrt();
+        let stride = per_pick.ceil().max(1.0) as usize;
+        let total = self.inside_count.max(1) as f64;
+        let mut out = Vec::new();
+        for _ in 0..n {
+            let gain = |i: usize, covered: &[bool]| -> usize {
+                let (r, c) = ((i / self.cols) as isize, (i % self.cols) as isize);
+                disc.iter()
+                    .filter(|(dx, dy)| {
+                        let (rr, cc) = (r + dy, c + dx);
+                        rr >= 0
+                            && cc >= 0
+                            && (rr as usize) < self.rows
+                            && (cc as usize) < self.cols
+                            && {
+                                let j = rr as usize * self.cols + cc as usize;
+                                self.inside[j] && !covered[j]
+                            }
+                    })
+                    .count()
+            };
+            let best = (0..self.rows)
+                .step_by(stride)
+                .flat_map(|r| {
+                    (0..self.cols)
+                        .step_by(stride)
+                        .map(move |c| r * self.cols + c)
+                })
+                .filter(|&i| self.inside[i] && !covered[i])
+                .map(|i| (gain(i, &covered), i))
+                .max_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+            let Some((g, i)) = best.filter(|(g, _)| *g > 0) else {
+                break;
+            };
+            let (r, c) = ((i / self.cols) as isize, (i % self.cols) as isize);
+            for (dx, dy) in &disc {
+                let (rr, cc) = (r + dy, c + dx);
+                if rr >= 0 && cc >= 0 && (rr as usize) < self.rows && (cc as usize) < self.cols {
+                    covered[rr as usize * self.cols + cc as usize] = true;
+                }
+            }
+            count += g;
+            let (lon, lat) = self.centre(i);
+            out.push(Candidate {
+                lat,
+                lon,
+                radius_m,
+                adds_share: g as f64 / total,
+                share_after: count as f64 / total,
+            });
+        }
+        out
     }
 
     /// Area of the cells inside, m².
@@ -225,8 +335,50 @@ impl Grid {
         }
     }
 
+    /// Distance, in cells, of every uncovered cell inside the area to the nearest cell that is
+    /// covered or outside the area (or off the grid), by a breadth-first walk from all of those.
+    fn clearance(&self, covered: &[bool]) -> Vec<u32> {
+        let mut d = vec![u32::MAX; covered.len()];
+        let mut queue = std::collections::VecDeque::new();
+        for i in 0..covered.len() {
+            let (r, c) = (i / self.cols, i % self.cols);
+            let open = self.inside[i] && !covered[i];
+            if !open {
+                d[i] = 0;
+                queue.push_back(i);
+            } else if r == 0 || c == 0 || r + 1 == self.rows || c + 1 == self.cols {
+                d[i] = 1;
+                queue.push_back(i);
+            }
+        }
+        while let Some(i) = queue.pop_front() {
+            let (r, c) = (i / self.cols, i % self.cols);
+            let next = d[i] + 1;
+            let mut visit = |j: usize| {
+                if d[j] > next {
+                    d[j] = next;
+                    queue.push_back(j);
+                }
+            };
+            if c > 0 {
+                visit(i - 1);
+            }
+            if c + 1 < self.cols {
+                visit(i + 1);
+            }
+            if r > 0 {
+                visit(i - self.cols);
+            }
+            if r + 1 < self.rows {
+                visit(i + self.cols);
+            }
+        }
+        d
+    }
+
     /// Connected clusters of uncovered cells inside the area, largest first.
     fn gaps(&self, covered: &[bool]) -> Vec<Gap> {
+        let clearance = self.clearance(covered);
         let mut seen = vec![false; covered.len()];
         let mut gaps = Vec::new();
         let mut stack = Vec::new();
@@ -236,12 +388,14 @@ impl Grid {
             }
             seen[start] = true;
             stack.push(start);
-            let (mut n, mut sx, mut sy) = (0usize, 0.0, 0.0);
+            let (mut n, mut best) = (0usize, start);
             while let Some(i) = stack.pop() {
                 let (r, c) = (i / self.cols, i % self.cols);
                 n += 1;
-                sx += c as f64 + 0.5;
-                sy += r as f64 + 0.5;
+                if (clearance[i], std::cmp::Reverse(i)) > (clearance[best], std::cmp::Reverse(best))
+                {
+                    best = i;
+                }
                 let mut visit = |j: usize| {
                     if !seen[j] && !covered[j] && self.inside[j] {
                         seen[j] = true;
@@ -261,14 +415,12 @@ impl Grid {
                     visit(i + self.cols);
                 }
             }
-            let (lon, lat) = self.proj.to_lonlat(
-                self.x0 + sx / n as f64 * self.cell,
-                self.y0 + sy / n as f64 * self.cell,
-            );
+            let (lon, lat) = self.centre(best);
             gaps.push(Gap {
                 area_m2: n as f64 * self.cell * self.cell,
                 lat,
                 lon,
+                clearance_m: f64::from(clearance[best]) * self.cell,
                 cells: n,
             });
         }

@@ -234,10 +234,13 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Area>, AreaError> {
                 })
                 .collect(),
         );
-        if let Err(e) = mp.check_validation() {
-            problems.push(format!("{label}: invalid geometry: {e}"));
-            continue;
-        }
+        let mp = match repaired(mp) {
+            Ok(mp) => mp,
+            Err(e) => {
+                problems.push(format!("{label}: invalid geometry: {e}"));
+                continue;
+            }
+        };
         if let Some(class) = class {
             areas.push(Area {
                 name,
@@ -251,6 +254,57 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Area>, AreaError> {
         return Err(AreaError::Features(problems));
     }
     Ok(areas)
+}
+
+/// A MultiPolygon as real boundary files publish it made valid: parts that share an edge or
+/// overlap (a county drawn as pieces) are merged into one. What cannot be merged — a ring that
+/// crosses itself, a hole outside its polygon — is refused, saying where.
+fn repaired(mp: MultiPolygon<f64>) -> Result<MultiPolygon<f64>, String> {
+    for (i, p) in mp.0.iter().enumerate() {
+        if let Err(e) = p.check_validation() {
+            let at = [p.exterior()]
+                .into_iter()
+                .chain(p.interiors())
+                .find_map(self_crossing)
+                .map(|c| format!(" near lon {:.6}, lat {:.6} (WGS-84)", c.x, c.y))
+                .unwrap_or_default();
+            return Err(format!("polygon {}: {e}{at}", i + 1));
+        }
+    }
+    match mp.check_validation() {
+        Ok(()) => Ok(mp),
+        Err(_) => {
+            let merged = geo::unary_union(mp.0.iter());
+            merged
+                .check_validation()
+                .map(|()| merged)
+                .map_err(|e| format!("its parts cannot be merged: {e}"))
+        }
+    }
+}
+
+/// Where a ring first crosses itself: two of its segments that are not neighbours meet.
+fn self_crossing(ring: &geo::LineString<f64>) -> Option<geo::Coord<f64>> {
+    use geo::line_intersection::{LineIntersection, line_intersection};
+    let lines: Vec<geo::Line<f64>> = ring.lines().collect();
+    let n = lines.len();
+    for i in 0..n {
+        for j in i + 2..n {
+            if i == 0 && j == n - 1 {
+                continue;
+            }
+            match line_intersection(lines[i], lines[j]) {
+                Some(LineIntersection::SinglePoint { intersection, .. }) => {
+                    return Some(intersection);
+                }
+                Some(LineIntersection::Collinear { intersection }) => {
+                    return Some(intersection.start);
+                }
+                None => {}
+            }
+        }
+    }
+    None
 }
 
 /// The areas as GeoJSON features (WGS-84), with their own properties and `extra` ones.
@@ -314,6 +368,25 @@ mod tests {
         assert!(d < 10.0, "{d} m off");
     }
 
+    /// Shaped like the DataV county files: a county drawn as a MultiPolygon whose parts share an
+    /// edge, and another whose parts overlap. Both import, merged; the merged area is the sum of
+    /// the parts less what they share.
+    #[test]
+    fn parts_sharing_an_edge_are_merged_as_real_boundary_files_need() {
+        let a = parse(include_bytes!(
+            "../../tests/fixtures/areas-shared-edge.geojson"
+        ))
+        .unwrap();
+        assert_eq!(a.len(), 2);
+        use geo::Area as _;
+        // Two 0.1° × 0.1° squares side by side: one polygon of 0.02 square degrees.
+        assert_eq!(a[0].geometry.0.len(), 1, "{:?}", a[0].geometry);
+        assert!((a[0].geometry.unsigned_area() - 0.02).abs() < 1e-9);
+        // Two squares overlapping by half: 0.015 square degrees, counted once.
+        assert_eq!(a[1].geometry.0.len(), 1);
+        assert!((a[1].geometry.unsigned_area() - 0.015).abs() < 1e-9);
+    }
+
     #[test]
     fn reads_both_datums_and_refuses_what_is_wrong() {
         let square = r#"{"type":"Polygon","coordinates":[[[115.9,36.4],[116.0,36.4],[116.0,36.5],[115.9,36.5],[115.9,36.4]]]}"#;
@@ -332,7 +405,16 @@ mod tests {
         let err = |cs: &str, geom: &str| parse(fc(cs, geom).as_bytes()).unwrap_err().to_string();
         assert!(err("WGS-84", r#"{"type":"Polygon","coordinates":[[[115.9,36.4],[116.0,36.4],[116.0,36.5],[115.9,36.5]]]}"#).contains("not closed"));
         assert!(err("WGS-84", r#"{"type":"Polygon","coordinates":[[[36.4,115.9],[36.4,116.0],[36.5,116.0],[36.4,115.9]]]}"#).contains("swapped"));
-        assert!(err("WGS-84", r#"{"type":"Polygon","coordinates":[[[115.9,36.4],[116.0,36.5],[116.0,36.4],[115.9,36.5],[115.9,36.4]]]}"#).contains("self-intersection"));
+        let bowtie = err(
+            "WGS-84",
+            r#"{"type":"Polygon","coordinates":[[[115.9,36.4],[116.0,36.5],[116.0,36.4],[115.9,36.5],[115.9,36.4]]]}"#,
+        );
+        assert!(bowtie.contains("self-intersection"), "{bowtie}");
+        // It says where: the two diagonals cross at (115.95, 36.45).
+        assert!(
+            bowtie.contains("near lon 115.950000, lat 36.450000"),
+            "{bowtie}"
+        );
         assert!(err("BD-09", square).contains("BD-09"));
         let none = r#"{"type":"FeatureCollection","features":[]}"#;
         assert_eq!(

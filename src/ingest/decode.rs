@@ -5,7 +5,7 @@ use crate::config::IngestConfig;
 pub use crate::domain::message::{Message, Reject};
 use crate::wire::validate;
 use crate::wire::{Info, Kind, STATUS_SCHEMA, Status, Topic};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 
 /// Only the schema tag, read when the full parse fails.
 #[derive(serde::Deserialize)]
@@ -37,7 +37,10 @@ pub fn decode(
     // a confusing field error.
     let msg = match t.kind {
         Kind::Status => {
-            let status: Status = parse(payload, expected)?;
+            let mut status: Status = parse(payload, expected)?;
+            // The store keeps times to the millisecond; so does everything that reads them, so
+            // that the live state and a state rebuilt from the store agree to the instant.
+            status.ts = status.ts.trunc_subsecs(3);
             check_schema(&status.schema, expected)?;
             validate::status(&status)?;
             check_site(t.site, &status.site)?;

@@ -8,7 +8,7 @@ use crate::checklist::{Checklist, Closed, UnplannedSite};
 use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::coverage::engine::Engine;
-use crate::coverage::grid::Grid;
+use crate::coverage::grid::{Candidate, Footprint, Grid};
 use crate::coverage::report::{self, Report, SiteInput};
 use crate::domain::actor::Actor;
 use crate::domain::calendar::{Month, local_date};
@@ -24,7 +24,8 @@ use crate::store::StoreError;
 use crate::store::control::{AuditEntry, ClosedMonth, ControlStore, ImportReport};
 use crate::views::monthly::{self, Monthly};
 use crate::views::progress::{self, Progress};
-use chrono::Duration;
+use crate::wire::{Band, Operator, SiteKind};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 use std::sync::Arc;
 
 /// Why a write or a view was refused, with what a reader needs to put it right. The API maps
@@ -57,6 +58,8 @@ pub enum RolloutError {
     UnknownDecision(String),
     #[error(transparent)]
     Areas(#[from] crate::domain::area::AreaError),
+    #[error("there is no target area `{0}`")]
+    UnknownArea(String),
     #[error(transparent)]
     NotStarted(#[from] BuildError),
     #[error("month {month} has not ended yet; it can be closed from {from} on")]
@@ -75,6 +78,21 @@ pub enum RolloutError {
     Plan(#[from] PlanError),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// Proposed positions for new sites in one area.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AreaCandidates {
+    pub area: String,
+    pub county: String,
+    pub class: crate::domain::area::AreaClass,
+    /// Covered share now, 0–1.
+    pub share: f64,
+    pub continuous: bool,
+    /// Each position in the order chosen, with the share it adds.
+    pub candidates: Vec<Candidate>,
+    /// The share with every candidate on air.
+    pub share_after: f64,
 }
 
 /// Longest free text accepted in notes, descriptions and reasons.
@@ -104,6 +122,12 @@ pub struct Rollout {
 }
 
 impl Rollout {
+    /// The time by this service's clock, to the millisecond as the store keeps times: what is
+    /// stored and what the live state holds are the same instant.
+    fn now(&self) -> DateTime<Utc> {
+        self.clock.now().trunc_subsecs(3)
+    }
+
     pub fn new(
         control: Arc<ControlStore>,
         registry: SharedRegistry,
@@ -140,7 +164,7 @@ impl Rollout {
 
     /// Progress against the targets now ([`crate::views::progress`]).
     pub fn progress(&self) -> Progress {
-        let now = self.clock.now();
+        let now = self.now();
         progress::progress(
             state::read(&self.registry).sites(),
             &self.config.targets,
@@ -150,7 +174,7 @@ impl Rollout {
 
     /// Sites on air at the end of each month up to now ([`crate::views::monthly`]).
     pub fn monthly(&self) -> Monthly {
-        let now = self.clock.now();
+        let now = self.now();
         monthly::monthly(
             state::read(&self.registry).sites(),
             &self.config.targets,
@@ -201,32 +225,125 @@ impl Rollout {
     /// Coverage of every area now and each target's coverage goal: new footprints are added to
     /// the kept marks, and the report is reused for a second.
     pub fn coverage(&self) -> Arc<Report> {
-        let now = self.clock.now();
+        let now = self.now();
         self.coverage.report(|grids| {
-            let (footprints, on_air) = {
-                let reg = state::read(&self.registry);
-                let sites = reg.iter().filter_map(|(id, e)| {
-                    Some(SiteInput {
-                        site: id,
-                        position: e.position()?,
-                        kind: e.kind(),
-                        bands: e.bands(),
-                        on_air: figures::on_air_at(&e.timeline, now),
-                    })
-                });
-                (
-                    report::footprints(grids, sites, &self.config.coverage),
-                    progress::on_air_by_target(reg.sites(), &self.config.targets, now),
-                )
-            };
+            let (sites, on_air) = self.coverage_sites(now, None);
+            let footprints = report::footprints(grids, &sites, &self.config.coverage);
             report::report(
                 grids,
                 self.coverage.cover(grids, &footprints),
                 &self.config.coverage,
                 &self.config.targets,
                 &on_air,
+                &sites,
             )
         })
+    }
+
+    /// Coverage now by one carrier's sites (a shared site counts for each carrier on it), or by
+    /// every site. A carrier's report is computed afresh each time.
+    pub fn coverage_of(&self, operator: Option<Operator>) -> Arc<Report> {
+        let Some(op) = operator else {
+            return self.coverage();
+        };
+        let now = self.now();
+        let grids = self.coverage.grids();
+        let (sites, on_air) = self.coverage_sites(now, Some(op));
+        let footprints: Vec<Footprint> = report::footprints(&grids, &sites, &self.config.coverage)
+            .into_iter()
+            .map(|(_, f)| f)
+            .collect();
+        Arc::new(report::report(
+            &grids,
+            grids.iter().map(|g| g.cover(&footprints)).collect(),
+            &self.config.coverage,
+            &self.config.targets,
+            &on_air,
+            &sites,
+        ))
+    }
+
+    /// Up to `n` positions for new sites in each area short of its goal (or in `area` only),
+    /// for sites of `kind` on `band` (the radius the area's class gives them), each covering the
+    /// most ground still uncovered by every radiating site and the candidates before it.
+    pub fn candidates(
+        &self,
+        area: Option<&str>,
+        n: usize,
+        band: Band,
+        kind: SiteKind,
+    ) -> Result<Vec<AreaCandidates>, RolloutError> {
+        let now = self.now();
+        let grids = self.coverage.grids();
+        if let Some(a) = area
+            && !grids.iter().any(|g| g.area.name == a)
+        {
+            return Err(RolloutError::UnknownArea(a.to_string()));
+        }
+        let report = self.coverage();
+        let (sites, _) = self.coverage_sites(now, None);
+        let footprints = report::footprints(&grids, &sites, &self.config.coverage);
+        let cfg = &self.config.coverage;
+        Ok(grids
+            .iter()
+            .zip(&report.areas)
+            .filter(|(g, a)| match area {
+                Some(name) => g.area.name == name,
+                None => !a.continuous,
+            })
+            .map(|(g, a)| {
+                let mut marks = g.marks();
+                for (_, f) in &footprints {
+                    g.add(&mut marks, f);
+                }
+                let radius =
+                    crate::coverage::footprint::radius_m(kind, &[band], Some(g.area.class), cfg);
+                let candidates = g.candidates(&marks, radius, n);
+                AreaCandidates {
+                    area: g.area.name.clone(),
+                    county: g.area.county.clone(),
+                    class: g.area.class,
+                    share: g.share(&marks),
+                    share_after: candidates.last().map_or(g.share(&marks), |c| c.share_after),
+                    continuous: a.continuous,
+                    candidates,
+                }
+            })
+            .collect())
+    }
+
+    /// The sites as coverage sees them at `now` (of one carrier, or all), and each target's
+    /// sites on air by its deadline.
+    fn coverage_sites(
+        &self,
+        now: DateTime<Utc>,
+        operator: Option<Operator>,
+    ) -> (Vec<SiteInput>, Vec<u64>) {
+        let offline = self
+            .config
+            .coverage
+            .radiating_only
+            .then_some(self.config.alarms.offline_intervals);
+        let reg = state::read(&self.registry);
+        let sites = reg
+            .iter()
+            // Coverage is a figure: the plan's sites count, as everywhere (domain::figures).
+            .filter(|(_, e)| e.counts())
+            .filter(|(_, e)| operator.is_none_or(|o| e.operators().contains(&o)))
+            .filter_map(|(id, e)| {
+                Some(SiteInput {
+                    site: id.clone(),
+                    position: e.position()?,
+                    kind: e.kind(),
+                    bands: e.bands(),
+                    covers: e.radiates(now, offline),
+                })
+            })
+            .collect();
+        (
+            sites,
+            progress::on_air_by_target(reg.sites(), &self.config.targets, now),
+        )
     }
 
     /// Loads the stored plan, milestones and areas into the live state (at start). Returns
@@ -279,7 +396,7 @@ impl Rollout {
         let areas = crate::domain::area::parse(bytes)?;
         let report = self
             .control
-            .import_areas(&areas, source, actor, self.clock.now())?;
+            .import_areas(&areas, source, actor, self.now())?;
         self.coverage
             .set_areas(self.control.areas()?, self.config.coverage.cell_m);
         Ok(report)
@@ -296,7 +413,7 @@ impl Rollout {
         let parsed = plan::parse(bytes, progress)?;
         let report =
             self.control
-                .import_plan(&parsed.sites, source, actor, self.clock.now(), progress)?;
+                .import_plan(&parsed.sites, source, actor, self.now(), progress)?;
         let plan = self.control.plan()?;
         state::write(&self.registry).set_plan(plan);
         Ok((report, parsed.ignored_columns))
@@ -318,9 +435,9 @@ impl Rollout {
         let reporter = reporter_or(&m.reporter, actor);
         check_text("reporter", &reporter, true)?;
         check_text("note", &m.note, false)?;
-        let now = self.clock.now();
+        let now = self.now();
         let at = match &m.date {
-            Some(d) => parse_when(d).map_err(RolloutError::Value)?,
+            Some(d) => parse_when(d).map_err(RolloutError::Value)?.trunc_subsecs(3),
             None => now,
         };
         if at > now + Duration::days(1) {
@@ -392,7 +509,7 @@ impl Rollout {
         if state::read(&self.registry).get(site).is_none() {
             return Err(unknown_site(site));
         }
-        let now = self.clock.now();
+        let now = self.now();
         let opened = o.opened.unwrap_or_else(|| local_date(now));
         if opened > local_date(now) {
             return Err(RolloutError::Value("`opened` is in the future".into()));
@@ -449,7 +566,7 @@ impl Rollout {
             }
             after.due = d;
         }
-        let now = self.clock.now();
+        let now = self.now();
         if let Some(r) = p.resolved {
             if let Some(on) = before.resolved {
                 return Err(RolloutError::ObstacleResolved { id, on });
@@ -498,7 +615,7 @@ impl Rollout {
                 proposed: o.proposed,
                 reason: o.reason,
                 by: actor.who.clone(),
-                at: self.clock.now(),
+                at: self.now(),
                 status: "open".into(),
                 decided_by: None,
                 decided_at: None,
@@ -528,7 +645,7 @@ impl Rollout {
                 status: o.status,
             });
         }
-        let now = self.clock.now();
+        let now = self.now();
         let plan = state::read(&self.registry)
             .get(&o.site)
             .and_then(|e| e.plan.clone());
@@ -589,7 +706,7 @@ impl Rollout {
 
     /// Builds a month's checklist from the stored data.
     pub fn build(&self, month: Month) -> Result<Checklist, RolloutError> {
-        let now = self.clock.now();
+        let now = self.now();
         let as_of = figures::month_instant(month, now);
         let past = self.control.last_reports(local_date(as_of))?;
         let obstacles = self.control.obstacles(None)?;
@@ -649,7 +766,7 @@ impl Rollout {
     pub fn close(&self, month: Month, actor: &Actor) -> Result<Checklist, RolloutError> {
         let by = actor.on_behalf.as_deref().unwrap_or(&actor.who);
         check_text("closed_by", by, true)?;
-        let now = self.clock.now();
+        let now = self.now();
         if now < month.end() {
             return Err(RolloutError::MonthNotOver {
                 month,

@@ -2,7 +2,7 @@
 
 use crate::config::AlarmConfig;
 use crate::wire::{CellState, PowerSource, Stage, Status};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 /// A derived alarm. Serialized names are the API's and the metrics' labels.
@@ -69,8 +69,7 @@ pub fn derive(
     cfg: &AlarmConfig,
 ) -> Vec<Alarm> {
     let mut out = Vec::new();
-    let silence = Duration::seconds(i64::from(s.interval_s) * i64::from(cfg.offline_intervals));
-    if now - received > silence {
+    if crate::domain::site::offline(s.interval_s, received, now, cfg.offline_intervals) {
         out.push(Alarm::Offline);
     }
     if s.stage >= Stage::Powered && s.power.source != PowerSource::Mains {

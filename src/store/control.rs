@@ -103,14 +103,24 @@ pub struct LastReport {
     pub supply: Option<Supply>,
 }
 
-/// The plan's sites, in id order; a row that cannot be read is an error naming it.
-pub(crate) fn plan_rows(c: &Connection) -> rusqlite::Result<Vec<PlannedSite>> {
+/// The plan's sites, in id order. A row that cannot be read is an error naming it, or —
+/// `skip_unreadable`, for uses that only label — logged and left out.
+pub(crate) fn plan_rows(
+    c: &Connection,
+    skip_unreadable: bool,
+) -> rusqlite::Result<Vec<PlannedSite>> {
     let mut stmt = c.prepare_cached("SELECT id, site FROM plan ORDER BY id")?;
     let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
     let mut out = Vec::new();
     for row in rows {
         let (id, json) = row?;
-        out.push(serde_json::from_str(&json).map_err(|e| unreadable("plan", &id, "site", e))?);
+        match serde_json::from_str(&json) {
+            Ok(p) => out.push(p),
+            Err(e) if skip_unreadable => {
+                tracing::warn!(id, error = %e, "stored plan row unreadable; left out")
+            }
+            Err(e) => return Err(unreadable("plan", &id, "site", e)),
+        }
     }
     Ok(out)
 }
@@ -254,11 +264,11 @@ fn stage_events(
     let mut out: HashMap<String, Vec<StageEvent>> = HashMap::new();
     for (sql, source) in [
         (
-            "SELECT site, ts, to_stage FROM stage_changes WHERE ?1 IS NULL OR site = ?1",
+            "SELECT site, ts, to_stage FROM stage_changes WHERE ?1 IS NULL OR site = ?1 ORDER BY site, ts, rowid",
             Source::Telemetry,
         ),
         (
-            "SELECT site, at, stage FROM milestones WHERE ?1 IS NULL OR site = ?1",
+            "SELECT site, at, stage FROM milestones WHERE ?1 IS NULL OR site = ?1 ORDER BY site, at, id",
             Source::Milestone,
         ),
     ] {
@@ -316,7 +326,7 @@ impl ControlStore {
     }
 
     pub fn plan(&self) -> Result<Vec<PlannedSite>, StoreError> {
-        self.with(|c| plan_rows(c))
+        self.with(|c| plan_rows(c, false))
     }
 
     pub fn add_objection(&self, o: &Objection, actor: &Actor) -> Result<Objection, StoreError> {

@@ -226,32 +226,44 @@ pub(crate) fn open(path: &Path) -> Result<Connection, StoreError> {
     {
         std::fs::create_dir_all(dir)?;
     }
-    let conn = Connection::open(path)?;
+    let mut conn = Connection::open(path)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     // FULL: the WAL is synced on every commit, so an acknowledged batch survives power loss.
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "cache_size", -65536)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
-    migrate(&conn)?;
+    migrate(&mut conn)?;
     Ok(conn)
 }
 
-/// Applies the migrations the file has not had yet.
-fn migrate(conn: &Connection) -> Result<(), StoreError> {
-    let at: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+/// Applies the migrations the file has not had yet. Each runs in an IMMEDIATE transaction that
+/// reads the version again once it holds the write lock, so two processes opening an old store
+/// at once apply each migration once.
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let version = |c: &Connection| -> rusqlite::Result<i64> {
+        c.pragma_query_value(None, "user_version", |r| r.get(0))
+    };
+    let at = version(conn)?;
     if at > VERSION {
         return Err(StoreError::TooNew {
             found: at,
             known: VERSION,
         });
     }
-    for (i, m) in MIGRATIONS.iter().enumerate().skip(at as usize) {
-        let version = i as i64 + 1;
-        let tx = conn.unchecked_transaction()?;
+    if at == VERSION {
+        // Nothing to write: a store on read-only media opens too.
+        return Ok(());
+    }
+    for (i, m) in MIGRATIONS.iter().enumerate() {
+        let next = i as i64 + 1;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        if version(&tx)? >= next {
+            continue;
+        }
         (m.apply)(&tx)?;
-        tx.pragma_update(None, "user_version", version)?;
+        tx.pragma_update(None, "user_version", next)?;
         tx.commit()?;
-        tracing::debug!(version, migration = m.what, "store schema upgraded");
+        tracing::debug!(version = next, migration = m.what, "store schema upgraded");
     }
     Ok(())
 }

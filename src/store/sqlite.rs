@@ -415,15 +415,21 @@ fn spawn_checkpointer(path: &Path) -> Result<std::sync::mpsc::Sender<()>, StoreE
     Ok(tx)
 }
 
-/// Every site as its agent described it last (`sites`); a row that cannot be read is an error
-/// naming it.
-pub(crate) fn infos(c: &Connection) -> rusqlite::Result<Vec<Info>> {
+/// Every site as its agent described it last (`sites`). A row that cannot be read is an error
+/// naming it, or — `skip_unreadable`, for uses that only label — logged and left out.
+pub(crate) fn infos(c: &Connection, skip_unreadable: bool) -> rusqlite::Result<Vec<Info>> {
     let mut stmt = c.prepare_cached("SELECT site, info FROM sites")?;
     let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
     let mut out = Vec::new();
     for row in rows {
         let (site, json) = row?;
-        out.push(serde_json::from_str(&json).map_err(|e| unreadable("sites", &site, "info", e))?);
+        match serde_json::from_str(&json) {
+            Ok(info) => out.push(info),
+            Err(e) if skip_unreadable => {
+                tracing::warn!(site, error = %e, "stored sites row unreadable; left out")
+            }
+            Err(e) => return Err(unreadable("sites", &site, "info", e)),
+        }
     }
     Ok(out)
 }
@@ -577,7 +583,7 @@ impl Telemetry for SqliteReader {
     fn snapshot(&self) -> Result<Snapshot, StoreError> {
         self.with(|c| {
             let mut snap = Snapshot {
-                infos: infos(c)?,
+                infos: infos(c, false)?,
                 ..Snapshot::default()
             };
             let mut stmt = c.prepare(
@@ -591,7 +597,7 @@ impl Telemetry for SqliteReader {
                     .map_err(|e| unreadable("status", &site, "payload", &e))?;
                 snap.latest.push((status, from_ms(received)));
             }
-            let mut stmt = c.prepare("SELECT site, ts, to_stage FROM stage_changes")?;
+            let mut stmt = c.prepare("SELECT site, ts, to_stage FROM stage_changes ORDER BY site, ts, rowid")?;
             for row in stmt.query_map([], |r| {
                 Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?))
             })? {

@@ -186,7 +186,9 @@ pub enum SiteKind {
 }
 
 /// 5G NR bands in use in Liaocheng.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Band {
     /// 3.5 GHz (3300–3800 MHz).

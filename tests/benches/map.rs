@@ -95,19 +95,29 @@ fn main() {
         let mut pairs = Vec::new();
         for _ in 0..5 {
             let t = Instant::now();
-            let sites = registry.iter().filter_map(|(id, e)| {
-                Some(SiteInput {
-                    site: id,
-                    position: e.position()?,
-                    kind: e.kind(),
-                    bands: e.bands(),
-                    on_air: e.stage_at(now).is_on_air(),
+            let sites: Vec<SiteInput> = registry
+                .iter()
+                .filter_map(|(id, e)| {
+                    Some(SiteInput {
+                        site: id.clone(),
+                        position: e.position()?,
+                        kind: e.kind(),
+                        bands: e.bands(),
+                        covers: e.radiates(now, None),
+                    })
                 })
-            });
-            pairs = report::footprints(&grids, sites, &config.coverage);
+                .collect();
+            pairs = report::footprints(&grids, &sites, &config.coverage);
             let f: Vec<Footprint> = pairs.iter().map(|(_, f)| *f).collect();
             let from_scratch = grids.iter().map(|g| g.cover(&f)).collect();
-            let r = report::report(&grids, from_scratch, &config.coverage, &config.targets, &[]);
+            let r = report::report(
+                &grids,
+                from_scratch,
+                &config.coverage,
+                &config.targets,
+                &[],
+                &sites,
+            );
             times.push(t.elapsed().as_secs_f64() * 1e3);
             on_air = f.len();
             covered = r
@@ -177,7 +187,7 @@ fn main() {
                 pairs.push((format!("EXTRA-{i}"), *f));
                 let t = Instant::now();
                 let c = engine.cover(&grids, &pairs);
-                let _ = report::report(&grids, c, &config.coverage, &config.targets, &[]);
+                let _ = report::report(&grids, c, &config.coverage, &config.targets, &[], &[]);
                 t.elapsed().as_secs_f64() * 1e3
             })
             .collect();
@@ -188,6 +198,40 @@ fn main() {
             per_site[per_site.len() * 99 / 100],
             per_site.len(),
             after_one[after_one.len() / 2],
+        );
+
+        // Where the next sites should go: five candidates in every area, and one carrier's
+        // coverage computed afresh.
+        let t = Instant::now();
+        let proposals = rollout
+            .candidates(
+                None,
+                5,
+                sitepulse::wire::Band::N78,
+                sitepulse::wire::SiteKind::Macro,
+            )
+            .unwrap();
+        let candidates_ms = t.elapsed().as_secs_f64() * 1e3;
+        let t = Instant::now();
+        let cmcc = rollout.coverage_of(Some(sitepulse::wire::Operator::Cmcc));
+        let operator_ms = t.elapsed().as_secs_f64() * 1e3;
+        let share = |r: &sitepulse::coverage::report::Report| {
+            r.areas
+                .iter()
+                .map(|a| a.covered_share * a.area_km2)
+                .sum::<f64>()
+                / r.areas.iter().map(|a| a.area_km2).sum::<f64>().max(1e-9)
+        };
+        println!(
+            "{n:>7} sites: 5 candidate positions (n78 macro) in each of {} areas short of their goal in {candidates_ms:.0} ms (shares {}); China Mobile's own coverage in {operator_ms:.0} ms: {:.1}% of the areas (all carriers {:.1}%)",
+            proposals.len(),
+            proposals
+                .iter()
+                .map(|a| format!("{:.1}→{:.1}%", a.share * 100.0, a.share_after * 100.0))
+                .collect::<Vec<_>>()
+                .join(", "),
+            share(&cmcc) * 100.0,
+            share(&rollout.coverage()) * 100.0,
         );
 
         // The collector and the map in a browser.
