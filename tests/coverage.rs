@@ -99,7 +99,12 @@ fn a_carriers_coverage_is_what_its_sites_alone_give() {
     let share = |rep: &sitepulse::coverage::report::Report| rep.areas[0].covered_share;
     assert_eq!(share(&of_cmcc), share(&by_itself));
     assert_eq!(of_cmcc.gaps, by_itself.gaps);
-    assert!(share(&every) > share(&of_cmcc), "{} vs {}", share(&every), share(&of_cmcc));
+    assert!(
+        share(&every) > share(&of_cmcc),
+        "{} vs {}",
+        share(&every),
+        share(&of_cmcc)
+    );
     assert_eq!(
         of_cmcc.areas[0].footprints_reaching,
         by_itself.areas[0].footprints_reaching
@@ -130,7 +135,12 @@ fn putting_the_candidates_on_air_gives_the_share_predicted() {
     }
     let added: f64 = p.candidates.iter().map(|c| c.adds_share).sum();
     assert!((p.share_after - (p.share + added)).abs() < 1e-9);
-    assert!(p.share_after > p.share + 0.05, "{} → {}", p.share, p.share_after);
+    assert!(
+        p.share_after > p.share + 0.05,
+        "{} → {}",
+        p.share,
+        p.share_after
+    );
 
     let new: Vec<(String, &str, f64, f64)> = p
         .candidates

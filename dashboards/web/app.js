@@ -13,6 +13,8 @@ const I18N = {
     planned: "计划开通", standing: "进度", last_report: "最后上报", power: "供电", battery: "电池", temp: "机柜温度",
     backhaul: "回传", cells: "小区", history: "阶段记录", obstacles: "未销号困难", none: "无", up: "正常", down: "中断",
     flagged: "需与卫星地球站协调", month_axis: "月份", on_air: "累计开通",
+    candidates: "建议新建站址", candidate_item: "{area} {i} 号：覆盖率 +{add}%（累计 {after}%）",
+    area_sites: "区内开通站址 {inside} 个，覆盖到本区的站址 {reaching} 个", of_operator: "（{op}站址）",
     stages: { planned: "规划", approved: "站址落实", built: "塔体建成", powered: "市电引入", installed: "设备安装", on_air: "开通", accepted: "入网验收" },
     operators: { cmcc: "中国移动", cucc: "中国联通", ctcc: "中国电信", cbn: "中国广电" },
     standings: { on_air: "已开通", on_track: "正常", at_risk: "有风险", overdue: "逾期" },
@@ -28,6 +30,8 @@ const I18N = {
     planned: "Planned on air", standing: "Standing", last_report: "Last report", power: "Power", battery: "Battery", temp: "Cabinet",
     backhaul: "Backhaul", cells: "Cells", history: "Stage history", obstacles: "Open obstacles", none: "none", up: "up", down: "down",
     flagged: "Earth-station coordination needed", month_axis: "Month", on_air: "On air",
+    candidates: "Proposed new sites", candidate_item: "{area} no. {i}: +{add}% covered ({after}% in all)",
+    area_sites: "{inside} radiating sites inside, {reaching} footprints reaching in", of_operator: " ({op} sites)",
     stages: { planned: "Planned", approved: "Site approved", built: "Tower built", powered: "Powered", installed: "Installed", on_air: "On air", accepted: "Accepted" },
     operators: { cmcc: "China Mobile", cucc: "China Unicom", ctcc: "China Telecom", cbn: "China Broadnet" },
     standings: { on_air: "on air", on_track: "on track", at_risk: "at risk", overdue: "overdue" },
@@ -49,13 +53,14 @@ async function api(path) {
   return r.json();
 }
 
-const state = { sites: [], areas: null, coverage: null, gaps: [], earth: [], progress: null, monthly: null, config: null, index: null, drawn: 0, clusters: 0 };
+const state = { sites: [], areas: null, coverage: null, gaps: [], earth: [], candidates: [], progress: null, monthly: null, config: null, index: null, drawn: 0, clusters: 0 };
 const canvas = L.canvas({ padding: 0.3 });
 const map = L.map("map", { preferCanvas: true, renderer: canvas, zoomControl: true, attributionControl: true });
 const layers = {
   areas: L.layerGroup().addTo(map),
   footprints: L.layerGroup().addTo(map),
   gaps: L.layerGroup().addTo(map),
+  candidates: L.layerGroup().addTo(map),
   earth: L.layerGroup().addTo(map),
   sites: L.layerGroup().addTo(map),
 };
@@ -72,7 +77,9 @@ function drawAreas() {
   L.geoJSON(state.areas, {
     renderer: canvas,
     style: (f) => ({ color: "#34495e", weight: 1.5, fillColor: shade(f.properties.covered_share ?? 0), fillOpacity: 0.35 }),
-    onEachFeature: (f, layer) => layer.bindTooltip(`${esc(f.properties.name)} · ${(100 * (f.properties.covered_share ?? 0)).toFixed(1)}%`),
+    onEachFeature: (f, layer) => layer.bindTooltip(`${esc(f.properties.name)} · ${(100 * (f.properties.covered_share ?? 0)).toFixed(1)}%`
+      + (state.operator ? esc(t("of_operator", { op: I18N[lang].operators[state.operator] })) : "")
+      + `<br>${esc(t("area_sites", { inside: f.properties.sites_inside ?? 0, reaching: f.properties.footprints_reaching ?? 0 }))}`),
   }).addTo(layers.areas);
 }
 
@@ -135,6 +142,22 @@ function drawGaps() {
   }
 }
 
+/// The proposed positions for new sites, numbered in the order they were chosen per area.
+function drawCandidates() {
+  layers.candidates.clearLayers();
+  if (!$("l-candidates").checked) return;
+  for (const a of state.candidates) {
+    a.candidates.forEach((c, i) => {
+      L.marker([c.lat, c.lon], {
+        icon: L.divIcon({ html: `<div class="candidate">${i + 1}</div>`, className: "", iconSize: [20, 20] }),
+      }).bindTooltip(esc(candidateLabel(a, c, i))).addTo(layers.candidates);
+      L.circle([c.lat, c.lon], { renderer: canvas, radius: c.radius_m, color: "#1565c0", weight: 1, dashArray: "2 3", fillOpacity: 0.04, interactive: false }).addTo(layers.candidates);
+    });
+  }
+}
+
+const candidateLabel = (a, c, i) => t("candidate_item", { area: a.area, i: i + 1, add: (100 * c.adds_share).toFixed(1), after: (100 * c.share_after).toFixed(1) });
+
 function drawEarth() {
   layers.earth.clearLayers();
   if (!$("l-earth").checked) return;
@@ -155,6 +178,7 @@ function drawPanel() {
       ${cov && cov.areas ? `<span class="muted">${t("areas_met", { m: cov.areas_met, a: cov.areas })}</span>` : ""}</div>`;
   }).join("");
   drawBurnup();
+  $("cov-note").textContent = state.operator ? t("of_operator", { op: I18N[lang].operators[state.operator] }).replace(/[（）()]/g, "").trim() : "";
   $("areas").querySelector("thead").innerHTML = `<tr><th>${t("area")}</th><th>${t("covered")}</th><th>${t("continuous")}</th></tr>`;
   $("areas").querySelector("tbody").innerHTML = (c?.areas || []).map((a) =>
     `<tr><td>${esc(a.name)}</td><td class="n">${(100 * a.covered_share).toFixed(1)}%</td><td>${a.continuous ? t("yes") : t("no")}</td></tr>`).join("");
@@ -163,6 +187,13 @@ function drawPanel() {
   $("gaps").querySelectorAll("li[data-i]").forEach((li) => li.addEventListener("click", () => {
     const g = state.gaps[Number(li.dataset.i)];
     map.setView([g.lat, g.lon], 14);
+  }));
+  const proposed = state.candidates.flatMap((a) => a.candidates.map((c, i) => [a, c, i]));
+  $("candidates").innerHTML = proposed.slice(0, 15).map(([a, c, i], k) =>
+    `<li data-k="${k}">${esc(candidateLabel(a, c, i))}</li>`).join("") || `<li>${t("none")}</li>`;
+  $("candidates").querySelectorAll("li[data-k]").forEach((li) => li.addEventListener("click", () => {
+    const [, c] = proposed[Number(li.dataset.k)];
+    map.setView([c.lat, c.lon], 15);
   }));
   $("legend").innerHTML = Object.keys(STAGE_COLORS).map((s) => `<span><i style="background:${STAGE_COLORS[s]}"></i>${esc(I18N[lang].stages[s])}</span>`).join("");
 }
@@ -246,11 +277,15 @@ async function loadSites() {
 }
 
 async function loadOverview() {
-  const [areas, coverage, gaps, earth, progress, monthly] = await Promise.all([
-    api("/api/v1/areas"), api("/api/v1/coverage"), api("/api/v1/coverage/gaps?limit=50"),
-    api("/api/v1/earth-stations"), api("/api/v1/progress"), api("/api/v1/progress/monthly")]);
-  Object.assign(state, { areas, coverage, gaps: gaps.gaps, earth: earth.earth_stations, progress, monthly });
-  drawAreas(); drawGaps(); drawEarth(); drawPanel();
+  // With an operator chosen, the areas are shaded by that carrier's sites alone.
+  state.operator = $("f-operator").value || "";
+  const op = state.operator ? `operator=${encodeURIComponent(state.operator)}` : "";
+  const [areas, coverage, gaps, earth, progress, monthly, candidates] = await Promise.all([
+    api(`/api/v1/areas?${op}`), api(`/api/v1/coverage?${op}`), api(`/api/v1/coverage/gaps?limit=50&${op}`),
+    api("/api/v1/earth-stations"), api("/api/v1/progress"), api("/api/v1/progress/monthly"),
+    api("/api/v1/coverage/candidates?n=3")]);
+  Object.assign(state, { areas, coverage, gaps: gaps.gaps, earth: earth.earth_stations, progress, monthly, candidates: candidates.areas });
+  drawAreas(); drawGaps(); drawCandidates(); drawEarth(); drawPanel();
 }
 
 /// Pixels painted on the map's canvases: a blank map has none.
@@ -282,6 +317,10 @@ async function start() {
   if (cfg.tile_url) L.tileLayer(cfg.tile_url, { attribution: cfg.tile_attribution || "", maxZoom: 19 }).addTo(map);
   map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
   map.setView([cfg.center[0], cfg.center[1]], cfg.zoom);
+  // A view can be linked to: ?county=371502&operator=cmcc&stage=on_air.
+  const params = new URLSearchParams(location.search);
+  renderLabels();
+  for (const k of ["county", "operator", "stage"]) if (params.get(k)) $(`f-${k}`).value = params.get(k);
   await Promise.all([loadOverview(), loadSites()]);
   // Everything in view: the areas and every site.
   const bounds = L.latLngBounds([]);
@@ -293,6 +332,8 @@ async function start() {
   $("cl-month").value = (state.progress?.as_of || prev.toISOString()).slice(0, 7);
   map.on("moveend zoomend", drawSites);
   for (const id of ["f-county", "f-operator", "f-stage"]) $(id).addEventListener("change", buildIndex);
+  $("f-operator").addEventListener("change", () => loadOverview().catch(console.warn));
+  $("l-candidates").addEventListener("change", drawCandidates);
   $("l-footprints").addEventListener("change", drawSites);
   $("l-gaps").addEventListener("change", drawGaps);
   $("l-earth").addEventListener("change", drawEarth);
