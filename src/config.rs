@@ -13,15 +13,16 @@ pub const DEFAULT_TOML: &str = include_str!("sitepulse.toml");
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read config file {path}: {source}")]
+    // The cause is in the message, not chained as a source: it would be printed twice.
+    #[error("cannot read config file {path}: {error}")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
-    #[error("config file {path}: {source}")]
+    #[error("config file {path}: {error}")]
     Parse {
         path: PathBuf,
-        source: toml::de::Error,
+        error: toml::de::Error,
     },
     #[error("config: {0}")]
     Invalid(String),
@@ -149,9 +150,9 @@ impl InfluxConfig {
                 "store.series = \"influxdb\" needs a token: set SITEPULSE_INFLUXDB_TOKEN or influxdb.token_file".into(),
             ));
         };
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
             path: path.clone(),
-            source,
+            error,
         })?;
         let t = text.lines().next().unwrap_or("").trim();
         if t.is_empty() {
@@ -498,13 +499,13 @@ pub fn default_targets() -> Vec<Target> {
 impl Config {
     /// Reads a TOML file; missing keys take their defaults.
     pub fn load(path: &std::path::Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
             path: path.into(),
-            source,
+            error,
         })?;
-        let cfg: Config = toml::from_str(&text).map_err(|source| ConfigError::Parse {
+        let cfg: Config = toml::from_str(&text).map_err(|error| ConfigError::Parse {
             path: path.into(),
-            source,
+            error,
         })?;
         Ok(cfg)
     }

@@ -27,7 +27,11 @@ use tokio::sync::watch;
 #[derive(Debug, Clone)]
 pub struct DemoOptions {
     pub http: SocketAddr,
+    /// `http` was asked for: fail if it is taken instead of picking another port.
+    pub http_given: bool,
     pub broker: SocketAddr,
+    /// `broker` was asked for: fail if it is taken.
+    pub broker_given: bool,
     pub db: PathBuf,
     pub sites: usize,
     /// First simulated day.
@@ -44,7 +48,9 @@ impl Default for DemoOptions {
     fn default() -> Self {
         DemoOptions {
             http: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            http_given: false,
             broker: SocketAddr::from(([127, 0, 0, 1], 1883)),
+            broker_given: false,
             db: std::env::temp_dir().join("sitepulse-demo.db"),
             sites: 10_000,
             start: NaiveDate::from_ymd_opt(2020, 3, 1).expect("valid date"),
@@ -61,6 +67,10 @@ pub enum DemoError {
     Reset(PathBuf, std::io::Error),
     #[error("cannot listen on {0}: {1}")]
     Listen(SocketAddr, std::io::Error),
+    #[error(
+        "{1} is taken by another program; choose a free address with {0}, or leave it out and the demo picks one"
+    )]
+    Taken(&'static str, SocketAddr),
     #[error(transparent)]
     Serve(#[from] crate::server::ServeError),
 }
@@ -106,11 +116,17 @@ pub async fn run(
     let mut opts = opts;
     let broker = free_or_other(opts.broker);
     if broker != opts.broker {
+        if opts.broker_given {
+            return Err(DemoError::Taken("--broker-listen", opts.broker));
+        }
         tracing::warn!(wanted = %opts.broker, using = %broker, "broker port taken; the demo broker uses another");
         opts.broker = broker;
     }
     let http = free_or_other(opts.http);
     if http != opts.http {
+        if opts.http_given {
+            return Err(DemoError::Taken("--http-listen", opts.http));
+        }
         tracing::warn!(wanted = %opts.http, using = %http, "http port taken; the demo uses another");
         opts.http = http;
     }

@@ -109,16 +109,14 @@ struct ServeArgs {
 
 #[derive(clap::Args)]
 struct DemoArgs {
-    /// Address of the HTTP API and web UI.
-    #[arg(long, env = "SITEPULSE_HTTP_LISTEN", default_value = "127.0.0.1:8080")]
-    http_listen: SocketAddr,
-    /// Address of the embedded MQTT broker.
-    #[arg(
-        long,
-        env = "SITEPULSE_BROKER_LISTEN",
-        default_value = "127.0.0.1:1883"
-    )]
-    broker_listen: SocketAddr,
+    /// Address of the HTTP API and web UI (default 127.0.0.1:8080; when that port is taken the
+    /// demo picks another, but an address you give must be free).
+    #[arg(long, env = "SITEPULSE_HTTP_LISTEN")]
+    http_listen: Option<SocketAddr>,
+    /// Address of the embedded MQTT broker (default 127.0.0.1:1883; when that port is taken the
+    /// demo picks another, but an address you give must be free).
+    #[arg(long, env = "SITEPULSE_BROKER_LISTEN")]
+    broker_listen: Option<SocketAddr>,
     /// Demo store file, deleted and created anew at every start (default: sitepulse-demo.db in
     /// the temp directory). Its own variable, so a production SITEPULSE_DB is never touched.
     #[arg(long, env = "SITEPULSE_DEMO_DB")]
@@ -274,6 +272,18 @@ fn store_config(a: &StoreArgs) -> anyhow::Result<Config> {
     Ok(c)
 }
 
+/// The store a command reads must exist: opening a path that does not would create an empty
+/// store and answer from it (an all-zero checklist), as if nothing was wrong.
+fn existing_store(a: &StoreArgs) -> anyhow::Result<()> {
+    let path = store_config(a)?.store.path;
+    anyhow::ensure!(
+        path.exists(),
+        "there is no store at {}; name it with --db or --config (SITEPULSE_DB, SITEPULSE_CONFIG)",
+        path.display()
+    );
+    Ok(())
+}
+
 fn open_rollout(a: &StoreArgs) -> anyhow::Result<Rollout> {
     let config = store_config(a)?;
     let path = config.store.path.clone();
@@ -346,6 +356,7 @@ fn export_checklist(a: &ChecklistArgs) -> anyhow::Result<()> {
     })?;
     let lang = Lang::parse(&a.lang)
         .with_context(|| format!("lang `{}` is unknown; use zh or en", a.lang))?;
+    existing_store(&a.store)?;
     let rollout = open_rollout(&a.store)?;
     let c = rollout.checklist(month)?;
     let bytes = sitepulse::checklist::render(&c, format, lang).map_err(anyhow::Error::msg)?;
@@ -378,6 +389,7 @@ fn export_checklist(a: &ChecklistArgs) -> anyhow::Result<()> {
 
 fn close_month(a: &CloseArgs) -> anyhow::Result<()> {
     let month = month_arg(&a.month)?;
+    existing_store(&a.store)?;
     let rollout = open_rollout(&a.store)?;
     let c = rollout.close(month, &Actor::cli(&a.by))?;
     println!(
@@ -531,6 +543,7 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", t.secret);
         }
         Command::Token(TokenCommand::List { store }) => {
+            existing_store(&store)?;
             for t in access(&store)?.tokens()? {
                 println!(
                     "{}\t{}\t{}{}\tcreated {}{}{}",
@@ -549,6 +562,7 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::Token(TokenCommand::Revoke { id, by, store }) => {
+            existing_store(&store)?;
             access(&store)?.revoke(id, &Actor::cli(by))?;
             println!("token {id} revoked");
         }
@@ -571,9 +585,12 @@ async fn main() -> anyhow::Result<()> {
         Command::Demo(a) => {
             init_tracing();
             let _ = rlimit::increase_nofile_limit(u64::MAX);
+            let defaults = sitepulse::demo::DemoOptions::default();
             let opts = sitepulse::demo::DemoOptions {
-                http: a.http_listen,
-                broker: a.broker_listen,
+                http: a.http_listen.unwrap_or(defaults.http),
+                http_given: a.http_listen.is_some(),
+                broker: a.broker_listen.unwrap_or(defaults.broker),
+                broker_given: a.broker_listen.is_some(),
                 db: a
                     .db
                     .unwrap_or_else(|| std::env::temp_dir().join("sitepulse-demo.db")),

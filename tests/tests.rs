@@ -7,6 +7,7 @@ mod bad_input;
 mod broker_crash;
 mod browser;
 mod checklist;
+mod cli;
 mod coverage;
 mod dashboards;
 mod demo;

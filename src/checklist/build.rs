@@ -7,7 +7,9 @@
 //! and on air (开通) at the checklist's time, the end of the month in Liaocheng or the time of
 //! building if earlier; new this month: on air then, not at the end of the previous month; this
 //! year: not at the end of the previous year. A site counts in its county's subtotal once, and
-//! in the row of each operator on it.
+//! in the row of each operator on it. The silent list holds only sites expected to report:
+//! equipment installed (stage `installed` or later) and an agent that has reported before.
+//! Sites known only from their agents are listed from the month their agent first reported in.
 
 use super::*;
 use crate::config::{RolloutConfig, Target, Task};
@@ -251,7 +253,7 @@ pub fn build(input: Input<'_>) -> Result<Checklist, BuildError> {
             });
         }
         if let Some(ops) = s.ops.filter(|o| o.last_report <= as_of) {
-            if as_of - ops.last_report >= silent_after {
+            if stage.is_built() && as_of - ops.last_report >= silent_after {
                 silent.push(SilentSite {
                     site: p.id.clone(),
                     name: p.name.clone(),

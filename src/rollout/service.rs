@@ -739,6 +739,8 @@ impl Rollout {
                         timeline,
                         ops,
                     }),
+                    // Listed from the month its agent first reported in, not before.
+                    None if ops.is_none() => {}
                     None => unplanned.push(UnplannedSite {
                         site: id.clone(),
                         name: e.info.as_ref().map(|i| i.name.clone()),
