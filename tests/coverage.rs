@@ -123,7 +123,7 @@ fn putting_the_candidates_on_air_gives_the_share_predicted() {
     put_on_air(&r, &sites()[..4]);
     let before = r.coverage().areas[0].covered_share;
     let proposals = r
-        .candidates(Some("测试城区"), 6, Band::N78, SiteKind::Macro)
+        .candidates(Some("测试城区"), 6, Band::N78, SiteKind::Macro, None)
         .unwrap();
     assert_eq!(proposals.len(), 1);
     let p = &proposals[0];
@@ -156,9 +156,26 @@ fn putting_the_candidates_on_air_gives_the_share_predicted() {
         "predicted {:.4}, got {after:.4}",
         p.share_after
     );
+    // A carrier's own candidates start from its own coverage; indoor sites propose nothing.
+    let of_cucc = r
+        .candidates(
+            Some("测试城区"),
+            2,
+            Band::N78,
+            SiteKind::Macro,
+            Some(Operator::Cucc),
+        )
+        .unwrap();
+    assert!(of_cucc[0].share <= p.share);
+    assert!(
+        r.candidates(None, 2, Band::N78, SiteKind::Indoor, None)
+            .unwrap_err()
+            .to_string()
+            .contains("no outdoor footprint")
+    );
     // An area nobody has is a clear error.
     assert!(
-        r.candidates(Some("不存在"), 3, Band::N78, SiteKind::Macro)
+        r.candidates(Some("不存在"), 3, Band::N78, SiteKind::Macro, None)
             .unwrap_err()
             .to_string()
             .contains("不存在")

@@ -137,7 +137,9 @@ function drawGaps() {
   layers.gaps.clearLayers();
   if (!$("l-gaps").checked) return;
   for (const g of state.gaps.slice(0, 50)) {
-    L.circle([g.lat, g.lon], { renderer: canvas, radius: Math.sqrt(g.area_m2 / Math.PI), color: "#c62828", weight: 1, dashArray: "4 3", fillOpacity: 0.05 })
+    // The widest uncovered circle about the gap's point, not its area as a disc: the gap's
+    // ground, not its neighbours'.
+    L.circle([g.lat, g.lon], { renderer: canvas, radius: Math.max(25, g.clearance_m ?? 0), color: "#c62828", weight: 1, dashArray: "4 3", fillOpacity: 0.05 })
       .bindTooltip(t("gap_item", { area: esc(g.area), km: (g.area_m2 / 1e6).toFixed(2) })).addTo(layers.gaps);
   }
 }
@@ -280,12 +282,20 @@ async function loadOverview() {
   // With an operator chosen, the areas are shaded by that carrier's sites alone.
   state.operator = $("f-operator").value || "";
   const op = state.operator ? `operator=${encodeURIComponent(state.operator)}` : "";
-  const [areas, coverage, gaps, earth, progress, monthly, candidates] = await Promise.all([
+  const [areas, coverage, gaps, earth, progress, monthly] = await Promise.all([
     api(`/api/v1/areas?${op}`), api(`/api/v1/coverage?${op}`), api(`/api/v1/coverage/gaps?limit=50&${op}`),
-    api("/api/v1/earth-stations"), api("/api/v1/progress"), api("/api/v1/progress/monthly"),
-    api("/api/v1/coverage/candidates?n=3")]);
-  Object.assign(state, { areas, coverage, gaps: gaps.gaps, earth: earth.earth_stations, progress, monthly, candidates: candidates.areas });
-  drawAreas(); drawGaps(); drawCandidates(); drawEarth(); drawPanel();
+    api("/api/v1/earth-stations"), api("/api/v1/progress"), api("/api/v1/progress/monthly")]);
+  Object.assign(state, { areas, coverage, gaps: gaps.gaps, earth: earth.earth_stations, progress, monthly });
+  drawAreas(); drawGaps(); drawEarth(); drawPanel();
+}
+
+/// The proposed new sites: the heaviest search the map asks for, so only with its layer on, and
+/// apart from the rest so that a slow answer holds nothing up.
+async function loadCandidates() {
+  if (!$("l-candidates").checked) { state.candidates = []; drawCandidates(); drawPanel(); return; }
+  const op = state.operator ? `&operator=${encodeURIComponent(state.operator)}` : "";
+  state.candidates = (await api(`/api/v1/coverage/candidates?n=3${op}`)).areas;
+  drawCandidates(); drawPanel();
 }
 
 /// Pixels painted on the map's canvases: a blank map has none.
@@ -322,6 +332,7 @@ async function start() {
   renderLabels();
   for (const k of ["county", "operator", "stage"]) if (params.get(k)) $(`f-${k}`).value = params.get(k);
   await Promise.all([loadOverview(), loadSites()]);
+  loadCandidates().catch(console.warn);
   // Everything in view: the areas and every site.
   const bounds = L.latLngBounds([]);
   if (state.areas && state.areas.features.length) bounds.extend(L.geoJSON(state.areas).getBounds());
@@ -332,8 +343,8 @@ async function start() {
   $("cl-month").value = (state.progress?.as_of || prev.toISOString()).slice(0, 7);
   map.on("moveend zoomend", drawSites);
   for (const id of ["f-county", "f-operator", "f-stage"]) $(id).addEventListener("change", buildIndex);
-  $("f-operator").addEventListener("change", () => loadOverview().catch(console.warn));
-  $("l-candidates").addEventListener("change", drawCandidates);
+  $("f-operator").addEventListener("change", () => loadOverview().then(loadCandidates).catch(console.warn));
+  $("l-candidates").addEventListener("change", () => loadCandidates().catch(console.warn));
   $("l-footprints").addEventListener("change", drawSites);
   $("l-gaps").addEventListener("change", drawGaps);
   $("l-earth").addEventListener("change", drawEarth);
@@ -347,6 +358,7 @@ async function start() {
   // Keep up with the rollout: sites every 30 s, coverage and progress every 10 s.
   setInterval(() => loadOverview().catch(console.warn), 10000);
   setInterval(() => loadSites().catch(console.warn), 30000);
+  setInterval(() => loadCandidates().catch(console.warn), 60000);
 }
 
 start().catch((e) => { console.error(e); window.sitepulseMap.error = String(e); });

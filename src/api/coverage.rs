@@ -178,7 +178,8 @@ pub async fn sites_geojson(
         {
             continue;
         }
-        let radius = if e.radiates(now, offline) {
+        // Drawn as coverage counts it: radiating sites of the plan.
+        let radius = if e.counts() && e.radiates(now, offline) {
             crate::coverage::footprint::radius_m(
                 e.kind(),
                 &e.bands(),
@@ -225,6 +226,7 @@ fn earth_checks(s: &AppState, reg: &crate::state::Registry) -> Vec<earth::Statio
 #[serde(deny_unknown_fields)]
 pub struct CandidateQuery {
     area: Option<String>,
+    operator: Option<String>,
     n: Option<usize>,
     band: Option<String>,
     kind: Option<String>,
@@ -233,8 +235,8 @@ pub struct CandidateQuery {
 /// Most candidates asked for one area.
 const CANDIDATES_MAX: usize = 50;
 
-/// `GET /api/v1/coverage/candidates?area=&n=&band=&kind=`: for each area short of its goal (or
-/// the one named), `n` positions for new sites (default 5, at most 50) of `kind` (default macro)
+/// `GET /api/v1/coverage/candidates?area=&n=&band=&kind=&operator=`: for each area short of its
+/// goal (or the one named), by the radiating sites (of one carrier, if given), `n` positions for new sites (default 5, at most 50) of `kind` (default macro)
 /// on `band` (default n78), chosen one after the other, each covering the most ground still
 /// uncovered, with the share each adds and the share after all of them.
 pub async fn candidates(
@@ -262,14 +264,17 @@ pub async fn candidates(
             ))
         })?,
     };
+    let operator = q.operator.as_deref().map(parse_operator).transpose()?;
     let rollout = s.rollout.clone();
     let area = q.area.clone();
-    let list = blocking(move || Ok(rollout.candidates(area.as_deref(), n, band, kind)?)).await?;
+    let list =
+        blocking(move || Ok(rollout.candidates(area.as_deref(), n, band, kind, operator)?)).await?;
     Ok(Json(json!({
         "as_of": s.clock.now(),
         "band": band,
         "kind": kind,
-        "areas": list,
+        "operator": operator,
+        "areas": *list,
     })))
 }
 

@@ -36,6 +36,8 @@ pub struct Engine {
     grids: RwLock<Arc<Vec<Grid>>>,
     marked: Mutex<Marked>,
     cached: Mutex<Option<(Instant, Arc<Report>)>>,
+    /// Reports computed afresh (one carrier's), by key, kept for a moment too.
+    keyed: Mutex<std::collections::HashMap<String, (Instant, Arc<Report>)>>,
 }
 
 impl Engine {
@@ -46,6 +48,7 @@ impl Engine {
         *self.marked.lock().unwrap_or_else(|p| p.into_inner()) = Marked::default();
         *self.grids.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(grids);
         *self.cached.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        self.keyed.lock().unwrap_or_else(|p| p.into_inner()).clear();
     }
 
     pub fn grids(&self) -> Arc<Vec<Grid>> {
@@ -85,6 +88,29 @@ impl Engine {
             .zip(per_grid.iter())
             .map(|(g, m)| g.covered(m))
             .collect()
+    }
+
+    /// A report computed from scratch (not from the kept marks), for `key` (e.g. one carrier),
+    /// from the cache if it is fresh, else from `compute`.
+    pub fn report_for(
+        &self,
+        key: &str,
+        compute: impl FnOnce(&Arc<Vec<Grid>>) -> Report,
+    ) -> Arc<Report> {
+        {
+            let keyed = self.keyed.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((at, r)) = keyed.get(key)
+                && at.elapsed() < FRESH
+            {
+                return r.clone();
+            }
+        }
+        let r = Arc::new(compute(&self.grids()));
+        self.keyed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key.to_string(), (Instant::now(), r.clone()));
+        r
     }
 
     /// The report, from the cache if it is fresh, else from `compute`.

@@ -271,22 +271,23 @@ fn repaired(mp: MultiPolygon<f64>) -> Result<MultiPolygon<f64>, String> {
             return Err(format!("polygon {}: {e}{at}", i + 1));
         }
     }
-    match mp.check_validation() {
-        Ok(()) => Ok(mp),
-        Err(_) => {
-            let merged = geo::unary_union(mp.0.iter());
-            merged
-                .check_validation()
-                .map(|()| merged)
-                .map_err(|e| format!("its parts cannot be merged: {e}"))
-        }
-    }
+    // Each part is valid; their union (shared edges dissolved, overlaps counted once) is valid
+    // by construction, so it is not checked again (a ring check compares every pair of segments:
+    // slow on a county outline of tens of thousands of points).
+    Ok(if mp.0.len() > 1 {
+        geo::unary_union(mp.0.iter())
+    } else {
+        mp
+    })
 }
 
-/// Where a ring first crosses itself: two of its segments that are not neighbours meet.
+/// Where a ring first crosses itself: two of its segments that are not neighbours cross, or
+/// overlap along a line. A point repeated in a row is not a crossing.
 fn self_crossing(ring: &geo::LineString<f64>) -> Option<geo::Coord<f64>> {
     use geo::line_intersection::{LineIntersection, line_intersection};
-    let lines: Vec<geo::Line<f64>> = ring.lines().collect();
+    let mut points = ring.0.clone();
+    points.dedup();
+    let lines: Vec<geo::Line<f64>> = geo::LineString::new(points).lines().collect();
     let n = lines.len();
     for i in 0..n {
         for j in i + 2..n {
@@ -294,9 +295,11 @@ fn self_crossing(ring: &geo::LineString<f64>) -> Option<geo::Coord<f64>> {
                 continue;
             }
             match line_intersection(lines[i], lines[j]) {
-                Some(LineIntersection::SinglePoint { intersection, .. }) => {
-                    return Some(intersection);
-                }
+                Some(LineIntersection::SinglePoint {
+                    intersection,
+                    is_proper: true,
+                }) => return Some(intersection),
+                Some(LineIntersection::SinglePoint { .. }) => {}
                 Some(LineIntersection::Collinear { intersection }) => {
                     return Some(intersection.start);
                 }

@@ -80,6 +80,14 @@ pub enum RolloutError {
     Store(#[from] StoreError),
 }
 
+/// How long proposed positions are reused.
+const CANDIDATES_FRESH: std::time::Duration = std::time::Duration::from_secs(10);
+
+type CandidatesCache = std::collections::HashMap<
+    String,
+    (std::time::Instant, Arc<Vec<Grid>>, Arc<Vec<AreaCandidates>>),
+>;
+
 /// Proposed positions for new sites in one area.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct AreaCandidates {
@@ -116,6 +124,8 @@ pub struct Rollout {
     control: Arc<ControlStore>,
     /// The target areas' grids, for coverage.
     coverage: Arc<Engine>,
+    /// Candidate positions lately proposed, by query, with the grids they are for.
+    candidates_cache: Arc<std::sync::Mutex<CandidatesCache>>,
     registry: SharedRegistry,
     clock: SharedClock,
     config: Arc<Config>,
@@ -137,6 +147,7 @@ impl Rollout {
         Rollout {
             control,
             coverage: Arc::new(Engine::default()),
+            candidates_cache: Arc::default(),
             registry,
             clock,
             config,
@@ -241,55 +252,88 @@ impl Rollout {
     }
 
     /// Coverage now by one carrier's sites (a shared site counts for each carrier on it), or by
-    /// every site. A carrier's report is computed afresh each time.
+    /// every site. A carrier's report is computed afresh, and reused for a second.
     pub fn coverage_of(&self, operator: Option<Operator>) -> Arc<Report> {
         let Some(op) = operator else {
             return self.coverage();
         };
         let now = self.now();
-        let grids = self.coverage.grids();
-        let (sites, on_air) = self.coverage_sites(now, Some(op));
-        let footprints: Vec<Footprint> = report::footprints(&grids, &sites, &self.config.coverage)
-            .into_iter()
-            .map(|(_, f)| f)
-            .collect();
-        Arc::new(report::report(
-            &grids,
-            grids.iter().map(|g| g.cover(&footprints)).collect(),
-            &self.config.coverage,
-            &self.config.targets,
-            &on_air,
-            &sites,
-        ))
+        self.coverage.report_for(op.as_str(), |grids| {
+            let (sites, on_air) = self.coverage_sites(now, Some(op));
+            let footprints: Vec<Footprint> =
+                report::footprints(grids, &sites, &self.config.coverage)
+                    .into_iter()
+                    .map(|(_, f)| f)
+                    .collect();
+            report::report(
+                grids,
+                grids.iter().map(|g| g.cover(&footprints)).collect(),
+                &self.config.coverage,
+                &self.config.targets,
+                &on_air,
+                &sites,
+            )
+        })
     }
 
     /// Up to `n` positions for new sites in each area short of its goal (or in `area` only),
     /// for sites of `kind` on `band` (the radius the area's class gives them), each covering the
-    /// most ground still uncovered by every radiating site and the candidates before it.
+    /// most ground still uncovered by the radiating sites (of `operator`, if given) and the
+    /// candidates before it. Kept for ten seconds: the search is the heaviest the map asks for.
     pub fn candidates(
         &self,
         area: Option<&str>,
         n: usize,
         band: Band,
         kind: SiteKind,
-    ) -> Result<Vec<AreaCandidates>, RolloutError> {
-        let now = self.now();
+        operator: Option<Operator>,
+    ) -> Result<Arc<Vec<AreaCandidates>>, RolloutError> {
+        let cfg = &self.config.coverage;
         let grids = self.coverage.grids();
         if let Some(a) = area
             && !grids.iter().any(|g| g.area.name == a)
         {
             return Err(RolloutError::UnknownArea(a.to_string()));
         }
-        let report = self.coverage();
-        let (sites, _) = self.coverage_sites(now, None);
-        let footprints = report::footprints(&grids, &sites, &self.config.coverage);
-        let cfg = &self.config.coverage;
-        Ok(grids
+        if grids.iter().all(|g| {
+            crate::coverage::footprint::radius_m(kind, &[band], Some(g.area.class), cfg) <= 0.0
+        }) {
+            return Err(RolloutError::Value(format!(
+                "a site of kind `{}` adds no outdoor footprint; propose macro, micro or pole sites",
+                kind.as_str()
+            )));
+        }
+        let key = format!(
+            "{}|{n}|{}|{}|{}",
+            area.unwrap_or(""),
+            band.as_str(),
+            kind.as_str(),
+            operator.map_or("", Operator::as_str)
+        );
+        {
+            let cache = self
+                .candidates_cache
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            if let Some((at, g, c)) = cache.get(&key)
+                && Arc::ptr_eq(g, &grids)
+                && at.elapsed() < CANDIDATES_FRESH
+            {
+                return Ok(c.clone());
+            }
+        }
+        let report = self.coverage_of(operator);
+        let (sites, _) = self.coverage_sites(self.now(), operator);
+        let footprints = report::footprints(&grids, &sites, cfg);
+        let list: Vec<AreaCandidates> = grids
             .iter()
-            .zip(&report.areas)
-            .filter(|(g, a)| match area {
-                Some(name) => g.area.name == name,
-                None => !a.continuous,
+            .filter_map(|g| {
+                let a = report.areas.iter().find(|a| a.name == g.area.name)?;
+                let wanted = match area {
+                    Some(name) => g.area.name == name,
+                    None => !a.continuous,
+                };
+                wanted.then_some((g, a))
             })
             .map(|(g, a)| {
                 let mut marks = g.marks();
@@ -309,7 +353,13 @@ impl Rollout {
                     candidates,
                 }
             })
-            .collect())
+            .collect();
+        let list = Arc::new(list);
+        self.candidates_cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, (std::time::Instant::now(), grids, list.clone()));
+        Ok(list)
     }
 
     /// The sites as coverage sees them at `now` (of one carrier, or all), and each target's
@@ -342,7 +392,7 @@ impl Rollout {
             .collect();
         (
             sites,
-            progress::on_air_by_target(reg.sites(), &self.config.targets, now),
+            progress::on_air_by_target(reg.sites(), &self.config.targets, now, operator),
         )
     }
 

@@ -70,9 +70,19 @@ fn add(c: &mut Counts, built: bool, on_air: bool) {
     c.on_air += u64::from(on_air);
 }
 
-/// Sites on air, of those that count, for each target (see [`figures::on_air_by`]).
-pub fn on_air_by_target(sites: &Sites, targets: &[Target], as_of: DateTime<Utc>) -> Vec<u64> {
-    let counted: Vec<&Site> = sites.values().filter(|e| e.counts()).collect();
+/// Sites on air, of those that count (and of one carrier, if given), for each target (see
+/// [`figures::on_air_by`]).
+pub fn on_air_by_target(
+    sites: &Sites,
+    targets: &[Target],
+    as_of: DateTime<Utc>,
+    operator: Option<Operator>,
+) -> Vec<u64> {
+    let counted: Vec<&Site> = sites
+        .values()
+        .filter(|e| e.counts())
+        .filter(|e| operator.is_none_or(|o| e.operators().contains(&o)))
+        .collect();
     targets
         .iter()
         .map(|t| {
@@ -114,7 +124,7 @@ pub fn progress(sites: &Sites, targets: &[Target], as_of: DateTime<Utc>) -> Prog
     }
     let targets = targets
         .iter()
-        .zip(on_air_by_target(sites, targets, as_of))
+        .zip(on_air_by_target(sites, targets, as_of, None))
         .map(|(t, on_air)| TargetProgress {
             name: t.name.clone(),
             deadline: t.deadline,

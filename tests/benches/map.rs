@@ -212,6 +212,7 @@ fn main() {
                 5,
                 sitepulse::wire::Band::N78,
                 sitepulse::wire::SiteKind::Macro,
+                None,
             )
             .unwrap();
         let candidates_ms = t.elapsed().as_secs_f64() * 1e3;
