@@ -506,13 +506,23 @@ mod tests {
     #[test]
     fn counts_at_the_end_of_the_month_in_liaocheng() {
         let cmcc = &[Operator::Cmcc];
-        let mut late = facts(
+        let late = facts(
             "L",
             "371502",
             cmcc,
             &[("2020-12-31T20:00:00Z", Stage::OnAir)],
         );
-        late.ops = Some(Ops {
+        // On air in November, off air again in December; its agent last heard on 29 December.
+        let mut off_again = facts(
+            "C",
+            "371502",
+            cmcc,
+            &[
+                ("2020-11-01T00:00:00Z", Stage::OnAir),
+                ("2020-12-02T00:00:00Z", Stage::Installed),
+            ],
+        );
+        off_again.ops = Some(Ops {
             last_report: "2020-12-29T00:00:00Z".parse().unwrap(),
             supply: Some(Supply::Transferred),
         });
@@ -529,16 +539,7 @@ mod tests {
                 cmcc,
                 &[("2020-12-10T00:00:00Z", Stage::OnAir)],
             ),
-            // On air in November, off air again in December.
-            facts(
-                "C",
-                "371502",
-                cmcc,
-                &[
-                    ("2020-11-01T00:00:00Z", Stage::OnAir),
-                    ("2020-12-02T00:00:00Z", Stage::Installed),
-                ],
-            ),
+            off_again,
             late,
         ];
         let obstacle = Obstacle {
@@ -568,9 +569,13 @@ mod tests {
         // from 1 January; the obstacle on L is open and past its limit.
         assert!(c.overdue.is_empty());
         assert_eq!(c.obstacles.len(), 1);
-        // L's last report was a millisecond short of 64 hours before the month ended.
+        // C's last report was a millisecond short of 64 hours before the month ended; it has its
+        // equipment, so it is expected to report.
         assert_eq!(c.silent.len(), 1);
-        assert_eq!(c.silent[0].hours_silent, 63);
+        assert_eq!(
+            (c.silent[0].site.as_str(), c.silent[0].hours_silent),
+            ("C", 63)
+        );
         assert_eq!(c.power_total.transferred, 1);
         // 12 a year: ceil(12 · 12/12) = 12 expected by December; 2 on air, 10 short.
         assert_eq!((c.total.expected, c.total.shortfall), (12, 10));
