@@ -401,7 +401,11 @@ fn close_month(a: &CloseArgs) -> anyhow::Result<()> {
 
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rumqttd=warn"));
+        // The embedded broker's router logs each connection it outlives at shutdown as an
+        // error (hundreds with the demo's agents); its other warnings and errors stay.
+        .unwrap_or_else(|_| {
+            tracing_subscriber::EnvFilter::new("info,rumqttd=warn,rumqttd::router::routing=off")
+        });
     tracing_subscriber::fmt().with_env_filter(filter).init();
 }
 
