@@ -109,20 +109,13 @@ pub(crate) fn plan_rows(
     c: &Connection,
     skip_unreadable: bool,
 ) -> rusqlite::Result<Vec<PlannedSite>> {
-    let mut stmt = c.prepare_cached("SELECT id, site FROM plan ORDER BY id")?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (id, json) = row?;
-        match serde_json::from_str(&json) {
-            Ok(p) => out.push(p),
-            Err(e) if skip_unreadable => {
-                tracing::warn!(id, error = %e, "stored plan row unreadable; left out")
-            }
-            Err(e) => return Err(unreadable("plan", &id, "site", e)),
-        }
-    }
-    Ok(out)
+    super::json_rows(
+        c,
+        "SELECT id, site FROM plan ORDER BY id",
+        "plan",
+        "site",
+        skip_unreadable,
+    )
 }
 
 /// A closed month as listed.

@@ -126,6 +126,31 @@ pub(crate) fn unreadable(
     )
 }
 
+/// Rows of `(key, JSON)` read by `sql` from `table`, each JSON parsed. A row that cannot be read
+/// is an error naming it, or — `skip_unreadable`, for uses that only label — logged and left out.
+pub(crate) fn json_rows<T: serde::de::DeserializeOwned>(
+    c: &rusqlite::Connection,
+    sql: &str,
+    table: &'static str,
+    column: &'static str,
+    skip_unreadable: bool,
+) -> rusqlite::Result<Vec<T>> {
+    let mut stmt = c.prepare_cached(sql)?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (key, json) = row?;
+        match serde_json::from_str(&json) {
+            Ok(v) => out.push(v),
+            Err(e) if skip_unreadable => {
+                tracing::warn!(table, key, error = %e, "stored row unreadable; left out")
+            }
+            Err(e) => return Err(unreadable(table, &key, column, e)),
+        }
+    }
+    Ok(out)
+}
+
 /// A durable destination for batches. `commit` returns only once the whole batch is durable (or
 /// not written at all); outcomes are in the batch's order.
 pub trait Store: Send + 'static {

@@ -418,20 +418,13 @@ fn spawn_checkpointer(path: &Path) -> Result<std::sync::mpsc::Sender<()>, StoreE
 /// Every site as its agent described it last (`sites`). A row that cannot be read is an error
 /// naming it, or — `skip_unreadable`, for uses that only label — logged and left out.
 pub(crate) fn infos(c: &Connection, skip_unreadable: bool) -> rusqlite::Result<Vec<Info>> {
-    let mut stmt = c.prepare_cached("SELECT site, info FROM sites")?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (site, json) = row?;
-        match serde_json::from_str(&json) {
-            Ok(info) => out.push(info),
-            Err(e) if skip_unreadable => {
-                tracing::warn!(site, error = %e, "stored sites row unreadable; left out")
-            }
-            Err(e) => return Err(unreadable("sites", &site, "info", e)),
-        }
-    }
-    Ok(out)
+    super::json_rows(
+        c,
+        "SELECT site, info FROM sites",
+        "sites",
+        "info",
+        skip_unreadable,
+    )
 }
 
 /// Read side: queries for the API and tests, on its own connection so reads never wait for the
