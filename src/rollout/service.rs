@@ -18,7 +18,7 @@ use crate::domain::milestone::{Milestone, NewMilestone, parse_when};
 use crate::domain::objection::{Correction, Decision, NewObjection, Objection, correction};
 use crate::domain::obstacle::{NewObstacle, Obstacle, ObstaclePatch};
 use crate::domain::site::PlannedSite;
-use crate::domain::timeline::{Source, StageEvent, Timeline};
+use crate::domain::timeline::{Source, StageEvent};
 use crate::state::{self, SharedRegistry};
 use crate::store::StoreError;
 use crate::store::control::{AuditEntry, ClosedMonth, ControlStore, ImportReport};
@@ -469,10 +469,16 @@ impl Rollout {
         Ok((report, parsed.ignored_columns))
     }
 
-    fn site_position(&self, site: &str) -> Result<Option<crate::wire::Gps>, RolloutError> {
+    /// A site's position, and its stage at `at` by everything known of it (the live state holds
+    /// its whole timeline, as the store does).
+    fn site_at(
+        &self,
+        site: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(Option<crate::wire::Gps>, crate::wire::Stage), RolloutError> {
         let reg = state::read(&self.registry);
         let e = reg.get(site).ok_or_else(|| unknown_site(site))?;
-        Ok(e.position())
+        Ok((e.position(), e.stage_at(at)))
     }
 
     /// Records a person's stage report.
@@ -505,9 +511,7 @@ impl Rollout {
                 "`position` needs lat within ±90 and lon within ±180 (WGS-84 degrees)".into(),
             ));
         }
-        let site_pos = self.site_position(site)?;
-        // The stage the site had at that time, from everything stored.
-        let before = self.timeline(site)?.stage_at(at);
+        let (site_pos, before) = self.site_at(site, at)?;
         let reason = m.reason.filter(|r| !r.trim().is_empty());
         if m.stage < before && reason.is_none() {
             return Err(RolloutError::StepBackNeedsReason {
@@ -537,13 +541,6 @@ impl Rollout {
         let stored = self.control.add_milestone(&milestone, actor)?;
         state::write(&self.registry).apply_milestone(site, event(&stored));
         Ok(stored)
-    }
-
-    /// A site's timeline from the store: telemetry transitions and milestones.
-    pub fn timeline(&self, site: &str) -> Result<Timeline, RolloutError> {
-        let mut events = self.control.stage_events_of(site)?;
-        events.sort_by_key(|e| (e.at, e.source));
-        Ok(Timeline::new(events))
     }
 
     pub fn open_obstacle(

@@ -15,7 +15,6 @@ use crate::domain::milestone::Milestone;
 use crate::domain::objection::Objection;
 use crate::domain::obstacle::{Obstacle, ObstacleKind};
 use crate::domain::site::PlannedSite;
-use crate::domain::timeline::{Source, StageEvent};
 use crate::wire::{Gps, Stage, Supply};
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
@@ -247,44 +246,6 @@ fn milestone_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Milestone> {
         reason: r.get(10)?,
         recorded: from_ms(r.get(11)?),
     })
-}
-
-/// Stage events by site from telemetry transitions and milestones, of one site or of all.
-fn stage_events(
-    c: &Connection,
-    site: Option<&str>,
-) -> rusqlite::Result<HashMap<String, Vec<StageEvent>>> {
-    let mut out: HashMap<String, Vec<StageEvent>> = HashMap::new();
-    for (sql, source) in [
-        (
-            "SELECT site, ts, to_stage FROM stage_changes WHERE ?1 IS NULL OR site = ?1 ORDER BY site, ts, rowid",
-            Source::Telemetry,
-        ),
-        (
-            "SELECT site, at, stage FROM milestones WHERE ?1 IS NULL OR site = ?1 ORDER BY site, at, id",
-            Source::Milestone,
-        ),
-    ] {
-        let mut stmt = c.prepare_cached(sql)?;
-        let rows = stmt.query_map(params![site], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, String>(2)?,
-            ))
-        })?;
-        for row in rows {
-            let (site, at, stage) = row?;
-            if let Some(stage) = Stage::parse(&stage) {
-                out.entry(site).or_default().push(StageEvent {
-                    at: from_ms(at),
-                    source,
-                    stage,
-                });
-            }
-        }
-    }
-    Ok(out)
 }
 
 const MILESTONE_COLUMNS: &str =
@@ -993,17 +954,6 @@ impl ControlStore {
             })?;
             rows.collect()
         })
-    }
-
-    /// One site's stage events from telemetry and milestones, unsorted.
-    pub fn stage_events_of(&self, site: &str) -> Result<Vec<StageEvent>, StoreError> {
-        self.with(|c| stage_events(c, Some(site)))
-            .map(|mut m| m.remove(site).unwrap_or_default())
-    }
-
-    /// Every site's stage events from telemetry and milestones, by site, unsorted.
-    pub fn stage_events(&self) -> Result<HashMap<String, Vec<StageEvent>>, StoreError> {
-        self.with(|c| stage_events(c, None))
     }
 
     /// Each site's last report on or before local day `day` (see `site_day` in the telemetry
