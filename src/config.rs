@@ -41,6 +41,7 @@ pub struct Config {
     pub rollout: RolloutConfig,
     pub coverage: CoverageConfig,
     pub map: MapConfig,
+    pub checklist: ChecklistConfig,
     pub targets: Vec<Target>,
     /// Protected satellite earth stations.
     pub earth_stations: Vec<EarthStation>,
@@ -273,6 +274,33 @@ impl Default for CoverageConfig {
     }
 }
 
+/// The monthly checklist's issuer and print layout.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ChecklistConfig {
+    /// 制表单位: printed under the title.
+    pub issuer: String,
+    /// 制表人, 审核人 and 联系电话 of the signature block; empty ones print as blanks to fill in.
+    pub prepared_by: String,
+    pub reviewed_by: String,
+    pub phone: String,
+    /// Printed lists (HTML, Markdown) show this many sites per county and "and N more"; the
+    /// XLSX folds the rest of each county's rows (a ＋ opens them) and the CSV lists them all.
+    pub list_top_n: usize,
+}
+
+impl Default for ChecklistConfig {
+    fn default() -> Self {
+        ChecklistConfig {
+            issuer: "聊城市工业和信息化局".into(),
+            prepared_by: String::new(),
+            reviewed_by: String::new(),
+            phone: String::new(),
+            list_top_n: 5,
+        }
+    }
+}
+
 /// The web map.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -471,6 +499,7 @@ impl Default for Config {
             rollout: RolloutConfig::default(),
             coverage: CoverageConfig::default(),
             map: MapConfig::default(),
+            checklist: ChecklistConfig::default(),
             targets: default_targets(),
             earth_stations: Vec::new(),
             tasks: Vec::new(),

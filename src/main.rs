@@ -359,7 +359,8 @@ fn export_checklist(a: &ChecklistArgs) -> anyhow::Result<()> {
     existing_store(&a.store)?;
     let rollout = open_rollout(&a.store)?;
     let c = rollout.checklist(month)?;
-    let bytes = sitepulse::checklist::render(&c, format, lang).map_err(anyhow::Error::msg)?;
+    let bytes = sitepulse::checklist::render(&c, format, lang, rollout.checklist_top_n())
+        .map_err(anyhow::Error::msg)?;
     let out = a.out.clone().unwrap_or_else(|| {
         PathBuf::from(format!(
             "checklist-{month}-{}.{}",

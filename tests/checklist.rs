@@ -771,52 +771,95 @@ fn a_month_still_running_is_provisional_and_one_not_begun_is_refused() {
     assert!(err.to_string().contains("has not started"), "{err}");
 }
 
-/// The XLSX, read back, holds the JSON checklist's numbers; the CSV keeps its Chinese under a
-/// byte-order mark.
+/// The XLSX, read back, holds the JSON checklist's numbers and prints: every sheet opens with
+/// the title and as-of rows, repeats them on each page, fits the page width on A4 landscape and
+/// numbers its pages; dates are dates. The CSV keeps its Chinese under a byte-order mark.
 #[test]
-fn xlsx_cells_match_the_json_and_csv_has_a_bom() {
+fn xlsx_cells_match_the_json_and_every_sheet_is_set_up_to_print() {
     use calamine::{Data, Reader, Xlsx};
+    use std::io::Read;
     let dir = tempfile::tempdir().unwrap();
     let r = scenario(dir.path());
     let c = r.checklist(month("2020-09")).unwrap();
     let json: Checklist =
-        serde_json::from_slice(&checklist::render(&c, Format::Json, Lang::Zh).unwrap()).unwrap();
+        serde_json::from_slice(&checklist::render(&c, Format::Json, Lang::Zh, 5).unwrap()).unwrap();
     assert_eq!(json, c);
 
-    let bytes = checklist::render(&c, Format::Xlsx, Lang::Zh).unwrap();
-    let mut book = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+    let bytes = checklist::render(&c, Format::Xlsx, Lang::Zh, 5).unwrap();
+    let mut book = Xlsx::new(std::io::Cursor::new(bytes.clone())).unwrap();
     let names = book.sheet_names();
     assert_eq!(
         names,
         [
-            "目标进度",
-            "分区县运营商汇总",
+            "首页",
+            "燃尽图",
+            "汇总",
+            "统计",
             "逾期站点",
-            "困难站点",
-            "失联站点",
-            "转供电改直供电",
+            "临期站点",
+            "困难明细",
             "本月变化",
-            "规划外站点",
-            "超期未决异议",
-            "累计开通趋势"
+            "运维及其他"
         ]
     );
-    let sheet = book.worksheet_range("分区县运营商汇总").unwrap();
-    let header: Vec<String> = sheet
-        .rows()
-        .next()
-        .unwrap()
-        .iter()
-        .map(|d| d.to_string())
-        .collect();
+    let title = "聊城市5G基站建设月调度清单（2020年09月）";
+    for name in names.iter().filter(|n| *n != "燃尽图") {
+        let sheet = book.worksheet_range(name).unwrap();
+        let rows: Vec<_> = sheet.rows().collect();
+        assert_eq!(rows[0][0].to_string(), title, "title row of {name}");
+        assert!(
+            rows[1][0]
+                .to_string()
+                .contains("数据截至：2020-09-30 23:59"),
+            "as-of row of {name}"
+        );
+    }
+
+    // The print setup, from the sheets' own XML.
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut read = |path: &str| {
+        let mut s = String::new();
+        zip.by_name(path).unwrap().read_to_string(&mut s).unwrap();
+        s
+    };
+    let workbook = read("xl/workbook.xml");
+    for (i, name) in names.iter().enumerate().filter(|(_, n)| **n != "燃尽图") {
+        let sheet_no = if i == 0 { 1 } else { i };
+        let xml = read(&format!("xl/worksheets/sheet{sheet_no}.xml"));
+        assert!(
+            xml.contains(r#"<pageSetUpPr fitToPage="1"/>"#),
+            "{name}: fit to page"
+        );
+        assert!(
+            xml.contains(r#"paperSize="9""#) && xml.contains(r#"orientation="landscape""#),
+            "{name}: A4 landscape"
+        );
+        assert!(
+            xml.contains(r#"fitToHeight="0""#),
+            "{name}: one page wide, as tall as needed"
+        );
+        assert!(
+            xml.contains("&amp;P") && xml.contains("&amp;N"),
+            "{name}: page numbers"
+        );
+        let titles = format!("<definedName name=\"_xlnm.Print_Titles\" localSheetId=\"{i}\">");
+        assert!(workbook.contains(&titles), "{name}: print titles");
+    }
+    assert!(read("xl/chartsheets/sheet1.xml").contains(r#"orientation="landscape""#));
+
+    let sheet = book.worksheet_range("汇总").unwrap();
+    let rows: Vec<_> = sheet.rows().collect();
+    let header: Vec<String> = rows[4].iter().map(|d| d.to_string()).collect();
     assert_eq!(
-        &header[..6],
+        &header[..8],
         [
             "区县",
             "运营商",
+            "规划站点",
             "年度任务",
-            "本月新开通",
+            "本月新建成",
             "累计建成",
+            "本月新开通",
             "累计开通"
         ]
     );
@@ -826,14 +869,20 @@ fn xlsx_cells_match_the_json_and_csv_has_a_bom() {
         Data::Empty => None,
         other => panic!("expected a number, got {other:?}"),
     };
-    let rows: Vec<_> = sheet.rows().skip(1).collect();
-    assert_eq!(rows.len(), c.summary.len() + 1);
-    for (cells, s) in rows.iter().zip(c.summary.iter().chain([&c.total])) {
-        let county = sitepulse::checklist::tables::county_label(&s.county, Lang::Zh);
-        if !s.county.is_empty() {
-            assert_eq!(cells[0].to_string(), county);
+    let body = &rows[5..5 + c.summary.len() + 1];
+    // County cells are merged: the name stands in the first row of its county.
+    let mut county = String::new();
+    for (cells, s) in body.iter().zip(c.summary.iter().chain([&c.total])) {
+        if !matches!(cells[0], Data::Empty) {
+            county = cells[0].to_string();
+        }
+        if s.county.is_empty() {
+            assert_eq!(county, "全市合计");
         } else {
-            assert_eq!(cells[0].to_string(), "全市合计");
+            assert_eq!(
+                county,
+                sitepulse::checklist::tables::county_label(&s.county, Lang::Zh)
+            );
         }
         assert_eq!(
             cells[1].to_string(),
@@ -841,55 +890,94 @@ fn xlsx_cells_match_the_json_and_csv_has_a_bom() {
                 .map_or(if s.county.is_empty() { "" } else { "小计" }, |o| o
                     .label_zh())
         );
-        assert_eq!(num(&cells[2]), s.yearly_task.map(|v| v as f64));
-        assert_eq!(num(&cells[3]), Some(s.new_on_air as f64));
-        assert_eq!(num(&cells[4]), Some(s.built as f64));
-        assert_eq!(num(&cells[5]), Some(s.on_air as f64));
-        assert_eq!(num(&cells[6]), Some(s.on_air_this_year as f64));
-        assert_eq!(num(&cells[7]), s.completion);
-        assert_eq!(num(&cells[8]), Some(s.expected as f64));
-        assert_eq!(num(&cells[9]), Some(s.shortfall as f64));
-        assert_eq!(num(&cells[10]), s.rank.map(f64::from));
-        for (i, k) in ObstacleKind::ALL.iter().enumerate() {
-            assert_eq!(
-                num(&cells[11 + i]),
-                Some(s.open_obstacles.get(k).copied().unwrap_or(0) as f64)
-            );
-        }
-        assert_eq!(num(&cells[19]), Some(s.resolved_obstacles as f64));
-        assert_eq!(num(&cells[20]), Some(s.overdue as f64));
+        assert_eq!(num(&cells[2]), Some(s.planned as f64));
+        assert_eq!(num(&cells[3]), s.yearly_task.map(|v| v as f64));
+        assert_eq!(num(&cells[4]), Some(s.built_this_month as f64));
+        assert_eq!(num(&cells[5]), Some(s.built as f64));
+        assert_eq!(num(&cells[6]), Some(s.new_on_air as f64));
+        assert_eq!(num(&cells[7]), Some(s.on_air as f64));
+        assert_eq!(num(&cells[8]), Some(s.on_air_this_year as f64));
+        assert_eq!(num(&cells[9]), s.completion);
+        assert_eq!(num(&cells[10]), Some(s.expected as f64));
+        assert_eq!(num(&cells[11]), Some(s.shortfall as f64));
+        let (op_rank, county_rank) = match (s.operator, s.county.is_empty()) {
+            (Some(_), _) => (s.rank, None),
+            (None, false) => (None, s.rank),
+            (None, true) => (None, None),
+        };
+        assert_eq!(num(&cells[12]), op_rank.map(f64::from));
+        assert_eq!(num(&cells[13]), county_rank.map(f64::from));
+        assert_eq!(
+            num(&cells[14]),
+            Some(s.open_obstacles.values().sum::<u64>() as f64)
+        );
+        assert_eq!(num(&cells[15]), Some(s.opened_obstacles as f64));
+        assert_eq!(num(&cells[16]), Some(s.resolved_obstacles as f64));
+        assert_eq!(num(&cells[17]), Some(s.overdue as f64));
     }
+
+    // Overdue sites by county, with their planned date stored as a date.
     let overdue = book.worksheet_range("逾期站点").unwrap();
-    for (cells, o) in overdue.rows().skip(1).zip(&c.overdue) {
-        assert_eq!(cells[0].to_string(), o.site);
-        assert_eq!(cells[4].to_string(), o.stage.label_zh());
-        assert_eq!(num(&cells[6]), Some(o.days_overdue as f64));
+    let rows: Vec<_> = overdue.rows().skip(5).take(c.overdue.len()).collect();
+    let mut sites: Vec<String> = rows.iter().map(|r| r[2].to_string()).collect();
+    sites.sort();
+    assert_eq!(sites, ["A06", "A07", "B05"]);
+    for cells in &rows {
+        let o = c
+            .overdue
+            .iter()
+            .find(|o| o.site == cells[2].to_string())
+            .unwrap();
+        assert_eq!(cells[5].to_string(), o.stage.label_zh());
+        match &cells[6] {
+            // Excel's serial day: days since 1899-12-30.
+            Data::DateTime(d) => assert_eq!(
+                day("1899-12-30") + chrono::Duration::days(d.as_f64() as i64),
+                o.planned_on_air,
+                "{}",
+                o.site
+            ),
+            other => panic!("planned date stored as {other:?}, not a date"),
+        }
+        assert_eq!(num(&cells[7]), Some(o.days_overdue as f64));
     }
-    assert_eq!(overdue.rows().count(), c.overdue.len() + 1);
-    let trend = book.worksheet_range("累计开通趋势").unwrap();
-    for (cells, p) in trend.rows().skip(1).zip(&c.trend) {
+
+    // The trend, on the statistics sheet under its own header.
+    let stats = book.worksheet_range("统计").unwrap();
+    let rows: Vec<_> = stats.rows().collect();
+    let at = rows
+        .iter()
+        .position(|r| r[0] == "月份")
+        .expect("trend header");
+    for (cells, p) in rows[at + 1..].iter().zip(&c.trend) {
         assert_eq!(cells[0].to_string(), p.month.to_string());
         assert_eq!(num(&cells[1]), Some(p.on_air as f64));
         assert_eq!(num(&cells[2]), Some(p.expected as f64));
     }
 
-    let csv = checklist::render(&c, Format::Csv, Lang::Zh).unwrap();
+    let csv = checklist::render(&c, Format::Csv, Lang::Zh, 5).unwrap();
     assert!(
         csv.starts_with(b"\xEF\xBB\xBF"),
         "Excel needs the BOM to read UTF-8"
     );
     let text = std::str::from_utf8(&csv[3..]).unwrap();
-    assert!(text.starts_with("聊城市5G基站建设月调度清单（2020年09月）"));
+    assert!(text.starts_with(title));
+    // 东昌府区 cmcc: 13 planned, task 12, 3 built this month, 5 built, 1 new, 3 on air, 2 this
+    // year, 2/12, 9 expected, 6 short, rank 5 among operators.
     assert!(
-        text.contains("东昌府区,中国移动,12,1,5,3,2,16.7%,9,6,5,"),
+        text.contains("东昌府区,中国移动,13,12,3,5,1,3,2,16.7%,9,6,5,,"),
         "{text}"
     );
-    let en = String::from_utf8(checklist::render(&c, Format::Csv, Lang::En).unwrap()).unwrap();
-    assert!(en.contains("Dongchangfu,China Mobile,12,1,5,3,2,16.7%,9,6,5,"));
-    let html = String::from_utf8(checklist::render(&c, Format::Html, Lang::Zh).unwrap()).unwrap();
-    assert!(html.contains("size: A4 landscape") && html.contains("<td>火车站广场</td>"));
-    let md = String::from_utf8(checklist::render(&c, Format::Markdown, Lang::Zh).unwrap()).unwrap();
-    assert!(md.contains("| A07 | 火车站广场 | 东昌府区 | 中国移动、中国联通 | 市电引入 | 2020-07-31 | 61 | 引电困难 | 东昌府区供电公司 |"), "{md}");
+    let en = String::from_utf8(checklist::render(&c, Format::Csv, Lang::En, 5).unwrap()).unwrap();
+    assert!(en.contains("Dongchangfu,China Mobile,13,12,3,5,1,3,2,16.7%,9,6,5,,"));
+    let html =
+        String::from_utf8(checklist::render(&c, Format::Html, Lang::Zh, 5).unwrap()).unwrap();
+    assert!(
+        html.contains("size: A4 landscape") && html.contains("<td class=\"nw\">火车站广场</td>")
+    );
+    let md =
+        String::from_utf8(checklist::render(&c, Format::Markdown, Lang::Zh, 5).unwrap()).unwrap();
+    assert!(md.contains("| 东昌府区 | 1 | A07 | 火车站广场 | 中国移动、中国联通 | 市电引入 | 2020-07-31 | 61 | 引电困难 | 东昌府区供电公司 |"), "{md}");
 }
 
 /// Every export of a closed month stays byte for byte the same when later data changes what a
@@ -909,7 +997,7 @@ fn a_closed_month_never_changes() {
             Format::Html,
         ]
         .into_iter()
-        .flat_map(|f| [Lang::Zh, Lang::En].map(|l| checklist::render(&c, f, l).unwrap()))
+        .flat_map(|f| [Lang::Zh, Lang::En].map(|l| checklist::render(&c, f, l, 5).unwrap()))
         .collect::<Vec<_>>()
     };
     let closed = r.close(m, &who()).unwrap();
@@ -1074,8 +1162,9 @@ fn stale_objections_appear_in_the_checklist() {
         .map(|o| (o.id, o.site.as_str(), o.working_days))
         .collect();
     assert_eq!(listed, vec![(old.id, "A06", 21)]);
-    let md = String::from_utf8(checklist::render(&c, Format::Markdown, Lang::Zh).unwrap()).unwrap();
-    assert!(md.contains("九、超过五个工作日未处理的异议"), "{md}");
+    let md =
+        String::from_utf8(checklist::render(&c, Format::Markdown, Lang::Zh, 5).unwrap()).unwrap();
+    assert!(md.contains("十七、超过五个工作日未处理的异议"), "{md}");
 }
 
 /// A closed month is stored as JSON and read back: every ratio the tables show (k of n) must
@@ -1090,4 +1179,199 @@ fn ratios_read_back_from_json_to_the_last_digit() {
             assert_eq!(back.to_bits(), v.to_bits(), "{k}/{n}");
         }
     }
+}
+
+/// Two square target areas of about 220 × 180 m, written here: one city-urban around A01 (on
+/// air since 2019, a macro site whose footprint is far wider), one county-urban around D01 in
+/// 阳谷县 (only planned).
+const SQUARES: &str = r#"{"type":"FeatureCollection","coordinate_system":"WGS-84","features":[
+ {"type":"Feature","properties":{"name":"政务中心片区","class":"city_urban","county":"371502"},
+  "geometry":{"type":"Polygon","coordinates":[[[115.984,36.455],[115.986,36.455],[115.986,36.457],[115.984,36.457],[115.984,36.455]]]}},
+ {"type":"Feature","properties":{"name":"阳谷县城一号片区","class":"county_urban","county":"371521"},
+  "geometry":{"type":"Polygon","coordinates":[[[115.790,36.113],[115.792,36.113],[115.792,36.115],[115.790,36.115],[115.790,36.113]]]}}
+]}"#;
+
+/// What the meeting's page and the new columns add, worked out from the scenario by hand.
+#[test]
+fn the_meeting_page_figures_match_the_scenario() {
+    use Operator::*;
+    let dir = tempfile::tempdir().unwrap();
+    let r = scenario(dir.path());
+    r.import_areas(SQUARES.as_bytes(), "squares.geojson", &who())
+        .unwrap();
+    let c = r.checklist(month("2020-09")).unwrap();
+
+    // Planned: A = A01–A11, A13–A16 (15; A12 is not in the plan); cmcc 13 of them (all but
+    // A04 A09), cucc A02 A04 A07 A09. B = B01–B06; cmcc B01 B03 B05, ctcc B02 B03 B04 B06.
+    // D = D01–D04, ctcc. C = C01–C03, cucc.
+    // Built in September (installed or later at its end, not at the end of August): A03 (on
+    // air 09-15), A04 (installed 09-01), A05 (09-10), A08 (09-05), A09 (09-20); A01 and A02 were
+    // built before. B02 (09-02), B03 (09-28). C01, C02 (both installed 09-01).
+    // Opened in September: #1 A06 access (09-01, cmcc), #3 B05 dispute (09-20, cmcc); #2, #4
+    // and #5 were opened before, #6 after.
+    // Against the schedule (on air ÷ expected): A 4/15, B 4/9, C 1/3; D expects nothing yet.
+    // Ranked: B 1, C 2, A 3.
+    let got: Vec<_> = c
+        .summary
+        .iter()
+        .map(|s| {
+            (
+                s.county.as_str(),
+                s.operator,
+                s.planned,
+                s.built_this_month,
+                s.opened_obstacles,
+                s.schedule_completion,
+                s.schedule_rank,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("371502", Some(Cmcc), 13, 3, 1, Some(3.0 / 9.0), None),
+            ("371502", Some(Cucc), 4, 2, 0, Some(2.0 / 5.0), None),
+            ("371502", None, 15, 5, 1, Some(4.0 / 15.0), Some(3)),
+            ("371503", Some(Cmcc), 3, 1, 1, Some(2.0 / 5.0), None),
+            ("371503", Some(Ctcc), 4, 2, 0, Some(3.0 / 5.0), None),
+            ("371503", None, 6, 2, 1, Some(4.0 / 9.0), Some(1)),
+            ("371521", Some(Ctcc), 4, 0, 0, None, None),
+            ("371521", None, 4, 0, 0, None, None),
+            ("371581", Some(Cucc), 3, 2, 0, Some(1.0 / 3.0), None),
+            ("371581", None, 3, 2, 0, Some(1.0 / 3.0), Some(2)),
+        ]
+    );
+    assert_eq!(
+        (
+            c.total.planned,
+            c.total.built_this_month,
+            c.total.opened_obstacles,
+            c.total.schedule_completion
+        ),
+        (28, 9, 2, Some(9.0 / 27.0))
+    );
+
+    // At risk on 09-30 (not on air, due within 30 days and not installed, or with an open
+    // obstacle): C03 planned, due 09-30 (0 days left); B06 approved, due 10-20 (20 days). A05
+    // (due 09-30) is installed; A10's obstacle opens only on 10-02; the overdue are not at risk.
+    let at_risk: Vec<_> = c
+        .at_risk
+        .iter()
+        .map(|s| {
+            (
+                s.site.as_str(),
+                s.stage,
+                s.days_left,
+                s.responsible_unit.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        at_risk,
+        vec![
+            ("C03", Stage::Planned, 0, "临清市联通分公司"),
+            ("B06", Stage::Approved, 20, "茌平区电信分公司")
+        ]
+    );
+
+    // To coordinate: only #2 (A07, power, due 08-31) is past its limit, by 30 days.
+    let co: Vec<_> = c
+        .coordination
+        .iter()
+        .map(|u| {
+            (
+                u.responsible_unit.as_str(),
+                u.obstacles,
+                u.sites,
+                u.max_days_past_due,
+                u.kinds.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        co,
+        vec![("区县协调专班", 1, 1, 30, vec![ObstacleKind::Power])]
+    );
+
+    // Coverage goals: 2020 asks the city urban area covered, 2023 the county urban areas too.
+    // The square round A01 lies well inside the footprints of A01–A03 (on air at the end of
+    // September): all of it covered. D01 is only planned: nothing covers 阳谷县's square.
+    let goals: Vec<_> = c
+        .targets
+        .iter()
+        .map(|t| {
+            (
+                t.name.as_str(),
+                t.goal.len(),
+                t.coverage
+                    .iter()
+                    .map(|a| (a.area.as_str(), a.covered_share, a.met))
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        goals,
+        vec![
+            ("2020", 1, vec![("政务中心片区", 1.0, true)]),
+            (
+                "2023",
+                2,
+                vec![
+                    ("政务中心片区", 1.0, true),
+                    ("阳谷县城一号片区", 0.0, false)
+                ]
+            ),
+        ]
+    );
+    // The issuer comes from the configuration.
+    assert_eq!(c.issuer.unit, "聊城市工业和信息化局");
+
+    // Page one of the HTML: the targets with their goal, the ranking, the item to coordinate,
+    // the chart and the signature block; sections numbered once each.
+    let html =
+        String::from_utf8(checklist::render(&c, Format::Html, Lang::Zh, 5).unwrap()).unwrap();
+    for needle in [
+        "制表单位：聊城市工业和信息化局",
+        "数据截至：2020-09-30 23:59（北京时间）",
+        "市城区连续覆盖",
+        "市城区、县城区连续覆盖",
+        "<td class=\"nw\">1 / 2</td>",
+        "区县协调专班",
+        "<svg class=\"chart\"",
+        "审核：",
+        "联系电话：",
+        "临清运河公园",
+    ] {
+        assert!(html.contains(needle), "{needle} missing from the HTML");
+    }
+    for n in ["一、", "九、", "十、", "十七、"] {
+        assert_eq!(
+            html.matches(&format!("<h2><span>{n}")).count(),
+            1,
+            "section {n} not there exactly once"
+        );
+    }
+}
+
+/// Long lists are cut per county in print and kept whole in the CSV: with one row per county
+/// printed, 东昌府区's two overdue sites print as one and "另有 1 个".
+#[test]
+fn long_lists_print_the_top_of_each_county_and_the_csv_keeps_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = scenario(dir.path());
+    let c = r.checklist(month("2020-09")).unwrap();
+    // Overdue: A07 (61 days) and A06 (10) in 东昌府区, B05 in 茌平区.
+    let html =
+        String::from_utf8(checklist::render(&c, Format::Html, Lang::Zh, 1).unwrap()).unwrap();
+    let overdue = &html[html.find("逾期未开通站点").unwrap()..html.find("临期站点").unwrap()];
+    assert!(
+        overdue.contains("火车站广场"),
+        "A07, the most overdue, prints"
+    );
+    assert!(!overdue.contains("光岳路北段"), "A06 is past the first row");
+    assert!(overdue.contains("本区县共 2 个，另有 1 个未列出"));
+    assert!(overdue.contains("振兴路东段"));
+    let csv = String::from_utf8(checklist::render(&c, Format::Csv, Lang::Zh, 1).unwrap()).unwrap();
+    assert!(csv.contains("A06,光岳路北段") && !csv.contains("另有"));
 }

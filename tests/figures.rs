@@ -200,19 +200,21 @@ async fn every_view_counts_the_same_sites_for_the_same_date() {
             Data::Int(i) => *i as u64,
             other => panic!("expected a number, got {other:?}"),
         };
-        let summary = book.worksheet_range("分区县运营商汇总").unwrap();
-        let total = summary.rows().next_back().unwrap();
-        assert_eq!((num(&total[4]), num(&total[5])), (dec_built, dec_on_air));
-        let targets = book.worksheet_range("目标进度").unwrap();
-        let header: Vec<String> = targets
+        let summary = book.worksheet_range("汇总").unwrap();
+        let total = summary
             .rows()
-            .next()
-            .unwrap()
+            .find(|r| r[0] == "全市合计")
+            .expect("the city total row");
+        // 累计建成 and 累计开通.
+        assert_eq!((num(&total[5]), num(&total[7])), (dec_built, dec_on_air));
+        let first = book.worksheet_range("首页").unwrap();
+        let rows: Vec<_> = first.rows().collect();
+        let at = rows
             .iter()
-            .map(|d| d.to_string())
-            .collect();
-        let col = header.iter().position(|h| h == "已开通").unwrap();
-        let row = targets.rows().nth(1).unwrap();
+            .position(|r| r.iter().any(|d| d == "已开通"))
+            .expect("the targets' header");
+        let col = rows[at].iter().position(|d| d == "已开通").unwrap();
+        let row = rows[at + 1];
         assert_eq!(num(&row[col]), dec_on_air);
     }
 

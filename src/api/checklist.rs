@@ -52,7 +52,8 @@ pub async fn get(
     };
     let rollout = s.rollout.clone();
     let c = blocking(move || Ok(rollout.checklist(month)?)).await?;
-    let bytes = checklist::render(&c, format, lang).map_err(ApiError::BadRequest)?;
+    let bytes = checklist::render(&c, format, lang, s.rollout.checklist_top_n())
+        .map_err(ApiError::BadRequest)?;
     let disposition = match format {
         Format::Json | Format::Html => "inline".to_string(),
         f => format!(

@@ -8,7 +8,10 @@
 //! building if earlier; new this month: on air then, not at the end of the previous month; this
 //! year: not at the end of the previous year. A site counts in its county's subtotal once, and
 //! in the row of each operator on it. The silent list holds only sites expected to report:
-//! equipment installed (stage `installed` or later) and an agent that has reported before.
+//! equipment installed (stage `installed` or later) and an agent that has reported before; and
+//! silent means both longer than `rollout.silent_hours` and offline by the one rule of
+//! [`crate::domain::site::offline`] (no report for `alarms.offline_intervals` of the intervals
+//! the agent declared), so an agent that reports once a day is not silent after 24 hours.
 //! Sites known only from their agents are listed from the month their agent first reported in.
 
 use super::*;
@@ -37,6 +40,8 @@ pub struct SiteFacts {
 pub struct Ops {
     pub last_report: DateTime<Utc>,
     pub supply: Option<Supply>,
+    /// The interval the agent declared in that report; `None` when not known.
+    pub interval_s: Option<u32>,
 }
 
 pub struct Input<'a> {
@@ -51,6 +56,11 @@ pub struct Input<'a> {
     pub tasks: &'a [Task],
     pub targets: &'a [Target],
     pub rules: &'a RolloutConfig,
+    /// Reports missed before an agent is offline (`alarms.offline_intervals`).
+    pub offline_intervals: u32,
+    /// Coverage of the target areas at the checklist's time, if areas are loaded.
+    pub coverage: Option<&'a crate::coverage::report::Report>,
+    pub issuer: Issuer,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -64,8 +74,11 @@ const TREND_MAX_MONTHS: usize = 120;
 
 #[derive(Default)]
 struct Acc {
+    planned: u64,
     new_on_air: u64,
     built: u64,
+    built_this_month: u64,
+    opened: u64,
     on_air: u64,
     on_air_this_year: u64,
     open: BTreeMap<ObstacleKind, u64>,
@@ -75,6 +88,8 @@ struct Acc {
 
 struct SiteNow<'a> {
     built: bool,
+    built_this_month: bool,
+    opened: u64,
     on_air: bool,
     new_on_air: bool,
     this_year: bool,
@@ -85,7 +100,10 @@ struct SiteNow<'a> {
 
 impl Acc {
     fn add(&mut self, s: &SiteNow<'_>) {
+        self.planned += 1;
         self.built += u64::from(s.built);
+        self.built_this_month += u64::from(s.built_this_month);
+        self.opened += s.opened;
         self.on_air += u64::from(s.on_air);
         self.new_on_air += u64::from(s.new_on_air);
         self.on_air_this_year += u64::from(s.this_year);
@@ -110,8 +128,10 @@ impl Acc {
             county: county.to_string(),
             operator,
             yearly_task,
+            planned: self.planned,
             new_on_air: self.new_on_air,
             built: self.built,
+            built_this_month: self.built_this_month,
             on_air: self.on_air,
             on_air_this_year: self.on_air_this_year,
             completion: yearly_task
@@ -119,25 +139,29 @@ impl Acc {
                 .map(|t| self.on_air_this_year as f64 / t as f64),
             expected,
             shortfall: expected.saturating_sub(self.on_air),
+            schedule_completion: (expected > 0).then(|| self.on_air as f64 / expected as f64),
             rank: None,
+            schedule_rank: None,
             open_obstacles: self.open.clone(),
             resolved_obstacles: self.resolved,
+            opened_obstacles: self.opened,
             overdue: self.overdue,
         }
     }
 }
 
-/// Competition ranking by completion, highest first, over the rows `pick` selects.
-fn rank(rows: &mut [SummaryRow], pick: impl Fn(&SummaryRow) -> bool) {
-    let scores: Vec<f64> = rows
-        .iter()
-        .filter(|r| pick(r))
-        .filter_map(|r| r.completion)
-        .collect();
+/// Competition ranking by `score`, highest first, over the rows `pick` selects; written with
+/// `set`. Rows without a score are not ranked.
+fn rank(
+    rows: &mut [SummaryRow],
+    pick: impl Fn(&SummaryRow) -> bool,
+    score: impl Fn(&SummaryRow) -> Option<f64>,
+    set: impl Fn(&mut SummaryRow, Option<u32>),
+) {
+    let scores: Vec<f64> = rows.iter().filter(|r| pick(r)).filter_map(&score).collect();
     for r in rows.iter_mut().filter(|r| pick(r)) {
-        r.rank = r
-            .completion
-            .map(|c| 1 + scores.iter().filter(|s| **s > c).count() as u32);
+        let rank = score(r).map(|c| 1 + scores.iter().filter(|s| **s > c).count() as u32);
+        set(r, rank);
     }
 }
 
@@ -161,6 +185,9 @@ pub fn build(input: Input<'_>) -> Result<Checklist, BuildError> {
         tasks,
         targets,
         rules,
+        offline_intervals,
+        coverage,
+        issuer,
     } = input;
     let today = local_date(now);
     if today < month.first_day() {
@@ -180,6 +207,7 @@ pub fn build(input: Input<'_>) -> Result<Checklist, BuildError> {
         o.resolved
             .is_some_and(|r| r >= month.first_day() && r <= day)
     };
+    let opened_in_month = |o: &Obstacle| o.opened >= month.first_day() && o.opened <= day;
 
     let mut counties: BTreeMap<&str, (Acc, BTreeMap<Operator, Acc>)> = BTreeMap::new();
     for t in tasks.iter().filter(|t| t.year == month.year) {
@@ -190,6 +218,7 @@ pub fn build(input: Input<'_>) -> Result<Checklist, BuildError> {
     }
     let mut total = Acc::default();
     let mut overdue = Vec::new();
+    let mut at_risk = Vec::new();
     let mut silent = Vec::new();
     let mut power: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
     let mut changes = Changes::default();
@@ -215,8 +244,11 @@ pub fn build(input: Input<'_>) -> Result<Checklist, BuildError> {
         );
         let was_overdue = prev_stage < Stage::OnAir && p.planned_on_air < prev_day;
         let tl = &s.timeline;
+        let built = figures::built_at(tl, as_of);
         let now_site = SiteNow {
-            built: figures::built_at(tl, as_of),
+            built,
+            built_this_month: built && !figures::built_at(tl, prev_end),
+            opened: site_obstacles.iter().filter(|o| opened_in_month(o)).count() as u64,
             on_air: figures::on_air_at(tl, as_of),
             new_on_air: figures::new_on_air_in(tl, month, now),
             this_year: figures::new_on_air_in_year(tl, month.year, as_of),
@@ -252,8 +284,24 @@ pub fn build(input: Input<'_>) -> Result<Checklist, BuildError> {
                 responsible_unit: p.responsible_unit.clone(),
             });
         }
+        if standing == Standing::AtRisk {
+            at_risk.push(AtRiskSite {
+                site: p.id.clone(),
+                name: p.name.clone(),
+                county: p.county.clone(),
+                operators: p.operators.clone(),
+                stage,
+                planned_on_air: p.planned_on_air,
+                days_left: days_between(day, p.planned_on_air),
+                open_obstacles: open.iter().map(|o| o.kind).collect(),
+                responsible_unit: p.responsible_unit.clone(),
+            });
+        }
         if let Some(ops) = s.ops.filter(|o| o.last_report <= as_of) {
-            if stage.is_built() && as_of - ops.last_report >= silent_after {
+            let offline = ops.interval_s.is_none_or(|i| {
+                crate::domain::site::offline(i, ops.last_report, as_of, offline_intervals)
+            });
+            if stage.is_built() && as_of - ops.last_report >= silent_after && offline {
                 silent.push(SilentSite {
                     site: p.id.clone(),
                     name: p.name.clone(),
@@ -286,13 +334,35 @@ pub fn build(input: Input<'_>) -> Result<Checklist, BuildError> {
         }
         summary.push(acc.row(county, None, tasks, Scope::County(county), month));
     }
-    rank(&mut summary, |r| r.operator.is_some());
-    rank(&mut summary, |r| r.operator.is_none());
+    let set_rank = |r: &mut SummaryRow, v| r.rank = v;
+    rank(
+        &mut summary,
+        |r| r.operator.is_some(),
+        |r| r.completion,
+        set_rank,
+    );
+    rank(
+        &mut summary,
+        |r| r.operator.is_none(),
+        |r| r.completion,
+        set_rank,
+    );
+    rank(
+        &mut summary,
+        |r| r.operator.is_none(),
+        |r| r.schedule_completion,
+        |r, v| r.schedule_rank = v,
+    );
     let total_row = total.row("", None, tasks, Scope::City, month);
 
     overdue.sort_by(|a, b| {
         b.days_overdue
             .cmp(&a.days_overdue)
+            .then_with(|| a.site.cmp(&b.site))
+    });
+    at_risk.sort_by(|a, b| {
+        a.days_left
+            .cmp(&b.days_left)
             .then_with(|| a.site.cmp(&b.site))
     });
     silent.sort_by(|a, b| {
@@ -331,6 +401,7 @@ pub fn build(input: Input<'_>) -> Result<Checklist, BuildError> {
             .then_with(|| b.age_days.cmp(&a.age_days))
             .then_with(|| a.id.cmp(&b.id))
     });
+    let coordination = coordination(&open_obstacles);
     changes.resolved = obstacles
         .iter()
         .filter(|o| resolved_in_month(o))
@@ -382,6 +453,22 @@ pub fn build(input: Input<'_>) -> Result<Checklist, BuildError> {
                 on_air,
                 remaining: t.on_air.saturating_sub(on_air),
                 met: on_air >= t.on_air,
+                goal: t.coverage.clone(),
+                coverage: coverage
+                    .map(|r| {
+                        r.areas
+                            .iter()
+                            .filter(|a| t.coverage.contains(&a.class))
+                            .map(|a| AreaGoal {
+                                area: a.name.clone(),
+                                class: a.class,
+                                county: a.county.clone(),
+                                covered_share: a.covered_share,
+                                met: a.continuous,
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
             }
         })
         .collect();
@@ -410,10 +497,13 @@ pub fn build(input: Input<'_>) -> Result<Checklist, BuildError> {
         as_of,
         provisional: as_of < month.end(),
         closed: None,
+        issuer,
         targets,
         summary,
         total: total_row,
         overdue,
+        at_risk,
+        coordination,
         obstacles: open_obstacles,
         silent,
         power,
@@ -423,6 +513,46 @@ pub fn build(input: Input<'_>) -> Result<Checklist, BuildError> {
         objections: stale,
         trend: trend(sites, tasks, month, now),
     })
+}
+
+/// Obstacles past their limit grouped by the unit that must clear them: most obstacles first,
+/// then the longest past its limit.
+fn coordination(open: &[OpenObstacle]) -> Vec<Coordination> {
+    let mut by_unit: BTreeMap<&str, Vec<&OpenObstacle>> = BTreeMap::new();
+    for o in open.iter().filter(|o| o.days_past_due > 0) {
+        by_unit
+            .entry(o.responsible_unit.as_str())
+            .or_default()
+            .push(o);
+    }
+    let mut out: Vec<Coordination> = by_unit
+        .into_iter()
+        .map(|(unit, list)| {
+            let mut kinds: BTreeMap<ObstacleKind, usize> = BTreeMap::new();
+            for o in &list {
+                *kinds.entry(o.kind).or_default() += 1;
+            }
+            let mut kinds: Vec<(ObstacleKind, usize)> = kinds.into_iter().collect();
+            kinds.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            let mut sites: Vec<&str> = list.iter().map(|o| o.site.as_str()).collect();
+            sites.sort_unstable();
+            sites.dedup();
+            Coordination {
+                responsible_unit: unit.to_string(),
+                obstacles: list.len() as u64,
+                sites: sites.len() as u64,
+                max_days_past_due: list.iter().map(|o| o.days_past_due).max().unwrap_or(0),
+                kinds: kinds.into_iter().map(|(k, _)| k).collect(),
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.obstacles
+            .cmp(&a.obstacles)
+            .then(b.max_days_past_due.cmp(&a.max_days_past_due))
+            .then_with(|| a.responsible_unit.cmp(&b.responsible_unit))
+    });
+    out
 }
 
 /// Cumulative on-air sites and the schedule's expectation at the end of each month, from the
@@ -497,6 +627,9 @@ mod tests {
             }],
             targets: &crate::config::default_targets(),
             rules: &RolloutConfig::default(),
+            offline_intervals: 3,
+            coverage: None,
+            issuer: Issuer::default(),
         })
         .unwrap()
     }
@@ -525,6 +658,7 @@ mod tests {
         off_again.ops = Some(Ops {
             last_report: "2020-12-29T00:00:00Z".parse().unwrap(),
             supply: Some(Supply::Transferred),
+            interval_s: Some(60),
         });
         let sites = vec![
             facts(
@@ -595,6 +729,9 @@ mod tests {
             tasks: &[],
             targets: &[],
             rules: &rules,
+            offline_intervals: 3,
+            coverage: None,
+            issuer: Issuer::default(),
         });
         assert_eq!(
             early.err(),

@@ -4,12 +4,14 @@
 //!   data and a time in, data out).
 //! - [`tables`] — the checklist as titled tables with labels in Chinese or English; every
 //!   export renders these.
+//! - [`chart`] — the burn-up chart as SVG for the HTML.
 //! - [`csv`], [`xlsx`], [`markdown`], [`html`] — the exports.
 //!
 //! A closed month is stored as its JSON and every export of it is rendered from that JSON, so
 //! later data cannot change it.
 
 pub mod build;
+pub mod chart;
 pub mod csv;
 pub mod html;
 pub mod markdown;
@@ -36,6 +38,9 @@ pub struct Checklist {
     pub provisional: bool,
     /// Set when the month was closed.
     pub closed: Option<Closed>,
+    /// Who issues the checklist (制表单位, 制表, 审核, 联系电话), from the configuration.
+    #[serde(default)]
+    pub issuer: Issuer,
     /// Milestones of the plan (1,500 by 2020, 10,000 by 2023).
     pub targets: Vec<TargetRow>,
     /// One row per county and operator, then each county's subtotal (operator `None`), ordered
@@ -44,6 +49,13 @@ pub struct Checklist {
     pub total: SummaryRow,
     /// Sites past their planned on-air date, most overdue first.
     pub overdue: Vec<OverdueSite>,
+    /// Sites at risk (临期): due within `rollout.at_risk_days` and not yet installed, or with an
+    /// open obstacle; soonest due first.
+    #[serde(default)]
+    pub at_risk: Vec<AtRiskSite>,
+    /// Obstacles past their time limit, by responsible unit (需协调事项), most first.
+    #[serde(default)]
+    pub coordination: Vec<Coordination>,
     /// Obstacles open at `as_of`, those past their time limit first.
     pub obstacles: Vec<OpenObstacle>,
     /// Sites silent longer than the configured hours at `as_of` (operations).
@@ -89,6 +101,67 @@ pub struct TargetRow {
     pub on_air: u64,
     pub remaining: u64,
     pub met: bool,
+    /// The classes of area its coverage goal asks to cover continuously.
+    #[serde(default)]
+    pub goal: Vec<crate::domain::area::AreaClass>,
+    /// The target's coverage goal: each area of its classes, covered at `as_of`.
+    #[serde(default)]
+    pub coverage: Vec<AreaGoal>,
+}
+
+/// One target area against a target's coverage goal (continuous coverage).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AreaGoal {
+    pub area: String,
+    pub class: crate::domain::area::AreaClass,
+    /// County code; empty when the area has none.
+    pub county: String,
+    /// 0–1.
+    pub covered_share: f64,
+    /// Continuously covered (the coverage rule's `continuous`).
+    pub met: bool,
+}
+
+/// Who issues the checklist; printed on page one and in the signature block.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Issuer {
+    /// 制表单位.
+    pub unit: String,
+    /// 制表人.
+    pub prepared_by: String,
+    /// 审核人.
+    pub reviewed_by: String,
+    /// 联系电话.
+    pub phone: String,
+}
+
+/// Obstacles past their time limit that one responsible unit must clear.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Coordination {
+    pub responsible_unit: String,
+    /// Obstacles past their limit.
+    pub obstacles: u64,
+    /// Sites they hold up.
+    pub sites: u64,
+    /// The most days any of them is past its limit.
+    pub max_days_past_due: i64,
+    /// Their kinds, most frequent first.
+    pub kinds: Vec<ObstacleKind>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AtRiskSite {
+    pub site: String,
+    pub name: String,
+    pub county: String,
+    pub operators: Vec<Operator>,
+    pub stage: Stage,
+    pub planned_on_air: NaiveDate,
+    /// Days left to the planned on-air date.
+    pub days_left: i64,
+    pub open_obstacles: Vec<ObstacleKind>,
+    pub responsible_unit: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -99,10 +172,16 @@ pub struct SummaryRow {
     pub operator: Option<Operator>,
     /// This year's task (年度任务), if configured.
     pub yearly_task: Option<u64>,
+    /// Sites in the plan (规划站点).
+    #[serde(default)]
+    pub planned: u64,
     /// Came on air during the month (本月新开通).
     pub new_on_air: u64,
     /// At stage `installed` or later (累计建成).
     pub built: u64,
+    /// Built during the month (本月新建成): built then, not at the end of the previous month.
+    #[serde(default)]
+    pub built_this_month: u64,
     /// On air (累计开通).
     pub on_air: u64,
     /// Came on air this year up to `as_of` (本年开通).
@@ -113,13 +192,23 @@ pub struct SummaryRow {
     pub expected: u64,
     /// `expected − on_air`, when positive.
     pub shortfall: u64,
+    /// `on_air / expected` (completion against the backward schedule); none when nothing is
+    /// expected yet.
+    #[serde(default)]
+    pub schedule_completion: Option<f64>,
     /// By completion among rows of the same level (operator rows; county subtotals); equal
     /// completion, equal rank. Rows without a task are not ranked.
     pub rank: Option<u32>,
+    /// County subtotals only: by `schedule_completion` among counties.
+    #[serde(default)]
+    pub schedule_rank: Option<u32>,
     /// Open obstacles by kind.
     pub open_obstacles: BTreeMap<ObstacleKind, u64>,
     /// Obstacles resolved during the month.
     pub resolved_obstacles: u64,
+    /// Obstacles opened during the month (本月新增困难).
+    #[serde(default)]
+    pub opened_obstacles: u64,
     /// Sites overdue at `as_of`.
     pub overdue: u64,
 }
@@ -267,13 +356,19 @@ impl Format {
 }
 
 /// The checklist in a format. JSON is the data itself (language-neutral codes); the other
-/// formats carry labels in `lang`.
-pub fn render(c: &Checklist, format: Format, lang: tables::Lang) -> Result<Vec<u8>, String> {
+/// formats carry labels in `lang`. Printed lists (HTML, Markdown) show `top_n` sites per county
+/// and "and N more"; the XLSX folds the rest, the CSV lists them all.
+pub fn render(
+    c: &Checklist,
+    format: Format,
+    lang: tables::Lang,
+    top_n: usize,
+) -> Result<Vec<u8>, String> {
     Ok(match format {
         Format::Json => serde_json::to_vec_pretty(c).map_err(|e| e.to_string())?,
         Format::Csv => csv::render(c, lang),
-        Format::Xlsx => xlsx::render(c, lang).map_err(|e| e.to_string())?,
-        Format::Markdown => markdown::render(c, lang).into_bytes(),
-        Format::Html => html::render(c, lang).into_bytes(),
+        Format::Xlsx => xlsx::render(c, lang, top_n).map_err(|e| e.to_string())?,
+        Format::Markdown => markdown::render(c, lang, top_n).into_bytes(),
+        Format::Html => html::render(c, lang, top_n).into_bytes(),
     })
 }

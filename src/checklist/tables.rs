@@ -1,9 +1,16 @@
 //! The checklist as titled tables, labelled in Chinese (default) or English. Every export (CSV,
 //! XLSX, Markdown, HTML) renders these tables, so they all show the same cells.
+//!
+//! The layout is a government table's: page one is the meeting's page (targets with their
+//! coverage goals, the county ranking, the items to coordinate, the burn-up chart); the detail
+//! tables follow, numbered in order, with 序号, units, bold 小计 and 合计 rows and merged county
+//! cells. Long lists are grouped by county: a printout shows each county's first `top_n` rows and
+//! "and N more"; the rows past them are kept, marked `folded` (the XLSX folds them under a ＋, the
+//! CSV lists them all).
 
 use super::*;
-use crate::domain::calendar::tz;
-use crate::wire::domain::{county_name_en, county_name_zh};
+use crate::domain::calendar::{days_between, local_date, tz};
+use crate::wire::domain::{LIAOCHENG_COUNTIES, county_name_en, county_name_zh};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -22,7 +29,7 @@ impl Lang {
         }
     }
 
-    fn pick(self, zh: &'static str, en: &'static str) -> &'static str {
+    pub fn pick(self, zh: &'static str, en: &'static str) -> &'static str {
         match self {
             Lang::Zh => zh,
             Lang::En => en,
@@ -36,16 +43,22 @@ pub enum Cell {
     Int(i64),
     /// A share, 0–1; shown as a percentage.
     Pct(Option<f64>),
+    Date(NaiveDate),
+    /// A moment, shown in Liaocheng time.
+    Time(DateTime<Utc>),
     Empty,
 }
 
 impl Cell {
-    /// As text: integers plainly, shares as `45.0%`.
+    /// As text: integers plainly, shares as `45.0%`, dates as `2020-09-30`, times as
+    /// `2020-09-30 14:05` in Liaocheng.
     pub fn text(&self) -> String {
         match self {
             Cell::Text(s) => s.clone(),
             Cell::Int(n) => n.to_string(),
             Cell::Pct(Some(v)) => format!("{:.1}%", v * 100.0),
+            Cell::Date(d) => d.to_string(),
+            Cell::Time(t) => local_time(*t),
             Cell::Pct(None) | Cell::Empty => String::new(),
         }
     }
@@ -63,16 +76,88 @@ fn text(s: impl Into<String>) -> Cell {
     Cell::Text(s.into())
 }
 
-/// One table: a sheet of the XLSX, a section elsewhere.
+fn opt(n: Option<u64>) -> Cell {
+    n.map_or(Cell::Empty, int)
+}
+
+fn rank(n: Option<u32>) -> Cell {
+    n.map_or(Cell::Empty, |v| Cell::Int(i64::from(v)))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowKind {
+    Body,
+    /// A county's 小计 (bold).
+    Subtotal,
+    /// The 合计 (bold).
+    Total,
+    /// "and N more": its second cell holds the text, spanning the remaining columns.
+    More,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub kind: RowKind,
+    pub cells: Vec<Cell>,
+    /// Past the first `top_n` of its county: printouts leave it out, the XLSX folds it.
+    pub folded: bool,
+}
+
+impl Row {
+    fn body(cells: Vec<Cell>) -> Row {
+        Row {
+            kind: RowKind::Body,
+            cells,
+            folded: false,
+        }
+    }
+
+    fn of(kind: RowKind, cells: Vec<Cell>) -> Row {
+        Row {
+            kind,
+            cells,
+            folded: false,
+        }
+    }
+
+    pub fn bold(&self) -> bool {
+        matches!(self.kind, RowKind::Subtotal | RowKind::Total)
+    }
+}
+
+/// One table: a section of the printout; tables with the same `sheet` share an XLSX sheet.
 #[derive(Debug, Clone)]
 pub struct Table {
-    /// Short name (an XLSX sheet name: at most 31 characters).
-    pub name: &'static str,
+    /// The XLSX sheet it goes on (at most 31 characters).
+    pub sheet: &'static str,
+    /// On the meeting's page (page one).
+    pub page_one: bool,
+    /// Numbered: 一、… in Chinese, 1. … in English.
     pub title: String,
+    /// 单位：个 and the like, printed above the table's right edge.
+    pub unit: Option<String>,
     pub headers: Vec<&'static str>,
-    pub rows: Vec<Vec<Cell>>,
-    /// Rows at the end that hold totals (shown in bold).
-    pub total_rows: usize,
+    pub rows: Vec<Row>,
+    /// Equal first cells of consecutive rows are merged (the county column).
+    pub merge_first: bool,
+    /// Columns whose positive numbers are highlighted (差额, 超期).
+    pub alert: Vec<usize>,
+    /// A line under the table.
+    pub note: Option<String>,
+    /// The data of the burn-up chart (the XLSX charts it).
+    pub chart_data: bool,
+}
+
+impl Table {
+    /// Rows a printout shows: none folded.
+    pub fn printed(&self) -> impl Iterator<Item = &Row> {
+        self.rows.iter().filter(|r| !r.folded)
+    }
+
+    /// Rows of data: every row but the "and N more" ones (the CSV's rows).
+    pub fn data(&self) -> impl Iterator<Item = &Row> {
+        self.rows.iter().filter(|r| r.kind != RowKind::More)
+    }
 }
 
 pub fn county_label(code: &str, lang: Lang) -> String {
@@ -102,6 +187,14 @@ fn kind_label(k: ObstacleKind, lang: Lang) -> &'static str {
     lang.pick(k.label_zh(), k.label_en())
 }
 
+fn kinds_label(kinds: &[ObstacleKind], lang: Lang) -> String {
+    kinds
+        .iter()
+        .map(|k| kind_label(*k, lang))
+        .collect::<Vec<_>>()
+        .join(lang.pick("、", ", "))
+}
+
 /// A time as Liaocheng reads it: `2020-09-30 14:05`.
 pub fn local_time(t: DateTime<Utc>) -> String {
     t.with_timezone(&tz()).format("%Y-%m-%d %H:%M").to_string()
@@ -121,15 +214,28 @@ pub fn title(c: &Checklist, lang: Lang) -> String {
     }
 }
 
-/// Lines under the title: the time the figures hold at, and whether the month is closed.
-pub fn notes(c: &Checklist, lang: Lang) -> Vec<String> {
-    let mut v = vec![match lang {
-        Lang::Zh => format!("数据截至：{}（北京时间）", local_time(c.as_of)),
+/// The line under the title: issuer and the time the figures hold at.
+pub fn byline(c: &Checklist, lang: Lang) -> String {
+    let unit = if c.issuer.unit.is_empty() {
+        String::new()
+    } else {
+        match lang {
+            Lang::Zh => format!("制表单位：{}　　", c.issuer.unit),
+            Lang::En => format!("Issued by {}. ", c.issuer.unit),
+        }
+    };
+    match lang {
+        Lang::Zh => format!("{unit}数据截至：{}（北京时间）", local_time(c.as_of)),
         Lang::En => format!(
-            "Figures as of {} (China Standard Time)",
+            "{unit}Figures as of {} (China Standard Time)",
             local_time(c.as_of)
         ),
-    }];
+    }
+}
+
+/// Lines under the byline: whether the month is provisional or closed.
+pub fn notes(c: &Checklist, lang: Lang) -> Vec<String> {
+    let mut v = Vec::new();
     if c.provisional {
         v.push(
             lang.pick(
@@ -156,189 +262,668 @@ pub fn notes(c: &Checklist, lang: Lang) -> Vec<String> {
     v
 }
 
-pub fn tables(c: &Checklist, lang: Lang) -> Vec<Table> {
-    let l = |zh, en| lang.pick(zh, en);
-    let mut out = Vec::new();
+/// The signature block: 审核, 制表, 联系电话; names not configured are blanks to fill in.
+pub fn signature(c: &Checklist, lang: Lang) -> Vec<(&'static str, String)> {
+    let blank = |s: &str| {
+        if s.is_empty() {
+            "　　　　　　".to_string()
+        } else {
+            s.to_string()
+        }
+    };
+    vec![
+        (
+            lang.pick("审核", "Reviewed by"),
+            blank(&c.issuer.reviewed_by),
+        ),
+        (
+            lang.pick("制表", "Prepared by"),
+            blank(&c.issuer.prepared_by),
+        ),
+        (lang.pick("联系电话", "Telephone"), blank(&c.issuer.phone)),
+    ]
+}
 
-    out.push(Table {
-        name: l("目标进度", "Targets"),
-        title: l("一、目标完成情况", "1. Targets").into(),
-        headers: vec![
+/// Chinese section numbers: 一 … 十, 十一 … 九十九.
+fn chinese_number(n: usize) -> String {
+    const D: [&str; 10] = ["", "一", "二", "三", "四", "五", "六", "七", "八", "九"];
+    match n {
+        1..=9 => D[n].into(),
+        10 => "十".into(),
+        11..=19 => format!("十{}", D[n - 10]),
+        20..=99 => format!("{}十{}", D[n / 10], D[n % 10]),
+        _ => n.to_string(),
+    }
+}
+
+fn number(i: usize, title: &str, lang: Lang) -> String {
+    match lang {
+        Lang::Zh => format!("{}、{title}", chinese_number(i)),
+        Lang::En => format!("{i}. {title}"),
+    }
+}
+
+/// Order of counties: the city's own list, then any other code.
+fn county_order(code: &str) -> (usize, String) {
+    (
+        LIAOCHENG_COUNTIES
+            .iter()
+            .position(|(c, _, _)| *c == code)
+            .unwrap_or(LIAOCHENG_COUNTIES.len()),
+        code.to_string(),
+    )
+}
+
+/// Rows of a list grouped by county, in the city's order and each county's rows in the list's
+/// order: the county label first, then its 序号 within the county, then `cells`. Rows past
+/// `top_n` are folded and followed by an "and N more" row.
+fn by_county(items: Vec<(&str, Vec<Cell>)>, top_n: usize, lang: Lang) -> Vec<Row> {
+    let mut groups: BTreeMap<(usize, String), Vec<Vec<Cell>>> = BTreeMap::new();
+    for (county, cells) in items {
+        groups.entry(county_order(county)).or_default().push(cells);
+    }
+    let mut rows = Vec::new();
+    for ((_, code), list) in groups {
+        let label = county_label(&code, lang);
+        let n = list.len();
+        for (i, cells) in list.into_iter().enumerate() {
+            let mut row = vec![text(label.clone()), Cell::Int(i as i64 + 1)];
+            row.extend(cells);
+            rows.push(Row {
+                kind: RowKind::Body,
+                cells: row,
+                folded: i >= top_n,
+            });
+        }
+        if n > top_n {
+            rows.push(Row::of(
+                RowKind::More,
+                vec![
+                    text(label),
+                    text(match lang {
+                        Lang::Zh => format!(
+                            "本区县共 {n} 个，另有 {} 个未列出（XLSX 中点左侧 ＋ 展开，CSV 列出全部）",
+                            n - top_n
+                        ),
+                        Lang::En => format!(
+                            "{n} in all: {} more not shown (the XLSX opens them with ＋, the CSV lists every one)",
+                            n - top_n
+                        ),
+                    }),
+                ],
+            ));
+        }
+    }
+    rows
+}
+
+fn yes_no(b: bool, lang: Lang) -> Cell {
+    text(if b {
+        lang.pick("是", "yes")
+    } else {
+        lang.pick("否", "no")
+    })
+}
+
+/// A target's standing on the checklist's day: met, missed, or due in N days.
+fn target_standing(t: &TargetRow, day: NaiveDate, lang: Lang) -> String {
+    if t.met {
+        return lang.pick("已完成", "met").into();
+    }
+    let left = days_between(day, t.deadline);
+    if left < 0 {
+        lang.pick("未完成（已到期）", "missed (deadline passed)")
+            .into()
+    } else {
+        match lang {
+            Lang::Zh => format!("未完成，距期限 {left} 天"),
+            Lang::En => format!("not yet, due in {left} days"),
+        }
+    }
+}
+
+fn classes_label(classes: &[crate::domain::area::AreaClass], lang: Lang) -> String {
+    let names: Vec<&str> = classes
+        .iter()
+        .map(|c| lang.pick(c.label_zh(), c.label_en()))
+        .collect();
+    match lang {
+        Lang::Zh => format!("{}连续覆盖", names.join("、")),
+        Lang::En => format!("continuous coverage: {}", names.join(", ")),
+    }
+}
+
+/// Every table of the checklist, in order, numbered; lists grouped by county with `top_n`
+/// rows of each county printed.
+pub fn tables(c: &Checklist, lang: Lang, top_n: usize) -> Vec<Table> {
+    let l = |zh, en| lang.pick(zh, en);
+    let unit_sites = Some(l("单位：个", "Unit: sites").to_string());
+    let day = local_date(c.as_of);
+    let mut out: Vec<Table> = Vec::new();
+    let table = |sheet, page_one, title: &str, headers: Vec<&'static str>, rows| Table {
+        sheet,
+        page_one,
+        title: title.to_string(),
+        unit: None,
+        headers,
+        rows,
+        merge_first: false,
+        alert: Vec::new(),
+        note: None,
+        chart_data: false,
+    };
+    let overview = l("首页", "Overview");
+
+    // Page one: targets with their coverage goals.
+    let mut t = table(
+        overview,
+        true,
+        l("目标完成情况", "Targets"),
+        vec![
             l("目标", "Target"),
             l("完成期限", "Deadline"),
             l("目标开通数", "Sites on air by then"),
             l("已开通", "On air"),
             l("尚差", "Remaining"),
-            l("是否完成", "Met"),
+            l("完成情况", "Standing"),
+            l("覆盖目标", "Coverage goal"),
+            l("达标区域", "Areas meeting it"),
         ],
-        rows: c
-            .targets
+        c.targets
             .iter()
             .map(|t| {
-                vec![
+                let met = t.coverage.iter().filter(|a| a.met).count();
+                Row::body(vec![
                     text(t.name.clone()),
-                    text(t.deadline.to_string()),
+                    Cell::Date(t.deadline),
                     int(t.target),
                     int(t.on_air),
                     int(t.remaining),
-                    text(if t.met {
-                        l("是", "yes")
+                    text(target_standing(t, day, lang)),
+                    text(if t.goal.is_empty() {
+                        String::new()
                     } else {
-                        l("否", "no")
+                        classes_label(&t.goal, lang)
                     }),
-                ]
+                    text(match (t.goal.is_empty(), t.coverage.is_empty()) {
+                        (true, _) => String::new(),
+                        (false, true) => l("未导入目标区域", "no areas imported").into(),
+                        (false, false) => format!("{met} / {}", t.coverage.len()),
+                    }),
+                ])
             })
             .collect(),
-        total_rows: 0,
-    });
+    );
+    t.unit = unit_sites.clone();
+    t.alert = vec![4];
+    out.push(t);
 
-    let mut headers = vec![
-        l("区县", "County"),
-        l("运营商", "Operator"),
-        l("年度任务", "Yearly task"),
-        l("本月新开通", "New on air this month"),
-        l("累计建成", "Built"),
-        l("累计开通", "On air"),
-        l("本年开通", "On air this year"),
-        l("年度完成率", "Completion"),
-        l("倒排应开通", "Expected by schedule"),
-        l("差额", "Shortfall"),
-        l("排名", "Rank"),
-    ];
-    for k in ObstacleKind::ALL {
-        headers.push(match lang {
-            Lang::Zh => match k {
-                ObstacleKind::Access => "未销号困难：进场受阻",
-                ObstacleKind::Power => "未销号困难：引电困难",
-                ObstacleKind::Fees => "未销号困难：违规收费",
-                ObstacleKind::Dispute => "未销号困难：群众阻工",
-                ObstacleKind::Permit => "未销号困难：规划审批",
-                ObstacleKind::Interference => "未销号困难：卫星地球站干扰协调",
-                ObstacleKind::Relocation => "未销号困难：拆迁改建",
-                ObstacleKind::Damage => "未销号困难：窃电破坏",
-            },
-            Lang::En => match k {
-                ObstacleKind::Access => "Open: access",
-                ObstacleKind::Power => "Open: power",
-                ObstacleKind::Fees => "Open: fees",
-                ObstacleKind::Dispute => "Open: dispute",
-                ObstacleKind::Permit => "Open: permit",
-                ObstacleKind::Interference => "Open: interference",
-                ObstacleKind::Relocation => "Open: relocation",
-                ObstacleKind::Damage => "Open: damage",
-            },
-        });
-    }
-    headers.push(l("本月销号", "Resolved this month"));
-    headers.push(l("逾期站点", "Overdue sites"));
-    let summary_row = |r: &SummaryRow, county: String, operator: String| {
-        let mut row = vec![
-            text(county),
-            text(operator),
-            r.yearly_task.map_or(Cell::Empty, int),
-            int(r.new_on_air),
-            int(r.built),
-            int(r.on_air),
-            int(r.on_air_this_year),
-            Cell::Pct(r.completion),
-            int(r.expected),
-            int(r.shortfall),
-            r.rank.map_or(Cell::Empty, |v| Cell::Int(i64::from(v))),
-        ];
-        for k in ObstacleKind::ALL {
-            row.push(int(r.open_obstacles.get(&k).copied().unwrap_or(0)));
+    let mut rows = Vec::new();
+    for t in &c.targets {
+        for a in &t.coverage {
+            rows.push(Row::body(vec![
+                text(t.name.clone()),
+                text(a.area.clone()),
+                text(l(a.class.label_zh(), a.class.label_en())),
+                text(if a.county.is_empty() {
+                    String::new()
+                } else {
+                    county_label(&a.county, lang)
+                }),
+                Cell::Pct(Some(a.covered_share)),
+                yes_no(a.met, lang),
+            ]));
         }
-        row.push(int(r.resolved_obstacles));
-        row.push(int(r.overdue));
-        row
+    }
+    let mut t = table(
+        overview,
+        true,
+        l("覆盖目标完成情况", "Coverage goals by area"),
+        vec![
+            l("目标", "Target"),
+            l("区域", "Area"),
+            l("类型", "Class"),
+            l("区县", "County"),
+            l("覆盖率", "Covered"),
+            l("连续覆盖", "Continuous"),
+        ],
+        rows,
+    );
+    t.merge_first = true;
+    t.note = Some(
+        l(
+            "覆盖率按截至时已开通站点的覆盖范围计算；本月进行中时与地图一致（只计在线且有小区工作的站点）。",
+            "Coverage is that of the sites on air at the time the figures hold at; while the month runs it is the map's (sites reporting, a cell active).",
+        )
+        .into(),
+    );
+    out.push(t);
+
+    let mut counties: Vec<&SummaryRow> =
+        c.summary.iter().filter(|r| r.operator.is_none()).collect();
+    counties.sort_by_key(|r| (r.schedule_rank.unwrap_or(u32::MAX), county_order(&r.county)));
+    let ranking_row = |r: &SummaryRow, first: Cell, county: String, kind| {
+        Row::of(
+            kind,
+            vec![
+                first,
+                text(county),
+                opt(r.yearly_task),
+                int(r.on_air_this_year),
+                Cell::Pct(r.completion),
+                int(r.expected),
+                int(r.on_air),
+                Cell::Pct(r.schedule_completion),
+                int(r.shortfall),
+            ],
+        )
     };
-    let mut rows: Vec<Vec<Cell>> = c
-        .summary
+    let mut rows: Vec<Row> = counties
         .iter()
         .map(|r| {
-            summary_row(
+            ranking_row(
+                r,
+                rank(r.schedule_rank),
+                county_label(&r.county, lang),
+                RowKind::Body,
+            )
+        })
+        .collect();
+    rows.push(ranking_row(
+        &c.total,
+        Cell::Empty,
+        l("全市", "City").into(),
+        RowKind::Total,
+    ));
+    let mut t = table(
+        overview,
+        true,
+        l(
+            "区县进度排名（按倒排进度完成率）",
+            "Counties ranked by completion against the schedule",
+        ),
+        vec![
+            l("排名", "Rank"),
+            l("区县", "County"),
+            l("年度任务", "Yearly task"),
+            l("本年开通", "On air this year"),
+            l("年度完成率", "Of the task"),
+            l("倒排应开通", "Expected by schedule"),
+            l("累计开通", "On air"),
+            l("倒排完成率", "Against schedule"),
+            l("差额", "Shortfall"),
+        ],
+        rows,
+    );
+    t.unit = unit_sites.clone();
+    t.alert = vec![8];
+    out.push(t);
+
+    const TOP_UNITS: usize = 8;
+    let mut rows: Vec<Row> = c
+        .coordination
+        .iter()
+        .enumerate()
+        .map(|(i, u)| Row {
+            kind: RowKind::Body,
+            cells: vec![
+                Cell::Int(i as i64 + 1),
+                text(u.responsible_unit.clone()),
+                int(u.obstacles),
+                int(u.sites),
+                Cell::Int(u.max_days_past_due),
+                text(kinds_label(&u.kinds, lang)),
+            ],
+            folded: i >= TOP_UNITS,
+        })
+        .collect();
+    if c.coordination.len() > TOP_UNITS {
+        let more = c.coordination.len() - TOP_UNITS;
+        rows.push(Row::of(
+            RowKind::More,
+            vec![
+                Cell::Empty,
+                text(match lang {
+                    Lang::Zh => format!("另有 {more} 个单位，见未销号困难明细"),
+                    Lang::En => format!("{more} more units: see the open obstacles"),
+                }),
+            ],
+        ));
+    }
+    let mut t = table(
+        overview,
+        true,
+        l(
+            "需协调事项（超过时限未销号的困难，按责任单位）",
+            "To coordinate: obstacles past their time limit, by responsible unit",
+        ),
+        vec![
+            l("序号", "No."),
+            l("责任单位", "Responsible unit"),
+            l("超期困难", "Past limit"),
+            l("涉及站点", "Sites"),
+            l("最长超期（天）", "Most days past"),
+            l("主要类型", "Kinds"),
+        ],
+        rows,
+    );
+    t.alert = vec![4];
+    out.push(t);
+
+    // The detail tables.
+    let summary_row = |r: &SummaryRow, county: String, operator: String, kind| {
+        let open: u64 = r.open_obstacles.values().sum();
+        Row::of(
+            kind,
+            vec![
+                text(county),
+                text(operator),
+                int(r.planned),
+                opt(r.yearly_task),
+                int(r.built_this_month),
+                int(r.built),
+                int(r.new_on_air),
+                int(r.on_air),
+                int(r.on_air_this_year),
+                Cell::Pct(r.completion),
+                int(r.expected),
+                int(r.shortfall),
+                rank(if r.operator.is_some() { r.rank } else { None }),
+                rank(if r.operator.is_none() && !r.county.is_empty() {
+                    r.rank
+                } else {
+                    None
+                }),
+                int(open),
+                int(r.opened_obstacles),
+                int(r.resolved_obstacles),
+                int(r.overdue),
+            ],
+        )
+    };
+    let mut rows: Vec<Row> = c
+        .summary
+        .iter()
+        .map(|r| match r.operator {
+            Some(o) => summary_row(
                 r,
                 county_label(&r.county, lang),
-                r.operator.map_or_else(
-                    || l("小计", "Subtotal").to_string(),
-                    |o| operator_label(o, lang).to_string(),
-                ),
-            )
+                operator_label(o, lang).into(),
+                RowKind::Body,
+            ),
+            None => summary_row(
+                r,
+                county_label(&r.county, lang),
+                l("小计", "Subtotal").into(),
+                RowKind::Subtotal,
+            ),
         })
         .collect();
     rows.push(summary_row(
         &c.total,
         l("全市合计", "City total").into(),
         String::new(),
+        RowKind::Total,
     ));
-    out.push(Table {
-        name: l("分区县运营商汇总", "Summary"),
-        title: l(
-            "二、分区县、分运营商建设进度",
-            "2. Progress by county and operator",
+    let mut t = table(
+        l("汇总", "Summary"),
+        false,
+        l(
+            "分区县、分运营商建设进度",
+            "Progress by county and operator",
+        ),
+        vec![
+            l("区县", "County"),
+            l("运营商", "Operator"),
+            l("规划站点", "Planned"),
+            l("年度任务", "Yearly task"),
+            l("本月新建成", "Built this month"),
+            l("累计建成", "Built"),
+            l("本月新开通", "On air this month"),
+            l("累计开通", "On air"),
+            l("本年开通", "On air this year"),
+            l("年度完成率", "Completion"),
+            l("倒排应开通", "Expected by schedule"),
+            l("差额", "Shortfall"),
+            l("运营商排名", "Rank (operators)"),
+            l("区县排名", "Rank (counties)"),
+            l("未销号困难", "Open obstacles"),
+            l("本月新增困难", "Obstacles opened"),
+            l("本月销号", "Obstacles resolved"),
+            l("逾期站点", "Overdue sites"),
+        ],
+        rows,
+    );
+    t.unit = unit_sites.clone();
+    t.merge_first = true;
+    t.alert = vec![11];
+    t.note = Some(
+        l(
+            "注：累计建成自“设备安装”起计（“塔体建成”“市电引入”尚未计入）；累计开通自“开通”起计。年度完成率＝本年开通÷年度任务；排名按年度完成率，运营商之间、区县之间分别排名。一个站点计入其区县小计一次，并计入其每个运营商一行。",
+            "Built counts from stage “equipment installed” (a finished tower or power hookup is not yet built); on air from “on air”. Completion = on air this year ÷ yearly task; operators are ranked among operators, counties among counties. A site counts once in its county's subtotal and in the row of each operator on it.",
         )
         .into(),
+    );
+    out.push(t);
+
+    let mut headers = vec![l("区县", "County")];
+    headers.extend(ObstacleKind::ALL.iter().map(|k| kind_label(*k, lang)));
+    headers.extend([
+        l("合计", "Total"),
+        l("本月新增", "Opened this month"),
+        l("本月销号", "Resolved this month"),
+    ]);
+    let kinds_row = |r: &SummaryRow, county: String, kind| {
+        let mut cells = vec![text(county)];
+        cells.extend(
+            ObstacleKind::ALL
+                .iter()
+                .map(|k| int(r.open_obstacles.get(k).copied().unwrap_or(0))),
+        );
+        cells.push(int(r.open_obstacles.values().sum()));
+        cells.push(int(r.opened_obstacles));
+        cells.push(int(r.resolved_obstacles));
+        Row::of(kind, cells)
+    };
+    let mut rows: Vec<Row> = c
+        .summary
+        .iter()
+        .filter(|r| r.operator.is_none())
+        .map(|r| kinds_row(r, county_label(&r.county, lang), RowKind::Body))
+        .collect();
+    rows.push(kinds_row(
+        &c.total,
+        l("全市合计", "City total").into(),
+        RowKind::Total,
+    ));
+    let stats = l("统计", "Statistics");
+    let mut t = table(
+        stats,
+        false,
+        l("未销号困难分类统计", "Open obstacles by kind"),
         headers,
         rows,
-        total_rows: 1,
-    });
+    );
+    t.unit = Some(l("单位：个", "Unit: obstacles").into());
+    out.push(t);
 
-    out.push(Table {
-        name: l("逾期站点", "Overdue sites"),
-        title: l(
-            "三、逾期未开通站点清单",
-            "3. Sites past their planned on-air date",
+    let power_row = |p: &PowerRow, county: String, kind| {
+        Row::of(
+            kind,
+            vec![
+                text(county),
+                int(p.reporting),
+                int(p.direct),
+                int(p.transferred),
+                Cell::Pct(p.direct_share),
+            ],
         )
-        .into(),
-        headers: vec![
+    };
+    let mut rows: Vec<Row> = c
+        .power
+        .iter()
+        .map(|p| power_row(p, county_label(&p.county, lang), RowKind::Body))
+        .collect();
+    rows.push(power_row(
+        &c.power_total,
+        l("全市合计", "City total").into(),
+        RowKind::Total,
+    ));
+    let mut t = table(
+        stats,
+        false,
+        l("转供电改直供电", "Transferred to direct power supply"),
+        vec![
+            l("区县", "County"),
+            l("上报站点", "Sites reporting"),
+            l("直供电", "Direct"),
+            l("转供电", "Transferred"),
+            l("直供电占比", "Direct share"),
+        ],
+        rows,
+    );
+    t.unit = unit_sites.clone();
+    out.push(t);
+
+    let mut t = table(
+        stats,
+        false,
+        l(
+            "累计开通与倒排进度",
+            "Cumulative on air against the schedule",
+        ),
+        vec![
+            l("月份", "Month"),
+            l("累计开通", "On air"),
+            l("倒排应开通", "Expected by schedule"),
+            l("差额", "Shortfall"),
+        ],
+        c.trend
+            .iter()
+            .map(|t| {
+                Row::body(vec![
+                    text(t.month.to_string()),
+                    int(t.on_air),
+                    int(t.expected),
+                    int(t.expected.saturating_sub(t.on_air)),
+                ])
+            })
+            .collect(),
+    );
+    t.unit = unit_sites.clone();
+    t.alert = vec![3];
+    t.chart_data = true;
+    out.push(t);
+
+    let site_list = |list: Vec<(&str, Vec<Cell>)>| by_county(list, top_n, lang);
+    let mut t = table(
+        l("逾期站点", "Overdue"),
+        false,
+        l(
+            "逾期未开通站点（按区县，逾期最久在前）",
+            "Sites past their planned on-air date (by county, most overdue first)",
+        ),
+        vec![
+            l("区县", "County"),
+            l("序号", "No."),
             l("站址编号", "Site id"),
             l("站址名称", "Name"),
-            l("区县", "County"),
             l("运营商", "Operators"),
             l("当前阶段", "Stage"),
-            l("计划开通日期", "Planned on air"),
+            l("计划开通", "Planned on air"),
             l("逾期天数", "Days overdue"),
             l("未销号困难", "Open obstacles"),
             l("责任单位", "Responsible unit"),
         ],
-        rows: c
-            .overdue
-            .iter()
-            .map(|o| {
-                vec![
-                    text(o.site.clone()),
-                    text(o.name.clone()),
-                    text(county_label(&o.county, lang)),
-                    text(operators_label(&o.operators, lang)),
-                    text(stage_label(o.stage, lang)),
-                    text(o.planned_on_air.to_string()),
-                    Cell::Int(o.days_overdue),
-                    text(
-                        o.open_obstacles
-                            .iter()
-                            .map(|k| kind_label(*k, lang))
-                            .collect::<Vec<_>>()
-                            .join(l("、", ", ")),
-                    ),
-                    text(o.responsible_unit.clone()),
-                ]
-            })
-            .collect(),
-        total_rows: 0,
+        site_list(
+            c.overdue
+                .iter()
+                .map(|o| {
+                    (
+                        o.county.as_str(),
+                        vec![
+                            text(o.site.clone()),
+                            text(o.name.clone()),
+                            text(operators_label(&o.operators, lang)),
+                            text(stage_label(o.stage, lang)),
+                            Cell::Date(o.planned_on_air),
+                            Cell::Int(o.days_overdue),
+                            text(kinds_label(&o.open_obstacles, lang)),
+                            text(o.responsible_unit.clone()),
+                        ],
+                    )
+                })
+                .collect(),
+        ),
+    );
+    t.merge_first = true;
+    t.alert = vec![7];
+    t.unit = Some(match lang {
+        Lang::Zh => format!("共 {} 个站点", c.overdue.len()),
+        Lang::En => format!("{} sites", c.overdue.len()),
     });
+    out.push(t);
 
-    out.push(Table {
-        name: l("困难站点", "Open obstacles"),
-        title: l(
-            "四、未销号困难站点（超期在前）",
-            "4. Open obstacles (past their limit first)",
-        )
-        .into(),
-        headers: vec![
-            l("编号", "No."),
+    let mut t = table(
+        l("临期站点", "At risk"),
+        false,
+        l(
+            "临期站点（计划开通日期临近而未安装设备，或有未销号困难）",
+            "Sites at risk (due soon and not installed, or with an open obstacle)",
+        ),
+        vec![
+            l("区县", "County"),
+            l("序号", "No."),
             l("站址编号", "Site id"),
             l("站址名称", "Name"),
+            l("运营商", "Operators"),
+            l("当前阶段", "Stage"),
+            l("计划开通", "Planned on air"),
+            l("剩余天数", "Days left"),
+            l("未销号困难", "Open obstacles"),
+            l("责任单位", "Responsible unit"),
+        ],
+        site_list(
+            c.at_risk
+                .iter()
+                .map(|o| {
+                    (
+                        o.county.as_str(),
+                        vec![
+                            text(o.site.clone()),
+                            text(o.name.clone()),
+                            text(operators_label(&o.operators, lang)),
+                            text(stage_label(o.stage, lang)),
+                            Cell::Date(o.planned_on_air),
+                            Cell::Int(o.days_left),
+                            text(kinds_label(&o.open_obstacles, lang)),
+                            text(o.responsible_unit.clone()),
+                        ],
+                    )
+                })
+                .collect(),
+        ),
+    );
+    t.merge_first = true;
+    t.unit = Some(match lang {
+        Lang::Zh => format!("共 {} 个站点", c.at_risk.len()),
+        Lang::En => format!("{} sites", c.at_risk.len()),
+    });
+    out.push(t);
+
+    let mut t = table(
+        l("困难明细", "Obstacles"),
+        false,
+        l(
+            "未销号困难明细（按区县，超期在前）",
+            "Open obstacles (by county, past their limit first)",
+        ),
+        vec![
             l("区县", "County"),
+            l("序号", "No."),
+            l("编号", "Id"),
+            l("站址编号", "Site id"),
+            l("站址名称", "Name"),
             l("困难类型", "Kind"),
             l("问题描述", "Description"),
             l("责任单位", "Responsible unit"),
@@ -347,157 +932,185 @@ pub fn tables(c: &Checklist, lang: Lang) -> Vec<Table> {
             l("已历时（天）", "Age (days)"),
             l("超期（天）", "Days past due"),
         ],
-        rows: c
-            .obstacles
-            .iter()
-            .map(|o| {
-                vec![
-                    Cell::Int(o.id),
-                    text(o.site.clone()),
-                    text(o.name.clone()),
-                    text(county_label(&o.county, lang)),
-                    text(kind_label(o.kind, lang)),
-                    text(o.description.clone()),
-                    text(o.responsible_unit.clone()),
-                    text(o.opened.to_string()),
-                    text(o.due.to_string()),
-                    Cell::Int(o.age_days),
-                    Cell::Int(o.days_past_due),
-                ]
-            })
-            .collect(),
-        total_rows: 0,
+        site_list(
+            c.obstacles
+                .iter()
+                .map(|o| {
+                    (
+                        o.county.as_str(),
+                        vec![
+                            Cell::Int(o.id),
+                            text(o.site.clone()),
+                            text(o.name.clone()),
+                            text(kind_label(o.kind, lang)),
+                            text(o.description.clone()),
+                            text(o.responsible_unit.clone()),
+                            Cell::Date(o.opened),
+                            Cell::Date(o.due),
+                            Cell::Int(o.age_days),
+                            Cell::Int(o.days_past_due),
+                        ],
+                    )
+                })
+                .collect(),
+        ),
+    );
+    t.merge_first = true;
+    t.alert = vec![11];
+    t.unit = Some(match lang {
+        Lang::Zh => format!("共 {} 项", c.obstacles.len()),
+        Lang::En => format!("{} obstacles", c.obstacles.len()),
     });
+    out.push(t);
 
-    out.push(Table {
-        name: l("失联站点", "Silent sites"),
-        title: l(
-            "五、运维：超过24小时未上报的站点",
-            "5. Operations: sites silent for more than 24 hours",
+    let changes = l("本月变化", "Changes");
+    let refs = |list: &[SiteRef]| {
+        site_list(
+            list.iter()
+                .map(|s| {
+                    (
+                        s.county.as_str(),
+                        vec![
+                            text(s.site.clone()),
+                            text(s.name.clone()),
+                            text(operators_label(&s.operators, lang)),
+                        ],
+                    )
+                })
+                .collect(),
         )
-        .into(),
-        headers: vec![
+    };
+    let ref_headers = || {
+        vec![
+            l("区县", "County"),
+            l("序号", "No."),
             l("站址编号", "Site id"),
             l("站址名称", "Name"),
+            l("运营商", "Operators"),
+        ]
+    };
+    let mut t = table(
+        changes,
+        false,
+        l("本月新开通站点", "Sites on air this month"),
+        ref_headers(),
+        refs(&c.changes.newly_on_air),
+    );
+    t.merge_first = true;
+    t.unit = Some(match lang {
+        Lang::Zh => format!("共 {} 个站点", c.changes.newly_on_air.len()),
+        Lang::En => format!("{} sites", c.changes.newly_on_air.len()),
+    });
+    out.push(t);
+    let mut t = table(
+        changes,
+        false,
+        l("本月新增逾期站点", "Sites overdue since this month"),
+        ref_headers(),
+        refs(&c.changes.newly_overdue),
+    );
+    t.merge_first = true;
+    t.unit = Some(match lang {
+        Lang::Zh => format!("共 {} 个站点", c.changes.newly_overdue.len()),
+        Lang::En => format!("{} sites", c.changes.newly_overdue.len()),
+    });
+    out.push(t);
+    out.push(table(
+        changes,
+        false,
+        l("本月销号的困难", "Obstacles resolved this month"),
+        vec![
+            l("序号", "No."),
+            l("编号", "Id"),
+            l("站址编号", "Site id"),
+            l("困难类型", "Kind"),
+            l("责任单位", "Responsible unit"),
+            l("提出日期", "Opened"),
+            l("销号日期", "Resolved"),
+            l("处理结果", "Resolution"),
+        ],
+        c.changes
+            .resolved
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                Row::body(vec![
+                    Cell::Int(i as i64 + 1),
+                    Cell::Int(r.id),
+                    text(r.site.clone()),
+                    text(kind_label(r.kind, lang)),
+                    text(r.responsible_unit.clone()),
+                    Cell::Date(r.opened),
+                    Cell::Date(r.resolved),
+                    text(r.resolution.clone()),
+                ])
+            })
+            .collect(),
+    ));
+
+    let others = l("运维及其他", "Operations and more");
+    let mut t = table(
+        others,
+        false,
+        l(
+            "运维：超过24小时未上报的站点（已安装设备、曾上报且按上报周期已离线）",
+            "Operations: sites silent for more than 24 hours (equipment installed, reported before, offline by their interval)",
+        ),
+        vec![
             l("区县", "County"),
+            l("序号", "No."),
+            l("站址编号", "Site id"),
+            l("站址名称", "Name"),
             l("阶段", "Stage"),
             l("最后上报", "Last report"),
             l("失联小时", "Hours silent"),
         ],
-        rows: c
-            .silent
-            .iter()
-            .map(|s| {
-                vec![
-                    text(s.site.clone()),
-                    text(s.name.clone()),
-                    text(county_label(&s.county, lang)),
-                    text(stage_label(s.stage, lang)),
-                    text(local_time(s.last_report)),
-                    Cell::Int(s.hours_silent),
-                ]
-            })
-            .collect(),
-        total_rows: 0,
+        site_list(
+            c.silent
+                .iter()
+                .map(|s| {
+                    (
+                        s.county.as_str(),
+                        vec![
+                            text(s.site.clone()),
+                            text(s.name.clone()),
+                            text(stage_label(s.stage, lang)),
+                            Cell::Time(s.last_report),
+                            Cell::Int(s.hours_silent),
+                        ],
+                    )
+                })
+                .collect(),
+        ),
+    );
+    t.merge_first = true;
+    t.unit = Some(match lang {
+        Lang::Zh => format!("共 {} 个站点", c.silent.len()),
+        Lang::En => format!("{} sites", c.silent.len()),
     });
+    out.push(t);
 
-    let power_row = |p: &PowerRow, county: String| {
+    out.push(table(
+        others,
+        false,
+        l(
+            "未列入规划但有上报的站点",
+            "Reporting sites not in the plan",
+        ),
         vec![
-            text(county),
-            int(p.reporting),
-            int(p.direct),
-            int(p.transferred),
-            Cell::Pct(p.direct_share),
-        ]
-    };
-    let mut rows: Vec<Vec<Cell>> = c
-        .power
-        .iter()
-        .map(|p| power_row(p, county_label(&p.county, lang)))
-        .collect();
-    rows.push(power_row(
-        &c.power_total,
-        l("全市合计", "City total").into(),
-    ));
-    out.push(Table {
-        name: l("转供电改直供电", "Power supply"),
-        title: l(
-            "六、转供电改直供电",
-            "6. Transferred to direct power supply",
-        )
-        .into(),
-        headers: vec![
-            l("区县", "County"),
-            l("上报站点", "Sites reporting"),
-            l("直供电", "Direct"),
-            l("转供电", "Transferred"),
-            l("直供电占比", "Direct share"),
-        ],
-        rows,
-        total_rows: 1,
-    });
-
-    let mut rows = Vec::new();
-    for s in &c.changes.newly_on_air {
-        rows.push(vec![
-            text(l("本月新开通", "Newly on air")),
-            text(s.site.clone()),
-            text(s.name.clone()),
-            text(county_label(&s.county, lang)),
-            text(operators_label(&s.operators, lang)),
-        ]);
-    }
-    for s in &c.changes.newly_overdue {
-        rows.push(vec![
-            text(l("本月新增逾期", "Newly overdue")),
-            text(s.site.clone()),
-            text(s.name.clone()),
-            text(county_label(&s.county, lang)),
-            text(operators_label(&s.operators, lang)),
-        ]);
-    }
-    for r in &c.changes.resolved {
-        rows.push(vec![
-            text(l("本月销号", "Obstacle resolved")),
-            text(r.site.clone()),
-            text(format!("#{} {}", r.id, kind_label(r.kind, lang))),
-            text(r.resolved.to_string()),
-            text(r.resolution.clone()),
-        ]);
-    }
-    out.push(Table {
-        name: l("本月变化", "Changes"),
-        title: l("七、较上月变化", "7. Changes since last month").into(),
-        headers: vec![
-            l("变化", "Change"),
-            l("站址编号", "Site id"),
-            l("名称/事项", "Name / item"),
-            l("区县/日期", "County / date"),
-            l("运营商/说明", "Operators / note"),
-        ],
-        rows,
-        total_rows: 0,
-    });
-
-    out.push(Table {
-        name: l("规划外站点", "Unplanned sites"),
-        title: l(
-            "八、未列入规划但有上报的站点",
-            "8. Reporting sites not in the plan",
-        )
-        .into(),
-        headers: vec![
+            l("序号", "No."),
             l("站址编号", "Site id"),
             l("名称", "Name"),
             l("区县", "County"),
             l("阶段", "Stage"),
             l("最后上报", "Last report"),
         ],
-        rows: c
-            .unplanned
+        c.unplanned
             .iter()
-            .map(|u| {
-                vec![
+            .enumerate()
+            .map(|(i, u)| {
+                Row::body(vec![
+                    Cell::Int(i as i64 + 1),
                     text(u.site.clone()),
                     text(u.name.clone().unwrap_or_default()),
                     text(
@@ -507,22 +1120,22 @@ pub fn tables(c: &Checklist, lang: Lang) -> Vec<Table> {
                             .unwrap_or_default(),
                     ),
                     text(stage_label(u.stage, lang)),
-                    text(u.last_report.map(local_time).unwrap_or_default()),
-                ]
+                    u.last_report.map_or(Cell::Empty, Cell::Time),
+                ])
             })
             .collect(),
-        total_rows: 0,
-    });
+    ));
 
-    out.push(Table {
-        name: l("超期未决异议", "Objections"),
-        title: l(
-            "九、超过五个工作日未处理的异议",
-            "9. Objections undecided for more than five working days",
-        )
-        .into(),
-        headers: vec![
-            l("编号", "No."),
+    out.push(table(
+        others,
+        false,
+        l(
+            "超过五个工作日未处理的异议",
+            "Objections undecided for more than five working days",
+        ),
+        vec![
+            l("序号", "No."),
+            l("编号", "Id"),
             l("站址编号", "Site id"),
             l("异议字段", "Field"),
             l("建议值", "Proposed"),
@@ -530,42 +1143,26 @@ pub fn tables(c: &Checklist, lang: Lang) -> Vec<Table> {
             l("提出日期", "Filed"),
             l("已过工作日", "Working days"),
         ],
-        rows: c
-            .objections
+        c.objections
             .iter()
-            .map(|o| {
-                vec![
+            .enumerate()
+            .map(|(i, o)| {
+                Row::body(vec![
+                    Cell::Int(i as i64 + 1),
                     Cell::Int(o.id),
                     text(o.site.clone()),
                     text(o.field.clone()),
                     text(o.proposed.clone()),
                     text(o.by.clone()),
-                    text(o.filed.to_string()),
+                    Cell::Date(o.filed),
                     Cell::Int(o.working_days),
-                ]
+                ])
             })
             .collect(),
-        total_rows: 0,
-    });
+    ));
 
-    out.push(Table {
-        name: l("累计开通趋势", "Trend"),
-        title: l(
-            "九、累计开通与倒排进度",
-            "9. Cumulative on air against the schedule",
-        )
-        .into(),
-        headers: vec![
-            l("月份", "Month"),
-            l("累计开通", "On air"),
-            l("倒排应开通", "Expected by schedule"),
-        ],
-        rows: c
-            .trend
-            .iter()
-            .map(|t| vec![text(t.month.to_string()), int(t.on_air), int(t.expected)])
-            .collect(),
-        total_rows: 0,
-    });
+    for (i, t) in out.iter_mut().enumerate() {
+        t.title = number(i + 1, &t.title, lang);
+    }
     out
 }

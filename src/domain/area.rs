@@ -52,6 +52,16 @@ impl AreaClass {
             AreaClass::Rural => "农村",
         }
     }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            AreaClass::CityUrban => "City urban area",
+            AreaClass::CountyUrban => "County urban area",
+            AreaClass::IndustrialPark => "Industrial park",
+            AreaClass::Town => "Town",
+            AreaClass::Rural => "Rural",
+        }
+    }
 }
 
 /// One target area, in WGS-84.

@@ -253,6 +253,32 @@ impl Rollout {
 
     /// Coverage now by one carrier's sites (a shared site counts for each carrier on it), or by
     /// every site. A carrier's report is computed afresh, and reused for a second.
+    /// Coverage at `at`: the live report (as the map shows it) when `at` is now; at an earlier
+    /// instant, whose telemetry is not kept, a site radiates by its stage alone
+    /// ([`crate::domain::site::Site::radiates`] without the offline rule).
+    pub fn coverage_at(&self, at: DateTime<Utc>, now: DateTime<Utc>) -> Arc<Report> {
+        if at >= now {
+            return self.coverage();
+        }
+        // From scratch: the live report's kept marks stay as they are.
+        self.coverage.report_for(&format!("at {at}"), |grids| {
+            let (sites, on_air) = self.coverage_sites_at(at, None, None);
+            let footprints: Vec<Footprint> =
+                report::footprints(grids, &sites, &self.config.coverage)
+                    .into_iter()
+                    .map(|(_, f)| f)
+                    .collect();
+            report::report(
+                grids,
+                grids.iter().map(|g| g.cover(&footprints)).collect(),
+                &self.config.coverage,
+                &self.config.targets,
+                &on_air,
+                &sites,
+            )
+        })
+    }
+
     pub fn coverage_of(&self, operator: Option<Operator>) -> Arc<Report> {
         let Some(op) = operator else {
             return self.coverage();
@@ -374,6 +400,16 @@ impl Rollout {
             .coverage
             .radiating_only
             .then_some(self.config.alarms.offline_intervals);
+        self.coverage_sites_at(now, operator, offline)
+    }
+
+    /// [`Self::coverage_sites`] with the offline rule given (`None`: stage alone).
+    fn coverage_sites_at(
+        &self,
+        now: DateTime<Utc>,
+        operator: Option<Operator>,
+        offline: Option<u32>,
+    ) -> (Vec<SiteInput>, Vec<u64>) {
         let reg = state::read(&self.registry);
         let sites = reg
             .iter()
@@ -736,6 +772,11 @@ impl Rollout {
         Ok(decided)
     }
 
+    /// How many sites per county a printed checklist list shows (`checklist.list_top_n`).
+    pub fn checklist_top_n(&self) -> usize {
+        self.config.checklist.list_top_n
+    }
+
     /// A month's checklist: the closed one as it was closed, else built now.
     pub fn checklist(&self, month: Month) -> Result<Checklist, RolloutError> {
         if let Some(json) = self.control.closed(month)? {
@@ -772,11 +813,13 @@ impl Rollout {
                     .map(|l| Ops {
                         last_report: l.status.ts,
                         supply: Some(l.status.power.supply),
+                        interval_s: Some(l.status.interval_s),
                     })
                     .or_else(|| {
                         past.get(id.as_str()).map(|r| Ops {
                             last_report: r.ts,
                             supply: r.supply,
+                            interval_s: r.interval_s,
                         })
                     });
                 let timeline = e.timeline.clone();
@@ -798,6 +841,8 @@ impl Rollout {
                 }
             }
         }
+        let coverage = self.coverage_at(as_of, now);
+        let c = &self.config.checklist;
         Ok(build::build(Input {
             month,
             now,
@@ -808,6 +853,14 @@ impl Rollout {
             tasks: &self.config.tasks,
             targets: &self.config.targets,
             rules: &self.config.rollout,
+            offline_intervals: self.config.alarms.offline_intervals,
+            coverage: (!coverage.areas.is_empty()).then_some(&*coverage),
+            issuer: crate::checklist::Issuer {
+                unit: c.issuer.clone(),
+                prepared_by: c.prepared_by.clone(),
+                reviewed_by: c.reviewed_by.clone(),
+                phone: c.phone.clone(),
+            },
         })?)
     }
 

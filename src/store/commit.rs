@@ -73,9 +73,10 @@ impl<'t, 'b> Pass<'t, 'b> {
                 "INSERT INTO stage_changes (site, ts, from_stage, to_stage) VALUES (?1, ?2, ?3, ?4)",
             )?,
             put_day: tx.prepare_cached(
-                "INSERT INTO site_day (site, day, last_ts, supply) VALUES (?1, ?2, ?3, ?4)
+                "INSERT INTO site_day (site, day, last_ts, supply, interval_s) VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT (site, day) DO UPDATE SET
                      supply = CASE WHEN excluded.last_ts >= last_ts THEN excluded.supply ELSE supply END,
+                     interval_s = CASE WHEN excluded.last_ts >= last_ts THEN excluded.interval_s ELSE interval_s END,
                      last_ts = max(last_ts, excluded.last_ts)",
             )?,
             ins_outbox: match outbox {
@@ -108,7 +109,13 @@ impl<'t, 'b> Pass<'t, 'b> {
             o.push(ins, status, skewed)?;
         }
         let ts = ms(status.ts);
-        self.mark_day(known, site, ts, Some(status.power.supply))?;
+        self.mark_day(
+            known,
+            site,
+            ts,
+            Some(status.power.supply),
+            Some(status.interval_s),
+        )?;
         self.note_newest(known, site, ts, status.stage, ms(env.received), id)?;
         Ok(Outcome::Stored)
     }
@@ -169,7 +176,8 @@ impl<'t, 'b> Pass<'t, 'b> {
         Ok(self.tx.last_insert_rowid())
     }
 
-    /// Keeps the site's newest day with reports: the day's last report and its supply. A site's
+    /// Keeps the site's newest day with reports: the day's last report, its supply and declared
+    /// interval. A site's
     /// row for a day is written when the day starts and finished when the next one does.
     fn mark_day(
         &mut self,
@@ -177,6 +185,7 @@ impl<'t, 'b> Pass<'t, 'b> {
         site: &'b str,
         ts: i64,
         supply: Option<Supply>,
+        interval_s: Option<u32>,
     ) -> rusqlite::Result<()> {
         let day = day_of_ms(ts);
         let mark = self
@@ -192,6 +201,7 @@ impl<'t, 'b> Pass<'t, 'b> {
                         DayMark {
                             last_ts: ts,
                             supply,
+                            interval_s,
                             ..m
                         },
                     );
@@ -205,17 +215,24 @@ impl<'t, 'b> Pass<'t, 'b> {
                         site,
                         m.day,
                         m.last_ts,
-                        m.supply.map(Supply::as_str)
+                        m.supply.map(Supply::as_str),
+                        m.interval_s
                     ])?;
                 }
-                self.put_day
-                    .execute(params![site, day, ts, supply.map(Supply::as_str)])?;
+                self.put_day.execute(params![
+                    site,
+                    day,
+                    ts,
+                    supply.map(Supply::as_str),
+                    interval_s
+                ])?;
                 self.day_marks.insert(
                     site,
                     DayMark {
                         day,
                         last_ts: ts,
                         supply,
+                        interval_s,
                     },
                 );
             }

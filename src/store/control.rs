@@ -100,6 +100,8 @@ pub struct LastReport {
     /// Agent time.
     pub ts: DateTime<Utc>,
     pub supply: Option<Supply>,
+    /// The interval it declared; `None` when not recorded (stores from before it was kept).
+    pub interval_s: Option<u32>,
 }
 
 /// The plan's sites, in id order. A row that cannot be read is an error naming it, or —
@@ -962,24 +964,26 @@ impl ControlStore {
         let day_no = super::sqlite::day_number(day);
         self.with(|c| {
             let mut stmt = c.prepare(
-                "SELECT site, max(day), last_ts, supply FROM site_day WHERE day <= ?1 GROUP BY site",
+                "SELECT site, max(day), last_ts, supply, interval_s FROM site_day WHERE day <= ?1 GROUP BY site",
             )?;
             let rows = stmt.query_map(params![day_no], |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, i64>(2)?,
                     r.get::<_, Option<String>>(3)?,
+                    r.get::<_, Option<u32>>(4)?,
                 ))
             })?;
             let mut out = HashMap::new();
             for row in rows {
-                let (site, ts, supply) = row?;
+                let (site, ts, supply, interval_s) = row?;
                 let supply = super::sqlite::supply_of(supply.as_deref());
                 out.insert(
                     site,
                     LastReport {
                         ts: from_ms(ts),
                         supply,
+                        interval_s,
                     },
                 );
             }

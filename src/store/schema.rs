@@ -204,17 +204,23 @@ struct Migration {
 }
 
 /// Every change to the schema, oldest first; `user_version` counts those applied. Append only.
-const MIGRATIONS: &[Migration] = &[Migration {
-    // Stores from before versions hold some or all of these tables already (`IF NOT EXISTS`);
-    // the earliest lack `audit.on_behalf`.
-    what: "every table of the first versioned schema",
-    apply: |c| {
-        c.execute_batch(TELEMETRY)?;
-        c.execute_batch(CONTROL)?;
-        c.execute_batch(OUTBOX)?;
-        add_column_if_missing(c, "audit", "on_behalf", "TEXT")
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        // Stores from before versions hold some or all of these tables already (`IF NOT EXISTS`);
+        // the earliest lack `audit.on_behalf`.
+        what: "every table of the first versioned schema",
+        apply: |c| {
+            c.execute_batch(TELEMETRY)?;
+            c.execute_batch(CONTROL)?;
+            c.execute_batch(OUTBOX)?;
+            add_column_if_missing(c, "audit", "on_behalf", "TEXT")
+        },
     },
-}];
+    Migration {
+        what: "site_day.interval_s: the report interval the day's last report declared",
+        apply: |c| add_column_if_missing(c, "site_day", "interval_s", "INTEGER"),
+    },
+];
 
 /// The schema version this collector writes.
 pub const VERSION: i64 = MIGRATIONS.len() as i64;

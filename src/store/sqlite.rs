@@ -68,6 +68,8 @@ pub(super) struct DayMark {
     pub(super) last_ts: i64,
     /// `None` when the row does not say.
     pub(super) supply: Option<Supply>,
+    /// The interval the report declared; `None` when the row does not say.
+    pub(super) interval_s: Option<u32>,
 }
 
 /// `site_day.supply` read back: `direct`, `transferred`, or — NULL or anything else — not known.
@@ -154,18 +156,20 @@ impl SqliteStore {
         }
         let mut days = HashMap::new();
         {
-            let mut stmt =
-                conn.prepare("SELECT site, max(day), last_ts, supply FROM site_day GROUP BY site")?;
+            let mut stmt = conn.prepare(
+                "SELECT site, max(day), last_ts, supply, interval_s FROM site_day GROUP BY site",
+            )?;
             let rows = stmt.query_map([], |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, i64>(1)?,
                     r.get::<_, i64>(2)?,
                     r.get::<_, Option<String>>(3)?,
+                    r.get::<_, Option<u32>>(4)?,
                 ))
             })?;
             for row in rows {
-                let (site, day, last_ts, supply) = row?;
+                let (site, day, last_ts, supply, interval_s) = row?;
                 let supply = supply_of(supply.as_deref());
                 // The day's last report may be newer than the row says: the row is finished
                 // when the next day begins.
@@ -180,6 +184,7 @@ impl SqliteStore {
                         day,
                         last_ts,
                         supply,
+                        interval_s,
                     },
                 );
             }

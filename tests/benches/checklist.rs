@@ -108,6 +108,7 @@ fn facts(plans: &[SitePlan], now: DateTime<Utc>) -> Vec<SiteFacts> {
                     } else {
                         Supply::Transferred
                     }),
+                    interval_s: Some(60),
                 }),
             }
         })
@@ -144,6 +145,9 @@ fn main() {
                 tasks: &tasks,
                 targets: &targets,
                 rules: &rules,
+                offline_intervals: 3,
+                coverage: None,
+                issuer: Default::default(),
             })
             .unwrap();
             times.push(t.elapsed());
