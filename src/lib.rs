@@ -17,7 +17,8 @@
 //!   meta; an in-memory store for tests; health, retention, backup.
 //! - [`views`] — pure functions of the sites and a time: progress, monthly progress, schedule.
 //! - [`coverage`] — target areas' grids, footprints, coverage, gaps, earth stations (pure).
-//! - [`checklist`] — the monthly dispatch checklist: build (pure), tables, CSV/XLSX/MD/HTML.
+//! - [`checklist`] — the monthly dispatch checklist: build (pure), tables laid out as the
+//!   meeting's document, the burn-up chart (SVG), CSV/XLSX/MD/HTML.
 //! - [`state`] — the in-memory registry of every site, rebuilt from the store and kept live by
 //!   ingest; derived alarms.
 //! - [`ingest`] — MQTT source → decode/validate → batch → store, ack after commit.

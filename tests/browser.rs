@@ -119,6 +119,24 @@ impl Page {
         }
     }
 
+    /// Waits (at most a minute) until `expr` is `true`, whatever the page logs meanwhile (a
+    /// refused request logs its status as an error).
+    pub fn wait_quietly(&self, what: &str, expr: &str) {
+        let start = Instant::now();
+        while self.eval(expr) != Value::Bool(true) {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "{what}: timed out"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The errors logged so far, forgotten: those a step was expected to log.
+    pub fn take_errors(&self) -> Vec<String> {
+        std::mem::take(&mut *self.errors.lock().unwrap())
+    }
+
     pub fn errors(&self) -> Vec<String> {
         self.errors.lock().unwrap().clone()
     }

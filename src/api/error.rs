@@ -40,6 +40,14 @@ pub enum ApiError {
         message: String,
         rows: Vec<RowError>,
     },
+    /// A refusal with a `code` (and its `params`) that a page can put in its user's language.
+    #[error("{message}")]
+    Coded {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+        params: serde_json::Value,
+    },
     /// 500: the store failed; logged, not shown.
     #[error("internal error")]
     Internal(#[from] crate::store::StoreError),
@@ -72,19 +80,46 @@ impl From<axum::extract::rejection::JsonRejection> for ApiError {
 
 impl From<RolloutError> for ApiError {
     fn from(e: RolloutError) -> Self {
+        let coded = |status, code, params: serde_json::Value, e: &RolloutError| ApiError::Coded {
+            status,
+            code,
+            message: e.to_string(),
+            params,
+        };
+        let bad = StatusCode::BAD_REQUEST;
         match e {
-            e @ (RolloutError::UnknownSite(_)
-            | RolloutError::UnknownArea(_)
+            RolloutError::UnknownSite(ref site) => coded(
+                StatusCode::NOT_FOUND,
+                "unknown_site",
+                json!({ "site": site }),
+                &e,
+            ),
+            RolloutError::Required(field) => coded(bad, "required", json!({ "field": field }), &e),
+            RolloutError::TooLong { field, max } => {
+                coded(bad, "too_long", json!({ "field": field, "max": max }), &e)
+            }
+            RolloutError::FutureStage(ref date) => {
+                coded(bad, "future_date", json!({ "date": date }), &e)
+            }
+            RolloutError::StepBackNeedsReason { ref site, was, to } => coded(
+                bad,
+                "step_back_needs_reason",
+                json!({ "site": site, "was": was, "to": to }),
+                &e,
+            ),
+            RolloutError::ObstacleResolved { id, on } => coded(
+                StatusCode::CONFLICT,
+                "obstacle_resolved",
+                json!({ "id": id, "on": on }),
+                &e,
+            ),
+            e @ (RolloutError::UnknownArea(_)
             | RolloutError::UnknownObstacle { .. }
             | RolloutError::UnknownObjection(_)) => ApiError::NotFound(e.to_string()),
-            e @ (RolloutError::MonthClosed(_)
-            | RolloutError::ObstacleResolved { .. }
-            | RolloutError::ObjectionDecided { .. }) => ApiError::Conflict(e.to_string()),
-            e @ (RolloutError::Required(_)
-            | RolloutError::TooLong { .. }
-            | RolloutError::Value(_)
-            | RolloutError::FutureStage(_)
-            | RolloutError::StepBackNeedsReason { .. }
+            e @ (RolloutError::MonthClosed(_) | RolloutError::ObjectionDecided { .. }) => {
+                ApiError::Conflict(e.to_string())
+            }
+            e @ (RolloutError::Value(_)
             | RolloutError::UnknownDecision(_)
             | RolloutError::Areas(_)
             | RolloutError::NotStarted(_)
@@ -108,6 +143,7 @@ impl From<RolloutError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = match &self {
+            ApiError::Coded { status, .. } => *status,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
@@ -126,11 +162,35 @@ impl IntoResponse for ApiError {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         };
-        let mut body = json!({ "error": self.to_string(), "status": status.as_u16() });
-        if let ApiError::Rows { rows, .. } = &self {
-            body["rows"] = json!(rows);
+        let code = match &self {
+            ApiError::Coded { code, .. } => code,
+            ApiError::Rows { .. } => "bad_rows",
+            _ => code_of(status),
+        };
+        let mut body =
+            json!({ "error": self.to_string(), "status": status.as_u16(), "code": code });
+        match &self {
+            ApiError::Rows { rows, .. } => body["rows"] = json!(rows),
+            ApiError::Coded { params, .. } => body["params"] = params.clone(),
+            _ => {}
         }
         (status, Json(body)).into_response()
+    }
+}
+
+/// The `code` of an error answer that has no more specific one.
+fn code_of(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "bad_request",
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        408 => "timeout",
+        409 => "conflict",
+        413 => "too_large",
+        429 => "too_many",
+        _ => "internal",
     }
 }
 
@@ -184,7 +244,7 @@ pub async fn json_errors(req: axum::extract::Request, next: axum::middleware::Ne
     };
     let mut out = (
         status,
-        Json(json!({ "error": message, "status": status.as_u16() })),
+        Json(json!({ "error": message, "status": status.as_u16(), "code": code_of(status) })),
     )
         .into_response();
     if let Some(a) = allow {

@@ -68,6 +68,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics))
         .route("/api/v1/schema", get(ops::schema))
         .route("/api/v1/quarantine", get(ops::quarantine))
+        .route("/api/v1/me", get(rollout::me))
         .route("/api/v1/sites", get(sites::list))
         .route("/api/v1/sites/{id}", get(sites::detail))
         .route("/api/v1/sites/{id}/history", get(sites::history))

@@ -123,19 +123,61 @@ pub async fn unplanned(State(s): State<AppState>) -> Json<serde_json::Value> {
     Json(json!({ "total": sites.len(), "sites": sites }))
 }
 
+/// A request's `Idempotency-Key` header, scoped to the token that sends it (one client's keys
+/// never meet another's).
+fn idempotency_key(
+    headers: &axum::http::HeaderMap,
+    p: &Principal,
+) -> Result<Option<String>, ApiError> {
+    match headers.get("idempotency-key") {
+        None => Ok(None),
+        Some(v) => {
+            let v = v.to_str().map_err(|_| {
+                ApiError::BadRequest("Idempotency-Key must be printable ASCII".into())
+            })?;
+            if v.is_empty() || v.len() > 100 {
+                return Err(ApiError::BadRequest(
+                    "Idempotency-Key must be 1 to 100 characters".into(),
+                ));
+            }
+            Ok(Some(format!("{}:{v}", p.token_id)))
+        }
+    }
+}
+
+/// `GET /api/v1/me`: who the token is, and the collector's clock (the field page signs in with
+/// it and dates what it sends by it).
+pub async fn me(
+    State(s): State<AppState>,
+    p: Option<Extension<Principal>>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let p = principal(p)?;
+    let now = s.rollout.now();
+    Ok(Json(json!({
+        "name": p.name,
+        "role": p.role.as_str(),
+        "operator": p.operator,
+        "now": now,
+        "today": crate::domain::calendar::local_date(now),
+    })))
+}
+
 /// `POST /api/v1/sites/{id}/milestones`
 pub async fn add_milestone(
     State(s): State<AppState>,
     p: Option<Extension<Principal>>,
     Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
     body: Result<Json<NewMilestone>, JsonRejection>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     let p = principal(p)?;
     let Json(m) = body?;
     p.may_report_stage(&write_scope(&s, &id, &p)?, m.stage)?;
     let who = p.actor();
+    let key = idempotency_key(&headers, &p)?;
     let rollout = s.rollout.clone();
-    let stored = blocking(move || Ok(rollout.report_milestone(&id, m, &who)?)).await?;
+    let stored =
+        blocking(move || Ok(rollout.report_milestone_once(&id, m, &who, key.as_deref())?)).await?;
     Ok((StatusCode::CREATED, Json(json!(stored))))
 }
 
@@ -155,14 +197,17 @@ pub async fn open_obstacle(
     State(s): State<AppState>,
     p: Option<Extension<Principal>>,
     Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
     body: Result<Json<NewObstacle>, JsonRejection>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     let p = principal(p)?;
     let Json(o) = body?;
     p.may_handle_obstacles(&write_scope(&s, &id, &p)?)?;
     let who = p.actor();
+    let key = idempotency_key(&headers, &p)?;
     let rollout = s.rollout.clone();
-    let stored = blocking(move || Ok(rollout.open_obstacle(&id, o, &who)?)).await?;
+    let stored =
+        blocking(move || Ok(rollout.open_obstacle_once(&id, o, &who, key.as_deref())?)).await?;
     Ok((StatusCode::CREATED, Json(json!(stored))))
 }
 

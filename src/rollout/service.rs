@@ -134,7 +134,7 @@ pub struct Rollout {
 impl Rollout {
     /// The time by this service's clock, to the millisecond as the store keeps times: what is
     /// stored and what the live state holds are the same instant.
-    fn now(&self) -> DateTime<Utc> {
+    pub fn now(&self) -> DateTime<Utc> {
         self.clock.now().trunc_subsecs(3)
     }
 
@@ -524,6 +524,33 @@ impl Rollout {
         m: NewMilestone,
         actor: &Actor,
     ) -> Result<Milestone, RolloutError> {
+        self.report_milestone_once(site, m, actor, None)
+    }
+
+    /// [`Self::report_milestone`] under a client's idempotency key: a request sent again with
+    /// the same key (a phone retrying after the network dropped) gets the milestone the first
+    /// one made and records nothing more.
+    pub fn report_milestone_once(
+        &self,
+        site: &str,
+        m: NewMilestone,
+        actor: &Actor,
+        request: Option<&str>,
+    ) -> Result<Milestone, RolloutError> {
+        if let Some((what, id)) = self.replay(request)? {
+            if what == "milestone"
+                && let Some(done) = self
+                    .control
+                    .milestones(Some(site))?
+                    .into_iter()
+                    .find(|m| m.id == id)
+            {
+                return Ok(done);
+            }
+            return Err(RolloutError::Value(format!(
+                "Idempotency-Key was used for another request ({what} {id})"
+            )));
+        }
         let reporter = reporter_or(&m.reporter, actor);
         check_text("reporter", &reporter, true)?;
         check_text("note", &m.note, false)?;
@@ -574,7 +601,9 @@ impl Rollout {
             reason,
             recorded: now,
         };
-        let stored = self.control.add_milestone(&milestone, actor)?;
+        let stored = self
+            .control
+            .add_milestone_once(&milestone, actor, request)?;
         state::write(&self.registry).apply_milestone(site, event(&stored));
         Ok(stored)
     }
@@ -585,6 +614,28 @@ impl Rollout {
         o: NewObstacle,
         actor: &Actor,
     ) -> Result<Obstacle, RolloutError> {
+        self.open_obstacle_once(site, o, actor, None)
+    }
+
+    /// [`Self::open_obstacle`] under a client's idempotency key (see
+    /// [`Self::report_milestone_once`]).
+    pub fn open_obstacle_once(
+        &self,
+        site: &str,
+        o: NewObstacle,
+        actor: &Actor,
+        request: Option<&str>,
+    ) -> Result<Obstacle, RolloutError> {
+        if let Some((what, id)) = self.replay(request)? {
+            if what == "obstacle"
+                && let Some(done) = self.control.obstacle(id)?.filter(|o| o.site == site)
+            {
+                return Ok(done);
+            }
+            return Err(RolloutError::Value(format!(
+                "Idempotency-Key was used for another request ({what} {id})"
+            )));
+        }
         check_text("description", &o.description, true)?;
         check_text("responsible_unit", &o.responsible_unit, true)?;
         let reporter = reporter_or(&o.reporter, actor);
@@ -615,7 +666,20 @@ impl Rollout {
             resolution: None,
             reporter,
         };
-        Ok(self.control.add_obstacle(&obstacle, actor, now)?)
+        Ok(self
+            .control
+            .add_obstacle_once(&obstacle, actor, now, request)?)
+    }
+
+    /// What an earlier request with this idempotency key made, if one did.
+    fn replay(&self, request: Option<&str>) -> Result<Option<(String, i64)>, RolloutError> {
+        match request {
+            Some(key) => {
+                check_text("Idempotency-Key", key, true)?;
+                Ok(self.control.request(key)?)
+            }
+            None => Ok(None),
+        }
     }
 
     pub fn update_obstacle(

@@ -185,6 +185,23 @@ fn audit(
     Ok(())
 }
 
+/// Keeps a client's idempotency key with the row its request made.
+fn remember_request(
+    tx: &Transaction<'_>,
+    key: Option<&str>,
+    what: &str,
+    id: i64,
+    at: DateTime<Utc>,
+) -> rusqlite::Result<()> {
+    if let Some(key) = key {
+        tx.execute(
+            "INSERT INTO requests (key, what, ref, at) VALUES (?1, ?2, ?3, ?4)",
+            params![key, what, id, ms(at)],
+        )?;
+    }
+    Ok(())
+}
+
 /// Inserts an obstacle (its `id` is ignored) and returns the id it got.
 fn insert_obstacle(tx: &Transaction<'_>, o: &Obstacle) -> rusqlite::Result<i64> {
     tx.prepare_cached(
@@ -695,7 +712,30 @@ impl ControlStore {
         })
     }
 
+    /// The row a client's earlier write with this idempotency key made: `(what, id)`.
+    pub fn request(&self, key: &str) -> Result<Option<(String, i64)>, StoreError> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT what, ref FROM requests WHERE key = ?1",
+                params![key],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+        })
+    }
+
     pub fn add_milestone(&self, m: &Milestone, actor: &Actor) -> Result<Milestone, StoreError> {
+        self.add_milestone_once(m, actor, None)
+    }
+
+    /// [`Self::add_milestone`], keeping the client's idempotency key with it in the same
+    /// transaction: the key is there exactly when the milestone is.
+    pub fn add_milestone_once(
+        &self,
+        m: &Milestone,
+        actor: &Actor,
+        request: Option<&str>,
+    ) -> Result<Milestone, StoreError> {
         self.with(|c| {
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             tx.execute(
@@ -719,6 +759,7 @@ impl ControlStore {
                 id: tx.last_insert_rowid(),
                 ..m.clone()
             };
+            remember_request(&tx, request, "milestone", stored.id, m.recorded)?;
             audit(
                 &tx,
                 m.recorded,
@@ -751,12 +792,24 @@ impl ControlStore {
         actor: &Actor,
         at: DateTime<Utc>,
     ) -> Result<Obstacle, StoreError> {
+        self.add_obstacle_once(o, actor, at, None)
+    }
+
+    /// [`Self::add_obstacle`] with the client's idempotency key kept in the same transaction.
+    pub fn add_obstacle_once(
+        &self,
+        o: &Obstacle,
+        actor: &Actor,
+        at: DateTime<Utc>,
+        request: Option<&str>,
+    ) -> Result<Obstacle, StoreError> {
         self.with(|c| {
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let stored = Obstacle {
                 id: insert_obstacle(&tx, o)?,
                 ..o.clone()
             };
+            remember_request(&tx, request, "obstacle", stored.id, at)?;
             audit(
                 &tx,
                 at,

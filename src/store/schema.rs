@@ -220,6 +220,19 @@ const MIGRATIONS: &[Migration] = &[
         what: "site_day.interval_s: the report interval the day's last report declared",
         apply: |c| add_column_if_missing(c, "site_day", "interval_s", "INTEGER"),
     },
+    Migration {
+        what: "requests: a client's idempotency key for each write it made, kept with the write",
+        apply: |c| {
+            c.execute_batch(
+                "CREATE TABLE IF NOT EXISTS requests (
+                    key  TEXT    PRIMARY KEY,  -- the client's Idempotency-Key
+                    what TEXT    NOT NULL,     -- milestone | obstacle
+                    ref  INTEGER NOT NULL,     -- the row it made
+                    at   INTEGER NOT NULL      -- ms
+                ) WITHOUT ROWID;",
+            )
+        },
+    },
 ];
 
 /// The schema version this collector writes.
