@@ -408,6 +408,10 @@ pub fn build(input: Input<'_>) -> Result<Checklist, BuildError> {
         .map(|o| ResolvedObstacle {
             id: o.id,
             site: o.site.clone(),
+            county: names
+                .get(o.site.as_str())
+                .map(|p| p.county.clone())
+                .unwrap_or_default(),
             kind: o.kind,
             responsible_unit: o.responsible_unit.clone(),
             opened: o.opened,

@@ -25,8 +25,10 @@ fn escape(s: &str) -> String {
 }
 
 const STYLE: &str = r#"
-@page { size: A4 landscape; margin: 9mm 9mm 11mm;
+@page { size: A4 landscape; margin: 10mm 9mm 11mm;
+        @top-center { content: var(--running); font-size: 7.5pt; color: #555; }
         @bottom-center { content: counter(page) " / " counter(pages); font-size: 8pt; color: #444; } }
+@page :first { @top-center { content: none; } }
 * { box-sizing: border-box; }
 body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "SimSun", sans-serif;
        font-size: 9pt; line-height: 1.25; color: #111; margin: 0 auto; max-width: 279mm; }
@@ -50,6 +52,7 @@ p.none { color: #555; margin: 0; }
 p.tnote { margin: 0.8mm 0 0; font-size: 7.5pt; color: #333; }
 .page-one { display: grid; grid-template-columns: 1fr 1fr; column-gap: 6mm; break-after: page; }
 .page-one h2:first-child { margin-top: 1.5mm; }
+.page-one th { word-break: keep-all; }
 svg.chart { width: 100%; height: auto; display: block; margin-top: 1mm; }
 .signature { display: flex; justify-content: space-between; margin-top: 4mm; font-size: 9.5pt; }
 .signature span b { font-weight: 400; border-bottom: 0.5pt solid #333; padding: 0 2mm; }
@@ -146,10 +149,16 @@ fn table(out: &mut String, t: &Table, lang: Lang) {
 
 pub fn render(c: &Checklist, lang: Lang, top_n: usize) -> String {
     let t = title(c, lang);
+    // Pages after the first carry the title and the as-of time at their top.
+    let running = format!("{t}　{}", byline(c, lang))
+        .replace('\\', "")
+        .replace('"', "'")
+        .replace('<', "");
     let mut out = format!(
-        "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>{}</h1>\n",
+        "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>{}</style>\n</head>\n<body>\n<h1>{}</h1>\n",
         lang.pick("zh-CN", "en"),
         escape(&t),
+        STYLE.replace("var(--running)", &format!("\"{running}\"")),
         escape(&t)
     );
     let _ = writeln!(out, "<p class=\"byline\">{}</p>", escape(&byline(c, lang)));
@@ -170,7 +179,7 @@ pub fn render(c: &Checklist, lang: Lang, top_n: usize) -> String {
             out,
             "<h2><span>{}</span></h2>\n{svg}",
             escape(lang.pick(
-                "累计开通与倒排进度（燃尽图）",
+                "累计开通与倒排进度图",
                 "Burn-up: cumulative on air against the schedule"
             ))
         );

@@ -279,6 +279,9 @@ pub struct SiteRef {
 pub struct ResolvedObstacle {
     pub id: i64,
     pub site: String,
+    /// The site's county code; empty when the site is not in the plan.
+    #[serde(default)]
+    pub county: String,
     pub kind: ObstacleKind,
     pub responsible_unit: String,
     pub opened: NaiveDate,

@@ -56,7 +56,8 @@ impl Cell {
         match self {
             Cell::Text(s) => s.clone(),
             Cell::Int(n) => n.to_string(),
-            Cell::Pct(Some(v)) => format!("{:.1}%", v * 100.0),
+            // Half up on the tenth of a per cent, as Excel shows it (0.3665 → 36.7%).
+            Cell::Pct(Some(v)) => format!("{:.1}%", ((v * 1000.0) + 1e-9).round() / 10.0),
             Cell::Date(d) => d.to_string(),
             Cell::Time(t) => local_time(*t),
             Cell::Pct(None) | Cell::Empty => String::new(),
@@ -342,11 +343,11 @@ fn by_county(items: Vec<(&str, Vec<Cell>)>, top_n: usize, lang: Lang) -> Vec<Row
                     text(label),
                     text(match lang {
                         Lang::Zh => format!(
-                            "本区县共 {n} 个，另有 {} 个未列出（XLSX 中点左侧 ＋ 展开，CSV 列出全部）",
+                            "本区县共 {n} 个，另有 {} 个未列出，完整名单见电子版（XLSX 点左侧 ＋ 展开，或 CSV）",
                             n - top_n
                         ),
                         Lang::En => format!(
-                            "{n} in all: {} more not shown (the XLSX opens them with ＋, the CSV lists every one)",
+                            "{n} in all: {} more not shown; the full list is in the XLSX (open with ＋) and the CSV",
                             n - top_n
                         ),
                     }),
@@ -422,7 +423,7 @@ pub fn tables(c: &Checklist, lang: Lang, top_n: usize) -> Vec<Table> {
         vec![
             l("目标", "Target"),
             l("完成期限", "Deadline"),
-            l("目标开通数", "Sites on air by then"),
+            l("目标开通数", "Target (sites on air)"),
             l("已开通", "On air"),
             l("尚差", "Remaining"),
             l("完成情况", "Standing"),
@@ -460,7 +461,9 @@ pub fn tables(c: &Checklist, lang: Lang, top_n: usize) -> Vec<Table> {
 
     let mut rows = Vec::new();
     for t in &c.targets {
-        for a in &t.coverage {
+        let mut areas: Vec<&AreaGoal> = t.coverage.iter().collect();
+        areas.sort_by_key(|a| (county_order(&a.county), a.area.clone()));
+        for a in areas {
             rows.push(Row::body(vec![
                 text(t.name.clone()),
                 text(a.area.clone()),
@@ -532,7 +535,7 @@ pub fn tables(c: &Checklist, lang: Lang, top_n: usize) -> Vec<Table> {
     rows.push(ranking_row(
         &c.total,
         Cell::Empty,
-        l("全市", "City").into(),
+        l("全市合计", "City total").into(),
         RowKind::Total,
     ));
     let mut t = table(
@@ -699,8 +702,8 @@ pub fn tables(c: &Checklist, lang: Lang, top_n: usize) -> Vec<Table> {
     t.alert = vec![11];
     t.note = Some(
         l(
-            "注：累计建成自“设备安装”起计（“塔体建成”“市电引入”尚未计入）；累计开通自“开通”起计。年度完成率＝本年开通÷年度任务；排名按年度完成率，运营商之间、区县之间分别排名。一个站点计入其区县小计一次，并计入其每个运营商一行。",
-            "Built counts from stage “equipment installed” (a finished tower or power hookup is not yet built); on air from “on air”. Completion = on air this year ÷ yearly task; operators are ranked among operators, counties among counties. A site counts once in its county's subtotal and in the row of each operator on it.",
+            "注：累计建成自“设备安装”起计（“塔体建成”“市电引入”尚未计入）；累计开通自“开通”起计。年度完成率＝本年开通÷年度任务；排名按年度完成率，运营商之间、区县之间分别排名。一个站点计入其区县小计一次，并计入其每个运营商一行。倒排应开通按各自任务分别向上取整，差额只计未达倒排的部分，故合计不等于各行之和。",
+            "Built counts from stage “equipment installed” (a finished tower or power hookup is not yet built); on air from “on air”. Completion = on air this year ÷ yearly task; operators are ranked among operators, counties among counties. A site counts once in its county's subtotal and in the row of each operator on it. Expected counts are rounded up per row and shortfalls count only rows behind, so totals are not the sums of the rows.",
         )
         .into(),
     );
@@ -796,22 +799,29 @@ pub fn tables(c: &Checklist, lang: Lang, top_n: usize) -> Vec<Table> {
             l("月份", "Month"),
             l("累计开通", "On air"),
             l("倒排应开通", "Expected by schedule"),
+            l("当年目标", "Target due that year"),
             l("差额", "Shortfall"),
         ],
         c.trend
             .iter()
-            .map(|t| {
+            .map(|p| {
+                let due = c
+                    .targets
+                    .iter()
+                    .find(|t| chrono::Datelike::year(&t.deadline) == p.month.year)
+                    .map(|t| t.target);
                 Row::body(vec![
-                    text(t.month.to_string()),
-                    int(t.on_air),
-                    int(t.expected),
-                    int(t.expected.saturating_sub(t.on_air)),
+                    text(p.month.to_string()),
+                    int(p.on_air),
+                    int(p.expected),
+                    opt(due),
+                    int(p.expected.saturating_sub(p.on_air)),
                 ])
             })
             .collect(),
     );
     t.unit = unit_sites.clone();
-    t.alert = vec![3];
+    t.alert = vec![4];
     t.chart_data = true;
     out.push(t);
 
@@ -921,7 +931,7 @@ pub fn tables(c: &Checklist, lang: Lang, top_n: usize) -> Vec<Table> {
         vec![
             l("区县", "County"),
             l("序号", "No."),
-            l("编号", "Id"),
+            l("困难编号", "Obstacle id"),
             l("站址编号", "Site id"),
             l("站址名称", "Name"),
             l("困难类型", "Kind"),
@@ -1015,13 +1025,14 @@ pub fn tables(c: &Checklist, lang: Lang, top_n: usize) -> Vec<Table> {
         Lang::En => format!("{} sites", c.changes.newly_overdue.len()),
     });
     out.push(t);
-    out.push(table(
+    let mut t = table(
         changes,
         false,
         l("本月销号的困难", "Obstacles resolved this month"),
         vec![
+            l("区县", "County"),
             l("序号", "No."),
-            l("编号", "Id"),
+            l("困难编号", "Obstacle id"),
             l("站址编号", "Site id"),
             l("困难类型", "Kind"),
             l("责任单位", "Responsible unit"),
@@ -1029,24 +1040,33 @@ pub fn tables(c: &Checklist, lang: Lang, top_n: usize) -> Vec<Table> {
             l("销号日期", "Resolved"),
             l("处理结果", "Resolution"),
         ],
-        c.changes
-            .resolved
-            .iter()
-            .enumerate()
-            .map(|(i, r)| {
-                Row::body(vec![
-                    Cell::Int(i as i64 + 1),
-                    Cell::Int(r.id),
-                    text(r.site.clone()),
-                    text(kind_label(r.kind, lang)),
-                    text(r.responsible_unit.clone()),
-                    Cell::Date(r.opened),
-                    Cell::Date(r.resolved),
-                    text(r.resolution.clone()),
-                ])
-            })
-            .collect(),
-    ));
+        site_list(
+            c.changes
+                .resolved
+                .iter()
+                .map(|r| {
+                    (
+                        r.county.as_str(),
+                        vec![
+                            Cell::Int(r.id),
+                            text(r.site.clone()),
+                            text(kind_label(r.kind, lang)),
+                            text(r.responsible_unit.clone()),
+                            Cell::Date(r.opened),
+                            Cell::Date(r.resolved),
+                            text(r.resolution.clone()),
+                        ],
+                    )
+                })
+                .collect(),
+        ),
+    );
+    t.merge_first = true;
+    t.unit = Some(match lang {
+        Lang::Zh => format!("共 {} 项", c.changes.resolved.len()),
+        Lang::En => format!("{} obstacles", c.changes.resolved.len()),
+    });
+    out.push(t);
 
     let others = l("运维及其他", "Operations and more");
     let mut t = table(

@@ -138,9 +138,20 @@ fn write_table(
     lang: Lang,
 ) -> Result<(u32, u32), XlsxError> {
     let last_col = (t.headers.len().max(2) - 1) as u16;
-    ws.write_string_with_format(row, 0, &t.title, &f.table_title)?;
-    if let Some(u) = &t.unit {
-        ws.write_string_with_format(row, last_col, u, &f.unit)?;
+    // The unit stands at the right end of the title's row, or after the title when the title
+    // would run into it.
+    let room: f64 = widths[..last_col as usize].iter().sum();
+    match &t.unit {
+        Some(u) if width(&t.title) + 2.0 <= room => {
+            ws.write_string_with_format(row, 0, &t.title, &f.table_title)?;
+            ws.write_string_with_format(row, last_col, u, &f.unit)?;
+        }
+        Some(u) => {
+            ws.write_string_with_format(row, 0, format!("{}（{u}）", t.title), &f.table_title)?;
+        }
+        None => {
+            ws.write_string_with_format(row, 0, &t.title, &f.table_title)?;
+        }
     }
     row += 1;
     let header_row = row;
@@ -180,9 +191,22 @@ fn write_table(
             row += 1;
             continue;
         }
+        // Wrapped text makes the row as tall as its longest cell needs.
+        let lines = r
+            .cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (width(&c.text()) / (widths[i] - 1.0)).ceil())
+            .fold(1.0, f64::max);
+        if lines > 1.0 {
+            ws.set_row_height(row, 13.5 * lines)?;
+        }
         for (col, cell) in r.cells.iter().enumerate() {
             let c = col as u16;
             match cell {
+                Cell::Text(s) if col == 0 && t.merge_first => {
+                    ws.write_string_with_format(row, c, s, &f.merged)?;
+                }
                 Cell::Text(s) => {
                     ws.write_string_with_format(row, c, s, &f.cell[lv])?;
                 }
@@ -309,6 +333,14 @@ pub fn render(c: &Checklist, lang: Lang, top_n: usize) -> Result<Vec<u8>, XlsxEr
             ws.merge_range(row, 0, row, last_col, &sig.join("　　　　"), &f.byline)?;
         }
         setup(&mut ws, lang);
+        // A sheet of small tables that a page nearly holds goes on one page.
+        let printed: usize = list
+            .iter()
+            .map(|t| t.printed().count() + 3 + usize::from(t.note.is_some()))
+            .sum();
+        if list.len() > 1 && printed <= 48 {
+            ws.set_print_fit_to_pages(1, 1);
+        }
         if i == 0 {
             ws.set_active(true);
         }
@@ -350,6 +382,18 @@ fn chart_sheet(
         ));
     let mut line = Chart::new(ChartType::Line);
     line.add_series()
+        .set_name((sheet, header, 3))
+        .set_categories((sheet, first, 0, last, 0))
+        .set_values((sheet, first, 3, last, 3))
+        .set_format(
+            ChartFormat::new().set_line(
+                ChartLine::new()
+                    .set_color(Color::RGB(0xC0392B))
+                    .set_width(2.0)
+                    .set_dash_type(ChartLineDashType::RoundDot),
+            ),
+        );
+    line.add_series()
         .set_name((sheet, header, 2))
         .set_categories((sheet, first, 0, last, 0))
         .set_values((sheet, first, 2, last, 2))
@@ -374,7 +418,7 @@ fn chart_sheet(
     chart.x_axis().set_name(lang.pick("月份", "Month"));
     chart.legend().set_position(ChartLegendPosition::Bottom);
     let mut cs = Worksheet::new_chartsheet();
-    cs.set_name(lang.pick("燃尽图", "Chart"))?;
+    cs.set_name(lang.pick("进度图", "Chart"))?;
     cs.insert_chart(0, 0, &chart)?;
     cs.set_landscape();
     cs.set_paper_size(9);

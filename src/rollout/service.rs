@@ -260,32 +260,27 @@ impl Rollout {
         if at >= now {
             return self.coverage();
         }
-        // From scratch: the live report's kept marks stay as they are.
-        self.coverage.report_for(&format!("at {at}"), |grids| {
-            let (sites, on_air) = self.coverage_sites_at(at, None, None);
-            let footprints: Vec<Footprint> =
-                report::footprints(grids, &sites, &self.config.coverage)
-                    .into_iter()
-                    .map(|(_, f)| f)
-                    .collect();
-            report::report(
-                grids,
-                grids.iter().map(|g| g.cover(&footprints)).collect(),
-                &self.config.coverage,
-                &self.config.targets,
-                &on_air,
-                &sites,
-            )
-        })
+        self.report_anew(&format!("at {at}"), at, None, None)
     }
 
     pub fn coverage_of(&self, operator: Option<Operator>) -> Arc<Report> {
         let Some(op) = operator else {
             return self.coverage();
         };
-        let now = self.now();
-        self.coverage.report_for(op.as_str(), |grids| {
-            let (sites, on_air) = self.coverage_sites(now, Some(op));
+        self.report_anew(op.as_str(), self.now(), Some(op), self.live_offline())
+    }
+
+    /// A report computed from scratch (the live report's kept marks stay as they are), cached
+    /// briefly under `key`.
+    fn report_anew(
+        &self,
+        key: &str,
+        at: DateTime<Utc>,
+        operator: Option<Operator>,
+        offline: Option<u32>,
+    ) -> Arc<Report> {
+        self.coverage.report_for(key, |grids| {
+            let (sites, on_air) = self.coverage_sites_at(at, operator, offline);
             let footprints: Vec<Footprint> =
                 report::footprints(grids, &sites, &self.config.coverage)
                     .into_iter()
@@ -395,12 +390,15 @@ impl Rollout {
         now: DateTime<Utc>,
         operator: Option<Operator>,
     ) -> (Vec<SiteInput>, Vec<u64>) {
-        let offline = self
-            .config
+        self.coverage_sites_at(now, operator, self.live_offline())
+    }
+
+    /// The offline rule live coverage applies (`coverage.radiating_only`), if it does.
+    fn live_offline(&self) -> Option<u32> {
+        self.config
             .coverage
             .radiating_only
-            .then_some(self.config.alarms.offline_intervals);
-        self.coverage_sites_at(now, operator, offline)
+            .then_some(self.config.alarms.offline_intervals)
     }
 
     /// [`Self::coverage_sites`] with the offline rule given (`None`: stage alone).
