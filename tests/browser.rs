@@ -137,6 +137,21 @@ impl Page {
         std::mem::take(&mut *self.errors.lock().unwrap())
     }
 
+    /// Saves a PNG of the viewport as `name` under `$SITEPULSE_SCREENSHOTS`, when that is set
+    /// (for looking at the page; nothing is asserted).
+    pub fn screenshot(&self, name: &str) {
+        let Ok(dir) = std::env::var("SITEPULSE_SCREENSHOTS") else {
+            return;
+        };
+        use headless_chrome::protocol::cdp::Page::CaptureScreenshotFormatOption as Png;
+        let png = self
+            .tab
+            .capture_screenshot(Png::Png, None, None, true)
+            .unwrap();
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(std::path::Path::new(&dir).join(name), png).unwrap();
+    }
+
     pub fn errors(&self) -> Vec<String> {
         self.errors.lock().unwrap().clone()
     }

@@ -94,6 +94,7 @@ async fn an_engineer_reports_from_the_phone_page() {
         );
         let logged = page.take_errors();
         assert!(logged.iter().all(|e| e.contains("401")), "{logged:?}");
+        page.screenshot("field-wrong-token.png");
 
         // The right one signs in; the old message goes.
         page.eval(&format!(
@@ -130,6 +131,7 @@ async fn an_engineer_reports_from_the_phone_page() {
         let info = page.eval("document.getElementById('site-info').textContent");
         assert!(info.as_str().unwrap().contains("区县: 东昌府区"), "{info}");
         assert_eq!(page.eval("document.getElementById('stage').value"), "approved");
+        page.screenshot("field-site.png");
 
         page.eval(
             "document.getElementById('stage').value = 'built';
@@ -164,6 +166,7 @@ async fn an_engineer_reports_from_the_phone_page() {
         );
         let logged = page.take_errors();
         assert!(logged.iter().all(|e| e.contains("400")), "{logged:?}");
+        page.screenshot("field-step-back.png");
 
         page.eval(
             "document.getElementById('tab-obstacle').click();
@@ -203,6 +206,7 @@ async fn an_engineer_reports_from_the_phone_page() {
              && !document.getElementById('queue').classList.contains('hidden')",
         );
         let banner = page.eval("document.getElementById('queue').textContent");
+        page.screenshot("field-offline.png");
         assert!(banner.as_str().unwrap().contains("已保存在本机"), "{banner}");
         page.take_errors();
         network(&page, false);

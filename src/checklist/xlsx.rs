@@ -24,7 +24,7 @@ fn width(s: &str) -> f64 {
 /// Widest a column grows before its text wraps.
 const MAX_WIDTH: f64 = 36.0;
 /// Widest a header makes its column: longer headers wrap.
-const HEADER_WIDTH: f64 = 10.0;
+const HEADER_WIDTH: f64 = 6.0;
 
 struct Formats {
     title: Format,
