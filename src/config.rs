@@ -43,6 +43,8 @@ pub struct Config {
     pub map: MapConfig,
     pub checklist: ChecklistConfig,
     pub targets: Vec<Target>,
+    /// 5G+ application pilots: each field's target (the plan's table by default).
+    pub pilot_targets: Vec<crate::domain::pilot::PilotTarget>,
     /// Protected satellite earth stations.
     pub earth_stations: Vec<EarthStation>,
     /// Yearly tasks (年度任务) per county, optionally per operator.
@@ -501,6 +503,7 @@ impl Default for Config {
             map: MapConfig::default(),
             checklist: ChecklistConfig::default(),
             targets: default_targets(),
+            pilot_targets: crate::domain::pilot::default_targets(),
             earth_stations: Vec::new(),
             tasks: Vec::new(),
         }

@@ -18,7 +18,7 @@ use chrono::NaiveDate;
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -210,12 +210,22 @@ pub async fn run(
             token = demo_token(&opts.db).await;
             import_plan(&rollout, &plans, &plan_file).await;
             import_areas(&rollout).await;
-            Some(tokio::spawn(run_office(
-                rollout,
-                office::field_events(&plans, 2020),
-                clock.clone(),
-                stop_rx.clone(),
-            )))
+            let (pilots, stages) = crate::sim::pilots::register(&plans, 2020);
+            import_pilots(
+                &rollout,
+                &pilots,
+                &opts.db.with_file_name("sitepulse-demo-pilots.csv"),
+            )
+            .await;
+            Some((
+                tokio::spawn(run_office(
+                    rollout.clone(),
+                    office::field_events(&plans, 2020),
+                    clock.clone(),
+                    stop_rx.clone(),
+                )),
+                tokio::spawn(run_pilots(rollout, stages, clock.clone(), stop_rx.clone())),
+            ))
         }
         Err(_) => None,
     };
@@ -251,8 +261,9 @@ pub async fn run(
     for a in agents {
         let _ = a.await;
     }
-    if let Some(o) = office {
+    if let Some((o, p)) = office {
         let _ = o.await;
+        let _ = p.await;
     }
     server.await.unwrap_or(Ok(()))?;
     Ok(())
@@ -328,6 +339,72 @@ async fn import_areas(rollout: &Rollout) {
 
 /// Carries out the field engineers' reports as simulated time reaches them, through the same
 /// service the API uses.
+/// Imports the simulated city's pilot register from a CSV file, left beside the demo store as
+/// an example of the format.
+async fn import_pilots(rollout: &Rollout, pilots: &[crate::domain::pilot::Pilot], file: &Path) {
+    let csv = crate::rollout::pilots::to_csv(pilots);
+    if let Err(e) = std::fs::write(file, &csv) {
+        tracing::warn!(file = %file.display(), error = %e, "demo pilot register not written");
+    }
+    let r = rollout.clone();
+    let imported = tokio::task::spawn_blocking(move || {
+        r.import_pilots(
+            &csv,
+            "sitepulse-demo-pilots.csv",
+            &Actor::cli("演示：市工信局"),
+        )
+    })
+    .await;
+    match imported {
+        Ok(Ok((report, _))) => tracing::info!(pilots = report.rows, "demo pilot register imported"),
+        Ok(Err(e)) => tracing::warn!(error = %e, "demo pilot register import failed"),
+        Err(e) => tracing::warn!(error = %e, "demo pilot register import failed"),
+    }
+}
+
+/// Reports each pilot's later stages as simulated time reaches their day.
+async fn run_pilots(
+    rollout: Rollout,
+    events: Vec<crate::sim::pilots::StageEvent>,
+    clock: SharedClock,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut events = events.into_iter().peekable();
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    let by = Actor::cli("演示：市工信局");
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => return,
+        }
+        let today = crate::domain::calendar::local_date(clock.now());
+        let mut due = Vec::new();
+        while let Some(e) = events.next_if(|e| e.day <= today) {
+            due.push(e);
+        }
+        if due.is_empty() {
+            if events.peek().is_none() {
+                return;
+            }
+            continue;
+        }
+        let r = rollout.clone();
+        let by = by.clone();
+        let done = tokio::task::spawn_blocking(move || {
+            for e in due {
+                let day = e.day.to_string();
+                if let Err(err) = r.report_pilot_stage(&e.pilot, e.stage, Some(&day), None, &by) {
+                    tracing::warn!(pilot = %e.pilot, error = %err, "demo pilot stage refused");
+                }
+            }
+        })
+        .await;
+        if done.is_err() {
+            return;
+        }
+    }
+}
+
 async fn run_office(
     rollout: Rollout,
     events: Vec<FieldEvent>,

@@ -27,7 +27,7 @@ const BAD_PLAN: &[u8] = include_bytes!("fixtures/checklist-plan-bad.csv");
 
 /// `YYYY-MM-DD HH:MM` in Liaocheng (UTC+8), written out here rather than taken from the code
 /// under test.
-fn local(s: &str) -> DateTime<Utc> {
+pub(crate) fn local(s: &str) -> DateTime<Utc> {
     let naive = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
     chrono::FixedOffset::east_opt(8 * 3600)
         .unwrap()
@@ -139,7 +139,7 @@ fn now() -> DateTime<Utc> {
     local("2020-10-15 12:00")
 }
 
-fn who() -> Actor {
+pub(crate) fn who() -> Actor {
     Actor {
         who: "张工".into(),
         origin: "127.0.0.1".into(),
@@ -175,7 +175,7 @@ fn obstacle(kind: ObstacleKind, opened: &str) -> NewObstacle {
 }
 
 /// Builds the scenario's store in `dir` and returns the service on it.
-fn scenario(dir: &Path) -> Rollout {
+pub(crate) fn scenario(dir: &Path) -> Rollout {
     let cfg = config(dir);
     commit_reports(&cfg.store.path, REPORTS, 0);
     let r = Rollout::open(cfg, Arc::new(FixedClock(now()))).unwrap();
@@ -323,7 +323,7 @@ fn scenario(dir: &Path) -> Rollout {
     r
 }
 
-fn month(s: &str) -> Month {
+pub(crate) fn month(s: &str) -> Month {
     Month::parse(s).unwrap()
 }
 

@@ -46,6 +46,24 @@ async fn the_map_draws_sites_and_areas_and_filters_them() {
         .await;
         assert_eq!(status, 201, "{body}");
     }
+    // The pilot register: six of its projects have a position (H01 E01 E02 M01 T01 V01).
+    let register = include_bytes!("fixtures/pilots.csv").to_vec();
+    let (status, body) = post(&c, "/api/v1/applications?source=pilots.csv", register).await;
+    assert_eq!(status, 200, "{body}");
+    let (_, pilots) = c.get("/api/v1/applications.geojson").await;
+    assert_eq!(pilots["features"].as_array().unwrap().len(), 6);
+    // Held up: M01 stands 640 m from A01, the nearest site on air here (its urban footprint
+    // is 350 m); M02 depends on A05, not on air.
+    let (_, held) = c
+        .get("/api/v1/applications?field=manufacturing&blocked=true")
+        .await;
+    let ids: Vec<&str> = held["applications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["project"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["M01", "M02"], "{held}");
     // The data behind the map.
     let (_, cov) = c.get("/api/v1/coverage").await;
     assert_eq!(cov["areas"].as_array().unwrap().len(), 2);
@@ -77,6 +95,11 @@ async fn the_map_draws_sites_and_areas_and_filters_them() {
         let stats = page.eval("JSON.stringify(window.sitepulseMap.stats())");
         assert_eq!(stats["sites"], 28, "{stats}");
         assert_eq!(stats["areas"], 2, "{stats}");
+        assert_eq!(stats["pilots"], 6, "the pilots' layer: {stats}");
+        assert_eq!(
+            page.eval("document.querySelectorAll('.leaflet-marker-pane .pilot').length"),
+            6
+        );
         assert_eq!(stats["drawn"], 28, "every site drawn, alone or in a cluster: {stats}");
         assert!(stats["painted"].as_u64().unwrap() > 100, "the map is blank: {stats}");
         // Filter: 茌平区, then on air only.

@@ -21,6 +21,7 @@ mod ingest;
 mod layers;
 mod map;
 mod outage;
+mod pilots;
 mod rollout_api;
 mod scale_out;
 mod sink;

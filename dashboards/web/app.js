@@ -15,6 +15,8 @@ const I18N = {
     flagged: "需与卫星地球站协调", month_axis: "月份", on_air: "累计开通",
     candidates: "建议新建站址", candidate_item: "{area} {i} 号：覆盖率 +{add}%（累计 {after}%）",
     area_sites: "区内开通站址 {inside} 个，覆盖到本区的站址 {reaching} 个", of_operator: "（{op}站址）",
+    pilots: "5G+应用试点项目", pilots_done: "已验收 {d} / 目标 {t}，缺少5G覆盖 {b} 个", pilot_blocked: "缺少5G覆盖",
+    pilot_stages: { declared: "申报", approved: "立项", building: "建设", accepted: "验收", promoted: "示范推广" },
     stages: { planned: "规划", approved: "站址落实", built: "塔体建成", powered: "市电引入", installed: "设备安装", on_air: "开通", accepted: "入网验收" },
     operators: { cmcc: "中国移动", cucc: "中国联通", ctcc: "中国电信", cbn: "中国广电" },
     standings: { on_air: "已开通", on_track: "正常", at_risk: "有风险", overdue: "逾期" },
@@ -32,6 +34,8 @@ const I18N = {
     flagged: "Earth-station coordination needed", month_axis: "Month", on_air: "On air",
     candidates: "Proposed new sites", candidate_item: "{area} no. {i}: +{add}% covered ({after}% in all)",
     area_sites: "{inside} radiating sites inside, {reaching} footprints reaching in", of_operator: " ({op} sites)",
+    pilots: "5G+ application pilots", pilots_done: "{d} of {t} accepted; {b} without 5G", pilot_blocked: "without 5G",
+    pilot_stages: { declared: "Declared", approved: "Approved", building: "Under construction", accepted: "Accepted", promoted: "Promoted" },
     stages: { planned: "Planned", approved: "Site approved", built: "Tower built", powered: "Powered", installed: "Installed", on_air: "On air", accepted: "Accepted" },
     operators: { cmcc: "China Mobile", cucc: "China Unicom", ctcc: "China Telecom", cbn: "China Broadnet" },
     standings: { on_air: "on air", on_track: "on track", at_risk: "at risk", overdue: "overdue" },
@@ -39,6 +43,7 @@ const I18N = {
     counties: { "371502": "Dongchangfu", "371503": "Chiping", "371521": "Yanggu", "371522": "Shenxian", "371524": "Dong'e", "371525": "Guanxian", "371526": "Gaotang", "371581": "Linqing" },
   },
 };
+const PILOT_COLORS = { declared: "#90caf9", approved: "#42a5f5", building: "#1565c0", accepted: "#00897b", promoted: "#004d40" };
 const STAGE_COLORS = { planned: "#9aa5b1", approved: "#b39ddb", built: "#7e57c2", powered: "#ffb300", installed: "#fb8c00", on_air: "#2e9e5b", accepted: "#1b5e20" };
 
 let lang = localStorage.getItem("sitepulse.lang") || (new URLSearchParams(location.search).get("lang") === "en" ? "en" : "zh");
@@ -53,7 +58,7 @@ async function api(path) {
   return r.json();
 }
 
-const state = { sites: [], areas: null, coverage: null, gaps: [], earth: [], candidates: [], progress: null, monthly: null, config: null, index: null, drawn: 0, clusters: 0 };
+const state = { pilots: [], pilotProgress: null, sites: [], areas: null, coverage: null, gaps: [], earth: [], candidates: [], progress: null, monthly: null, config: null, index: null, drawn: 0, clusters: 0 };
 const canvas = L.canvas({ padding: 0.3 });
 const map = L.map("map", { preferCanvas: true, renderer: canvas, zoomControl: true, attributionControl: true });
 const layers = {
@@ -62,6 +67,7 @@ const layers = {
   gaps: L.layerGroup().addTo(map),
   candidates: L.layerGroup().addTo(map),
   earth: L.layerGroup().addTo(map),
+  pilots: L.layerGroup().addTo(map),
   sites: L.layerGroup().addTo(map),
 };
 
@@ -170,6 +176,20 @@ function drawEarth() {
   }
 }
 
+/// The pilot projects as diamonds coloured by stage; a red ring marks those 5G does not reach.
+function drawPilots() {
+  layers.pilots.clearLayers();
+  if (!$("l-pilots").checked) return;
+  for (const f of state.pilots) {
+    const p = f.properties, [lon, lat] = f.geometry.coordinates;
+    const icon = L.divIcon({ className: "pilot" + (p.blocked ? " blocked" : ""), iconSize: [14, 14],
+      html: `<i style="background:${PILOT_COLORS[p.stage] || "#999"}"></i>` });
+    L.marker([lat, lon], { icon, keyboard: false })
+      .bindTooltip(`${esc(p.name)} · ${esc(I18N[lang].pilot_stages[p.stage] || p.stage)}${p.blocked ? " · " + t("pilot_blocked") : ""}`)
+      .addTo(layers.pilots);
+  }
+}
+
 function drawPanel() {
   const p = state.progress, c = state.coverage;
   $("targets").innerHTML = (p?.targets || []).map((tg) => {
@@ -197,7 +217,11 @@ function drawPanel() {
     const [, c] = proposed[Number(li.dataset.k)];
     map.setView([c.lat, c.lon], 15);
   }));
-  $("legend").innerHTML = Object.keys(STAGE_COLORS).map((s) => `<span><i style="background:${STAGE_COLORS[s]}"></i>${esc(I18N[lang].stages[s])}</span>`).join("");
+  $("legend").innerHTML = Object.keys(STAGE_COLORS).map((s) => `<span><i style="background:${STAGE_COLORS[s]}"></i>${esc(I18N[lang].stages[s])}</span>`).join("")
+    + `<span class="break"></span><span>${esc(t("pilots"))}：</span>` + Object.keys(PILOT_COLORS).map((s) => `<span><i class="diamond" style="background:${PILOT_COLORS[s]}"></i>${esc(I18N[lang].pilot_stages[s])}</span>`).join("")
+    + `<span><i class="diamond ring"></i>${esc(t("pilot_blocked"))}</span>`;
+  const pp = state.pilotProgress;
+  $("pilots").textContent = pp && pp.total.projects ? t("pilots_done", { d: pp.total.done, t: pp.total.target ?? "-", b: pp.total.blocked }) : t("none");
 }
 
 function drawBurnup() {
@@ -241,6 +265,7 @@ function renderLabels() {
   fillSelect("f-operator", Object.entries(I18N[lang].operators));
   fillSelect("f-stage", Object.entries(I18N[lang].stages));
   drawPanel();
+  drawPilots();
 }
 
 async function showSite(id) {
@@ -282,11 +307,13 @@ async function loadOverview() {
   // With an operator chosen, the areas are shaded by that carrier's sites alone.
   state.operator = $("f-operator").value || "";
   const op = state.operator ? `operator=${encodeURIComponent(state.operator)}` : "";
-  const [areas, coverage, gaps, earth, progress, monthly] = await Promise.all([
+  const [areas, coverage, gaps, earth, progress, monthly, pilots, pilotProgress] = await Promise.all([
     api(`/api/v1/areas?${op}`), api(`/api/v1/coverage?${op}`), api(`/api/v1/coverage/gaps?limit=50&${op}`),
-    api("/api/v1/earth-stations"), api("/api/v1/progress"), api("/api/v1/progress/monthly")]);
-  Object.assign(state, { areas, coverage, gaps: gaps.gaps, earth: earth.earth_stations, progress, monthly });
-  drawAreas(); drawGaps(); drawEarth(); drawPanel();
+    api("/api/v1/earth-stations"), api("/api/v1/progress"), api("/api/v1/progress/monthly"),
+    api("/api/v1/applications.geojson"), api("/api/v1/applications/progress")]);
+  Object.assign(state, { areas, coverage, gaps: gaps.gaps, earth: earth.earth_stations, progress, monthly,
+    pilots: pilots.features, pilotProgress });
+  drawAreas(); drawGaps(); drawEarth(); drawPilots(); drawPanel();
 }
 
 /// The proposed new sites: the heaviest search the map asks for, so only with its layer on, and
@@ -318,7 +345,7 @@ window.sitepulseMap = {
   /// Zooms to `z` on the current centre.
   zoomTo: (z) => map.setZoom(z, { animate: false }),
   stats: () => ({ sites: state.sites.length, shown: state.shown, drawn: state.drawn, clusters: state.clusters,
-    areas: state.areas ? state.areas.features.length : 0, painted: paintedPixels(), zoom: map.getZoom() }),
+    areas: state.areas ? state.areas.features.length : 0, pilots: state.pilots.length, painted: paintedPixels(), zoom: map.getZoom() }),
 };
 
 async function start() {
@@ -348,6 +375,7 @@ async function start() {
   $("l-footprints").addEventListener("change", drawSites);
   $("l-gaps").addEventListener("change", drawGaps);
   $("l-earth").addEventListener("change", drawEarth);
+  $("l-pilots").addEventListener("change", drawPilots);
   $("lang").addEventListener("click", () => { lang = lang === "zh" ? "en" : "zh"; localStorage.setItem("sitepulse.lang", lang); renderLabels(); });
   $("checklist").addEventListener("submit", (e) => {
     e.preventDefault();

@@ -114,6 +114,7 @@ impl From<RolloutError> for ApiError {
                 &e,
             ),
             e @ (RolloutError::UnknownArea(_)
+            | RolloutError::UnknownPilot(_)
             | RolloutError::UnknownObstacle { .. }
             | RolloutError::UnknownObjection(_)) => ApiError::NotFound(e.to_string()),
             e @ (RolloutError::MonthClosed(_) | RolloutError::ObjectionDecided { .. }) => {

@@ -21,6 +21,7 @@ pub mod field;
 pub mod listen;
 pub mod open;
 pub mod ops;
+pub mod pilots;
 pub mod progress;
 pub mod rollout;
 pub mod sites;
@@ -69,6 +70,15 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/schema", get(ops::schema))
         .route("/api/v1/quarantine", get(ops::quarantine))
         .route("/api/v1/me", get(rollout::me))
+        .route(
+            "/api/v1/applications",
+            get(pilots::list)
+                .post(pilots::import)
+                .layer(DefaultBodyLimit::max(PLAN_UPLOAD_MAX)),
+        )
+        .route("/api/v1/applications/progress", get(pilots::progress))
+        .route("/api/v1/applications.geojson", get(pilots::geojson))
+        .route("/api/v1/applications/{id}/stage", post(pilots::stage))
         .route("/api/v1/sites", get(sites::list))
         .route("/api/v1/sites/{id}", get(sites::detail))
         .route("/api/v1/sites/{id}/history", get(sites::history))

@@ -61,6 +61,8 @@ pub struct Input<'a> {
     /// Coverage of the target areas at the checklist's time, if areas are loaded.
     pub coverage: Option<&'a crate::coverage::report::Report>,
     pub issuer: Issuer,
+    /// The pilots' progress on the checklist's day, when a register is kept.
+    pub pilots: Option<crate::views::pilots::PilotProgress>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -188,6 +190,7 @@ pub fn build(input: Input<'_>) -> Result<Checklist, BuildError> {
         offline_intervals,
         coverage,
         issuer,
+        pilots,
     } = input;
     let today = local_date(now);
     if today < month.first_day() {
@@ -516,6 +519,7 @@ pub fn build(input: Input<'_>) -> Result<Checklist, BuildError> {
         unplanned,
         objections: stale,
         trend: trend(sites, tasks, month, now),
+        pilots,
     })
 }
 
@@ -634,6 +638,7 @@ mod tests {
             offline_intervals: 3,
             coverage: None,
             issuer: Issuer::default(),
+            pilots: None,
         })
         .unwrap()
     }
@@ -736,6 +741,7 @@ mod tests {
             offline_intervals: 3,
             coverage: None,
             issuer: Issuer::default(),
+            pilots: None,
         });
         assert_eq!(
             early.err(),

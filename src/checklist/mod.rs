@@ -71,6 +71,9 @@ pub struct Checklist {
     pub objections: Vec<StaleObjection>,
     /// Cumulative on-air sites against the backward schedule, month by month.
     pub trend: Vec<TrendPoint>,
+    /// The 5G+ application pilots on the checklist's day, when a register is kept.
+    #[serde(default)]
+    pub pilots: Option<crate::views::pilots::PilotProgress>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

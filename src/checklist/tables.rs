@@ -1181,8 +1181,176 @@ pub fn tables(c: &Checklist, lang: Lang, top_n: usize) -> Vec<Table> {
             .collect(),
     ));
 
+    if let Some(p) = &c.pilots {
+        pilot_tables(&mut out, p, lang, top_n);
+    }
+
     for (i, t) in out.iter_mut().enumerate() {
         t.title = number(i + 1, &t.title, lang);
     }
     out
+}
+
+/// The 5G+ application pilots: per field against the plan's targets, then the projects held up
+/// by missing 5G and those past their deadline.
+fn pilot_tables(
+    out: &mut Vec<Table>,
+    p: &crate::views::pilots::PilotProgress,
+    lang: Lang,
+    top_n: usize,
+) {
+    use crate::domain::pilot::PilotStage;
+    use crate::views::pilots::{PilotRef, Tally};
+    let l = |zh, en| lang.pick(zh, en);
+    let sheet = l("应用试点", "Pilots");
+    let tally_cells = |t: &Tally| {
+        let mut v: Vec<Cell> = vec![int(t.projects)];
+        v.extend(
+            PilotStage::ALL
+                .iter()
+                .map(|s| int(t.stages.get(s).copied().unwrap_or(0))),
+        );
+        v.extend([int(t.done), int(t.overdue), int(t.blocked)]);
+        v
+    };
+    let mut rows: Vec<Row> = p
+        .fields
+        .iter()
+        .map(|f| {
+            let mut cells = vec![
+                text(lang.pick(f.field.label_zh(), f.field.label_en())),
+                opt(f.target),
+            ];
+            cells.extend(tally_cells(&f.tally));
+            cells.insert(9, Cell::Pct(f.completion));
+            cells.push(text(f.responsible.join(lang.pick("、", ", "))));
+            Row::body(cells)
+        })
+        .collect();
+    let mut total = vec![text(l("合计", "Total")), opt(p.total.target)];
+    total.extend(tally_cells(&p.total.tally));
+    total.insert(9, Cell::Pct(p.total.completion));
+    total.push(Cell::Empty);
+    rows.push(Row::of(RowKind::Total, total));
+    let mut headers = vec![l("领域", "Field"), l("目标（个）", "Target")];
+    headers.push(l("项目数", "Projects"));
+    headers.extend(
+        PilotStage::ALL
+            .iter()
+            .map(|s| lang.pick(s.label_zh(), s.label_en())),
+    );
+    headers.extend([
+        l("已验收", "Done"),
+        l("完成率", "Of the target"),
+        l("逾期", "Overdue"),
+        l("缺少5G", "Without 5G"),
+        l("责任单位", "Responsible"),
+    ]);
+    let mut t = Table {
+        sheet,
+        page_one: false,
+        title: l(
+            "5G+应用场景试点示范项目（分领域，按验收计完成）",
+            "5G+ application pilots by field (done when accepted)",
+        )
+        .into(),
+        unit: Some(l("单位：个", "Unit: projects").into()),
+        headers,
+        rows,
+        merge_first: false,
+        alert: vec![10, 11],
+        note: None,
+        chart_data: false,
+    };
+    t.note = Some(
+        l(
+            "缺少5G：依托站址未开通，或未指定站址而项目位置不在已开通站点覆盖范围内。",
+            "Without 5G: a site it depends on is not on air, or — naming none — its position lies outside every on-air site's footprint.",
+        )
+        .into(),
+    );
+    out.push(t);
+
+    let reason = |r: &PilotRef| -> String {
+        if !r.readiness.sites_not_on_air.is_empty() {
+            match lang {
+                Lang::Zh => format!(
+                    "依托站址未开通：{}",
+                    r.readiness.sites_not_on_air.join("、")
+                ),
+                Lang::En => format!(
+                    "sites not on air: {}",
+                    r.readiness.sites_not_on_air.join(", ")
+                ),
+            }
+        } else {
+            l("项目位置无5G覆盖", "no 5G coverage at its position").into()
+        }
+    };
+    let list = |v: &[PilotRef], with_reason: bool| {
+        by_county(
+            v.iter()
+                .map(|r| {
+                    let mut cells = vec![
+                        text(r.id.clone()),
+                        text(r.name.clone()),
+                        text(lang.pick(r.field.label_zh(), r.field.label_en())),
+                        text(r.department.clone()),
+                        text(lang.pick(r.stage.label_zh(), r.stage.label_en())),
+                        r.deadline.map_or(Cell::Empty, Cell::Date),
+                    ];
+                    if with_reason {
+                        cells.push(text(reason(r)));
+                    }
+                    (r.county.as_str(), cells)
+                })
+                .collect(),
+            top_n,
+            lang,
+        )
+    };
+    let headers = |with_reason: bool| {
+        let mut h = vec![
+            l("区县", "County"),
+            l("序号", "No."),
+            l("项目编号", "Code"),
+            l("项目名称", "Project"),
+            l("领域", "Field"),
+            l("牵头部门", "Lead department"),
+            l("当前阶段", "Stage"),
+            l("完成期限", "Deadline"),
+        ];
+        if with_reason {
+            h.push(l("原因", "Why"));
+        }
+        h
+    };
+    for (title, v, with_reason) in [
+        (
+            l("因缺少5G覆盖受阻的试点项目", "Pilots held up by missing 5G"),
+            &p.blocked,
+            true,
+        ),
+        (
+            l("逾期未验收的试点项目", "Pilots past their deadline"),
+            &p.overdue,
+            false,
+        ),
+    ] {
+        out.push(Table {
+            sheet,
+            page_one: false,
+            title: title.into(),
+            unit: Some(match lang {
+                Lang::Zh => format!("共 {} 个项目", v.len()),
+                Lang::En => format!("{} projects", v.len()),
+            }),
+            headers: headers(with_reason),
+            rows: list(v, with_reason),
+            merge_first: true,
+            alert: Vec::new(),
+            note: None,
+            chart_data: false,
+        });
+    }
 }

@@ -7,6 +7,7 @@
 //! - [`figures`] — the one rule for each figure the meeting and the map show: built, on air, on air
 //!   by a deadline, new on air in a month, which sites count.
 //! - [`milestone`], [`obstacle`], [`objection`] — what people report and decide.
+//! - [`pilot`] — 5G+ application pilot projects, their fields, stages and targets.
 //! - [`area`] — target areas and their classes, from GeoJSON.
 //! - [`geodesy`] — distances between positions.
 //! - [`message`] — an agent's message as taken in: decoded, or rejected with its reason.
@@ -24,6 +25,7 @@ pub mod message;
 pub mod milestone;
 pub mod objection;
 pub mod obstacle;
+pub mod pilot;
 pub mod schedule;
 pub mod site;
 pub mod timeline;

@@ -3,8 +3,10 @@
 //! state; and the views built from that state for a given time.
 //!
 //! - [`plan`] — the site plan and its import from CSV and GeoJSON.
+//! - [`pilots`] — the register of 5G+ application pilots and its import from CSV and XLSX.
 //! - [`service`] — [`service::Rollout`]: the writes, and the views at a time (progress, monthly
 //!   progress, schedule, coverage, checklist).
 
+pub mod pilots;
 pub mod plan;
 pub mod service;

@@ -39,6 +39,9 @@ pub enum PlanError {
     GeoJson(String),
     #[error("{} bad row(s); nothing was imported", .0.len())]
     Rows(Vec<RowError>),
+    /// The file's columns or container cannot be read (the sentence says what).
+    #[error("{0}")]
+    Columns(String),
 }
 
 /// Columns of the plan, each with its English key and the Chinese headers accepted for it.
@@ -249,7 +252,7 @@ fn parse_band(s: &str) -> Result<Band, String> {
 }
 
 /// A county admin code, or the Chinese or English name of one of Liaocheng's counties.
-fn parse_county(s: &str) -> Result<String, String> {
+pub(crate) fn parse_county(s: &str) -> Result<String, String> {
     if s.len() == 6 && s.bytes().all(|b| b.is_ascii_digit()) {
         return Ok(s.to_string());
     }

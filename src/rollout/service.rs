@@ -17,12 +17,14 @@ use crate::domain::geodesy::distance_m;
 use crate::domain::milestone::{Milestone, NewMilestone, parse_when};
 use crate::domain::objection::{Correction, Decision, NewObjection, Objection, correction};
 use crate::domain::obstacle::{NewObstacle, Obstacle, ObstaclePatch};
+use crate::domain::pilot::{Pilot, PilotStage, Readiness};
 use crate::domain::site::PlannedSite;
 use crate::domain::timeline::{Source, StageEvent};
 use crate::state::{self, SharedRegistry};
 use crate::store::StoreError;
 use crate::store::control::{AuditEntry, ClosedMonth, ControlStore, ImportReport};
 use crate::views::monthly::{self, Monthly};
+use crate::views::pilots::PilotProgress;
 use crate::views::progress::{self, Progress};
 use crate::wire::{Band, Operator, SiteKind};
 use chrono::{DateTime, Duration, SubsecRound, Utc};
@@ -38,6 +40,8 @@ pub enum RolloutError {
     UnknownObstacle { site: String, id: i64 },
     #[error("there is no objection {0}")]
     UnknownObjection(i64),
+    #[error("there is no pilot project `{0}`; import the register first")]
+    UnknownPilot(String),
     #[error("`{0}` is required")]
     Required(&'static str),
     #[error("`{field}` is longer than {max} characters")]
@@ -503,6 +507,111 @@ impl Rollout {
         Ok((report, parsed.ignored_columns))
     }
 
+    /// Imports the register of 5G+ application pilots (CSV or XLSX): all or nothing; projects
+    /// already registered are updated by their code.
+    pub fn import_pilots(
+        &self,
+        bytes: &[u8],
+        source: &str,
+        actor: &Actor,
+    ) -> Result<(ImportReport, Vec<String>), RolloutError> {
+        let parsed = super::pilots::parse(bytes)?;
+        let report =
+            self.control
+                .put_pilots(&parsed.pilots, "pilots.import", source, actor, self.now())?;
+        Ok((report, parsed.ignored_columns))
+    }
+
+    pub fn pilots(&self) -> Result<Vec<Pilot>, RolloutError> {
+        Ok(self.control.pilots()?)
+    }
+
+    /// Records that a project reached `stage` on `date` (by default today in Liaocheng), with a
+    /// document reference if given. A stage is not dated before an earlier one or after today.
+    pub fn report_pilot_stage(
+        &self,
+        id: &str,
+        stage: PilotStage,
+        date: Option<&str>,
+        evidence: Option<&str>,
+        actor: &Actor,
+    ) -> Result<Pilot, RolloutError> {
+        let now = self.now();
+        let today = local_date(now);
+        let day = match date {
+            Some(d) => crate::domain::calendar::parse_date(d).map_err(RolloutError::Value)?,
+            None => today,
+        };
+        if day > today {
+            return Err(RolloutError::FutureStage(day.to_string()));
+        }
+        let mut p = self
+            .control
+            .pilots()?
+            .into_iter()
+            .find(|p| p.id == id)
+            .ok_or_else(|| RolloutError::UnknownPilot(id.to_string()))?;
+        if let Some((s, d)) = p.stages.iter().find(|(s, d)| **s < stage && **d > day) {
+            return Err(RolloutError::Value(format!(
+                "`date` {day} is before the project reached `{}` on {d}",
+                s.as_str()
+            )));
+        }
+        if let Some((s, d)) = p.stages.iter().find(|(s, d)| **s > stage && **d < day) {
+            return Err(RolloutError::Value(format!(
+                "`date` {day} is after the project reached the later stage `{}` on {d}",
+                s.as_str()
+            )));
+        }
+        p.stages.insert(stage, day);
+        if let Some(e) = evidence.map(str::trim).filter(|e| !e.is_empty()) {
+            check_text("evidence", e, false)?;
+            p.evidence = if p.evidence.is_empty() {
+                e.to_string()
+            } else {
+                format!("{}；{e}", p.evidence)
+            };
+        }
+        self.control
+            .put_pilots(std::slice::from_ref(&p), "pilot.stage", id, actor, now)?;
+        Ok(p)
+    }
+
+    /// Whether 5G reaches each project at `at`: as the map shows it when `at` is now; at an
+    /// earlier instant, sites radiate by their stage alone.
+    pub fn pilot_readiness(
+        &self,
+        pilots: &[Pilot],
+        at: DateTime<Utc>,
+    ) -> std::collections::HashMap<String, Readiness> {
+        let offline = if at >= self.now() {
+            self.live_offline()
+        } else {
+            None
+        };
+        let grids = self.coverage.grids();
+        let (sites, _) = self.coverage_sites_at(at, None, offline);
+        let footprints = report::footprints(&grids, &sites, &self.config.coverage);
+        let reg = state::read(&self.registry);
+        crate::coverage::reach::readiness(pilots, &footprints, &|id| {
+            reg.get(id).is_some_and(|e| e.stage_at(at).is_on_air())
+        })
+    }
+
+    /// The pilots' progress at `at` (its day in Liaocheng).
+    pub fn pilot_progress(&self, at: DateTime<Utc>) -> Result<PilotProgress, RolloutError> {
+        Ok(self.pilot_progress_of(&self.control.pilots()?, at))
+    }
+
+    fn pilot_progress_of(&self, pilots: &[Pilot], at: DateTime<Utc>) -> PilotProgress {
+        crate::views::pilots::progress(
+            pilots,
+            &self.config.pilot_targets,
+            local_date(at),
+            &self.pilot_readiness(pilots, at),
+        )
+    }
+
     /// A site's position, and its stage at `at` by everything known of it (the live state holds
     /// its whole timeline, as the store does).
     fn site_at(
@@ -905,6 +1014,8 @@ impl Rollout {
         }
         let coverage = self.coverage_at(as_of, now);
         let c = &self.config.checklist;
+        let register = self.control.pilots()?;
+        let pilots = (!register.is_empty()).then(|| self.pilot_progress_of(&register, as_of));
         Ok(build::build(Input {
             month,
             now,
@@ -923,6 +1034,7 @@ impl Rollout {
                 reviewed_by: c.reviewed_by.clone(),
                 phone: c.phone.clone(),
             },
+            pilots,
         })?)
     }
 

@@ -14,6 +14,7 @@ use crate::domain::calendar::Month;
 use crate::domain::milestone::Milestone;
 use crate::domain::objection::Objection;
 use crate::domain::obstacle::{Obstacle, ObstacleKind};
+use crate::domain::pilot::Pilot;
 use crate::domain::site::PlannedSite;
 use crate::wire::{Gps, Stage, Supply};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -636,6 +637,85 @@ impl ControlStore {
                 Some(json(&before)),
                 Some(json(&serde_json::json!({ "report": report, "areas": names }))),
             )?;
+            tx.commit()?;
+            Ok(report)
+        })
+    }
+
+    /// The register of 5G+ application pilots, by code.
+    pub fn pilots(&self) -> Result<Vec<Pilot>, StoreError> {
+        self.with(|c| {
+            super::json_rows(
+                c,
+                "SELECT id, record FROM pilots ORDER BY id",
+                "pilots",
+                "record",
+                false,
+            )
+        })
+    }
+
+    /// Adds or updates every project in one transaction, with one audit entry that lists what
+    /// was added and what changed (before and after).
+    pub fn put_pilots(
+        &self,
+        pilots: &[Pilot],
+        action: &str,
+        source: &str,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<ImportReport, StoreError> {
+        self.with(|c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let mut report = ImportReport {
+                rows: pilots.len(),
+                ..ImportReport::default()
+            };
+            let mut added = Vec::new();
+            let mut changed = Vec::new();
+            {
+                let mut get = tx.prepare_cached("SELECT record FROM pilots WHERE id = ?1")?;
+                let mut put = tx.prepare_cached(
+                    "INSERT INTO pilots (id, record, updated) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (id) DO UPDATE SET record = excluded.record, updated = excluded.updated",
+                )?;
+                for p in pilots {
+                    let new = json(p);
+                    let old: Option<String> =
+                        get.query_row(params![p.id], |r| r.get(0)).optional()?;
+                    match old {
+                        Some(o) if o == new => report.unchanged += 1,
+                        Some(o) => {
+                            report.updated += 1;
+                            put.execute(params![p.id, new, ms(at)])?;
+                            changed.push(serde_json::json!({
+                                "id": p.id,
+                                "before": serde_json::from_str::<serde_json::Value>(&o).unwrap_or_default(),
+                                "after": p,
+                            }));
+                        }
+                        None => {
+                            report.added += 1;
+                            put.execute(params![p.id, new, ms(at)])?;
+                            added.push(p.id.as_str());
+                        }
+                    }
+                }
+            }
+            if report.added + report.updated > 0 {
+                audit(
+                    &tx,
+                    at,
+                    actor,
+                    action,
+                    source,
+                    None,
+                    Some(
+                        serde_json::json!({ "added": added, "changed": changed, "report": report })
+                            .to_string(),
+                    ),
+                )?;
+            }
             tx.commit()?;
             Ok(report)
         })

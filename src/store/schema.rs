@@ -233,6 +233,18 @@ const MIGRATIONS: &[Migration] = &[
             )
         },
     },
+    Migration {
+        what: "pilots: the register of 5G+ application pilot projects",
+        apply: |c| {
+            c.execute_batch(
+                "CREATE TABLE IF NOT EXISTS pilots (
+                    id      TEXT    PRIMARY KEY,  -- the project's code
+                    record  TEXT    NOT NULL,     -- the project, JSON
+                    updated INTEGER NOT NULL      -- ms
+                ) WITHOUT ROWID;",
+            )
+        },
+    },
 ];
 
 /// The schema version this collector writes.

@@ -7,8 +7,10 @@
 //! - [`progress`] — sites built and on air, per county and operator, and each target.
 //! - [`monthly`] — sites on air at the end of each month, with the targets.
 //! - [`schedule`] — each planned site's standing against its planned on-air date.
+//! - [`pilots`] — 5G+ application pilots per field, department and county on a day.
 
 pub mod monthly;
+pub mod pilots;
 pub mod progress;
 pub mod schedule;
 

@@ -148,6 +148,7 @@ fn main() {
                 offline_intervals: 3,
                 coverage: None,
                 issuer: Default::default(),
+                pilots: None,
             })
             .unwrap();
             times.push(t.elapsed());
