@@ -298,7 +298,7 @@ impl Default for ChecklistConfig {
             prepared_by: String::new(),
             reviewed_by: String::new(),
             phone: String::new(),
-            list_top_n: 5,
+            list_top_n: 3,
         }
     }
 }

@@ -847,8 +847,26 @@ fn xlsx_cells_match_the_json_and_every_sheet_is_set_up_to_print() {
         assert!(workbook.contains(&titles), "{name}: print titles");
     }
     assert!(read("xl/chartsheets/sheet1.xml").contains(r#"orientation="landscape""#));
-    // The overdue list (sheet 5, the chart sheet aside) runs over as many pages as it needs.
-    assert!(read("xl/worksheets/sheet4.xml").contains(r#"fitToHeight="0""#));
+    // A long list runs over as many pages as it needs, one page wide: 60 overdue sites in one
+    // county, all printed.
+    let mut long = c.clone();
+    long.overdue = (0..60)
+        .map(|i| sitepulse::checklist::OverdueSite {
+            site: format!("X{i:02}"),
+            ..c.overdue[0].clone()
+        })
+        .collect();
+    let bytes = checklist::render(&long, Format::Xlsx, Lang::Zh, 100).unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut xml = String::new();
+    zip.by_name("xl/worksheets/sheet4.xml")
+        .unwrap()
+        .read_to_string(&mut xml)
+        .unwrap();
+    assert!(
+        xml.contains(r#"fitToHeight="0""#),
+        "the overdue sheet: {xml:.300}"
+    );
 
     let sheet = book.worksheet_range("汇总").unwrap();
     let rows: Vec<_> = sheet.rows().collect();

@@ -64,6 +64,27 @@ async fn the_map_draws_sites_and_areas_and_filters_them() {
         .map(|a| a["project"]["id"].as_str().unwrap())
         .collect();
     assert_eq!(ids, ["M01", "M02"], "{held}");
+    // One project registered whole over HTTP, then its place on the map.
+    let mut m01 = held["applications"][0]["project"].clone();
+    m01["id"] = "M09".into();
+    m01["position"] = json!({"lat": 36.4560, "lon": 115.9850});
+    let admin = token(&c.db, "管理员", "admin", None);
+    let (status, body) = request(
+        reqwest::Method::PUT,
+        c.http,
+        "/api/v1/applications/M09",
+        Some(&admin),
+        Some(m01.to_string().into_bytes()),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, m09) = c
+        .get("/api/v1/applications?blocked=false&field=manufacturing")
+        .await;
+    assert_eq!(
+        m09["applications"][0]["project"]["id"], "M09",
+        "covered by A01: {m09}"
+    );
     // The data behind the map.
     let (_, cov) = c.get("/api/v1/coverage").await;
     assert_eq!(cov["areas"].as_array().unwrap().len(), 2);
@@ -95,10 +116,10 @@ async fn the_map_draws_sites_and_areas_and_filters_them() {
         let stats = page.eval("JSON.stringify(window.sitepulseMap.stats())");
         assert_eq!(stats["sites"], 28, "{stats}");
         assert_eq!(stats["areas"], 2, "{stats}");
-        assert_eq!(stats["pilots"], 6, "the pilots' layer: {stats}");
+        assert_eq!(stats["pilots"], 7, "the pilots' layer: {stats}");
         assert_eq!(
             page.eval("document.querySelectorAll('.leaflet-marker-pane .pilot').length"),
-            6
+            7
         );
         assert_eq!(stats["drawn"], 28, "every site drawn, alone or in a cluster: {stats}");
         assert!(stats["painted"].as_u64().unwrap() > 100, "the map is blank: {stats}");

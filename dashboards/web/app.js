@@ -182,9 +182,10 @@ function drawPilots() {
   if (!$("l-pilots").checked) return;
   for (const f of state.pilots) {
     const p = f.properties, [lon, lat] = f.geometry.coordinates;
-    const icon = L.divIcon({ className: "pilot" + (p.blocked ? " blocked" : ""), iconSize: [14, 14],
+    const icon = L.divIcon({ className: "pilot" + (p.blocked ? " blocked" : ""), iconSize: [18, 18],
       html: `<i style="background:${PILOT_COLORS[p.stage] || "#999"}"></i>` });
-    L.marker([lat, lon], { icon, keyboard: false })
+    // Above the site clusters: a project is what this layer is looked at for.
+    L.marker([lat, lon], { icon, keyboard: false, zIndexOffset: 1000 })
       .bindTooltip(`${esc(p.name)} · ${esc(I18N[lang].pilot_stages[p.stage] || p.stage)}${p.blocked ? " · " + t("pilot_blocked") : ""}`)
       .addTo(layers.pilots);
   }

@@ -35,7 +35,7 @@ use crate::state::SharedRegistry;
 use crate::store::telemetry::Telemetry;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, patch, post};
+use axum::routing::{get, patch, post, put};
 use std::sync::Arc;
 
 /// Everything a handler may read.
@@ -78,6 +78,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/applications/progress", get(pilots::progress))
         .route("/api/v1/applications.geojson", get(pilots::geojson))
+        .route("/api/v1/applications/{id}", put(pilots::put))
         .route("/api/v1/applications/{id}/stage", post(pilots::stage))
         .route("/api/v1/sites", get(sites::list))
         .route("/api/v1/sites/{id}", get(sites::detail))

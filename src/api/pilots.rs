@@ -115,6 +115,29 @@ pub async fn list(
     Ok(Json(out))
 }
 
+/// `PUT /api/v1/applications/{id}` (admin): the project whole, as `GET /api/v1/applications`
+/// gives it under `project`; added, or replacing the one with this code.
+pub async fn put(
+    State(s): State<AppState>,
+    p: Option<Extension<Principal>>,
+    Path(id): Path<String>,
+    body: Result<Json<crate::domain::pilot::Pilot>, JsonRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let p = principal(p)?;
+    p.require_admin("register a pilot project")?;
+    let Json(project) = body?;
+    if project.id != id {
+        return Err(ApiError::BadRequest(format!(
+            "the body's `id` `{}` is not the path's `{id}`",
+            project.id
+        )));
+    }
+    let who = p.actor();
+    let rollout = s.rollout.clone();
+    let stored = blocking(move || Ok(rollout.put_pilot(project, &who)?)).await?;
+    Ok(Json(json!(stored)))
+}
+
 /// `GET /api/v1/applications/progress`: per field against the plan's targets, per department
 /// and county, the overdue projects and those held up by missing 5G.
 pub async fn progress(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {

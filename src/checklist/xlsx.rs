@@ -333,12 +333,12 @@ pub fn render(c: &Checklist, lang: Lang, top_n: usize) -> Result<Vec<u8>, XlsxEr
             ws.merge_range(row, 0, row, last_col, &sig.join("　　　　"), &f.byline)?;
         }
         setup(&mut ws, lang);
-        // A sheet of small tables that a page nearly holds goes on one page.
+        // A sheet that a page nearly holds goes on one page.
         let printed: usize = list
             .iter()
-            .map(|t| t.printed().count() + 3 + usize::from(t.note.is_some()))
+            .map(|t| t.printed().count() + 3 + 2 * usize::from(t.note.is_some()))
             .sum();
-        if list.len() > 1 && printed <= 48 {
+        if printed <= 50 {
             ws.set_print_fit_to_pages(1, 1);
         }
         if i == 0 {

@@ -313,6 +313,52 @@ pub fn parse(bytes: &[u8]) -> Result<ParsedPilots, PlanError> {
     })
 }
 
+/// What is wrong with a project given whole (through the API), or nothing: the rules a file's
+/// row is held to.
+pub fn check(p: &Pilot) -> Result<(), String> {
+    for (k, v, max, required) in [
+        ("id", &p.id, 64, true),
+        ("name", &p.name, 200, true),
+        ("department", &p.department, 200, true),
+        ("entity", &p.entity, 200, false),
+        ("evidence", &p.evidence, 500, false),
+    ] {
+        if required && v.trim().is_empty() {
+            return Err(format!("`{k}` is required"));
+        }
+        if v.chars().count() > max || v.chars().any(char::is_control) {
+            return Err(format!(
+                "`{k}` must be at most {max} characters, without control characters"
+            ));
+        }
+    }
+    if parse_county(&p.county)? != p.county {
+        return Err(format!(
+            "`county` must be the 6-digit code, e.g. {}",
+            parse_county(&p.county)?
+        ));
+    }
+    if !p.stages.contains_key(&PilotStage::Declared) {
+        return Err("`stages` must hold the day it was declared (`declared`)".into());
+    }
+    let days: Vec<_> = p.stages.values().collect();
+    if days.windows(2).any(|w| w[1] < w[0]) {
+        return Err("`stages`: a later stage is dated before an earlier one".into());
+    }
+    if let Some(g) = p.position
+        && !(g.lat.abs() <= 90.0 && g.lon.abs() <= 180.0)
+    {
+        return Err("`position` is outside ±90° / ±180°".into());
+    }
+    if p.investment_wan.is_some_and(|v| !v.is_finite() || v < 0.0) {
+        return Err("`investment_wan` must be an amount of at least 0".into());
+    }
+    if p.sites.len() > 50 || p.sites.iter().any(|s| s.is_empty() || s.len() > 64) {
+        return Err("`sites`: at most 50 site ids of 1 to 64 characters".into());
+    }
+    Ok(())
+}
+
 /// The register as CSV with the Chinese headers it is read back from.
 pub fn to_csv(pilots: &[Pilot]) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
@@ -345,6 +391,28 @@ pub fn to_csv(pilots: &[Pilot]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_project_given_whole_is_held_to_the_rows_rules() {
+        let csv = "项目编号,项目名称,领域,区县,牵头部门,申报日期,立项日期\n\
+                   P1,远程会诊,智慧医疗,东昌府区,市卫生健康委,2020-03-01,2020-05-01\n";
+        let p = parse(csv.as_bytes()).unwrap().pilots.remove(0);
+        assert_eq!(check(&p), Ok(()));
+        let mut named = p.clone();
+        named.county = "东昌府区".into();
+        assert!(check(&named).unwrap_err().contains("371502"));
+        let mut backwards = p.clone();
+        backwards
+            .stages
+            .insert(PilotStage::Building, "2020-04-01".parse().unwrap());
+        backwards
+            .stages
+            .insert(PilotStage::Accepted, "2020-03-15".parse().unwrap());
+        assert!(check(&backwards).unwrap_err().contains("later stage"));
+        let mut undeclared = p;
+        undeclared.stages.remove(&PilotStage::Declared);
+        assert!(check(&undeclared).is_err());
+    }
 
     #[test]
     fn a_file_with_a_bad_row_yields_nothing_and_lists_every_bad_cell() {

@@ -522,6 +522,20 @@ impl Rollout {
         Ok((report, parsed.ignored_columns))
     }
 
+    /// Adds or replaces one project (given whole, through the API).
+    pub fn put_pilot(&self, p: Pilot, actor: &Actor) -> Result<Pilot, RolloutError> {
+        super::pilots::check(&p).map_err(RolloutError::Value)?;
+        let id = p.id.clone();
+        self.control.put_pilots(
+            std::slice::from_ref(&p),
+            "pilot.put",
+            &id,
+            actor,
+            self.now(),
+        )?;
+        Ok(p)
+    }
+
     pub fn pilots(&self) -> Result<Vec<Pilot>, RolloutError> {
         Ok(self.control.pilots()?)
     }

@@ -80,9 +80,15 @@ const NAMED: [(&str, Field, &str, &str); 6] = [
 /// projects.
 pub fn register(plans: &[SitePlan], seed: u64) -> (Vec<Pilot>, Vec<StageEvent>) {
     let mut rng = StdRng::seed_from_u64(seed);
+    // Pilots go where 5G comes first: next to the first quarter of each county's sites to come
+    // on air.
     let mut by_county: BTreeMap<&str, Vec<&SitePlan>> = BTreeMap::new();
     for p in plans {
         by_county.entry(p.info.county.as_str()).or_default().push(p);
+    }
+    for sites in by_county.values_mut() {
+        sites.sort_by_key(|s| (s.reached[4], s.info.site.clone()));
+        sites.truncate(sites.len().div_ceil(4));
     }
     let mut pilots = Vec::new();
     let mut events = Vec::new();
