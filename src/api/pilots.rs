@@ -36,6 +36,24 @@ pub async fn import(
     ))
 }
 
+fn field_of(f: &str) -> Result<Field, ApiError> {
+    Field::parse(f).ok_or_else(|| {
+        ApiError::BadRequest(format!(
+            "field `{f}` is unknown; use one of {}",
+            Field::ALL.map(Field::as_str).join(", ")
+        ))
+    })
+}
+
+fn stage_of(v: &str) -> Result<PilotStage, ApiError> {
+    PilotStage::parse(v).ok_or_else(|| {
+        ApiError::BadRequest(format!(
+            "stage `{v}` is unknown; use one of {}",
+            PilotStage::ALL.map(PilotStage::as_str).join(", ")
+        ))
+    })
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
@@ -56,30 +74,8 @@ pub async fn list(
     q: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let Query(q) = q?;
-    let field = q
-        .field
-        .as_deref()
-        .map(|f| {
-            Field::parse(f).ok_or_else(|| {
-                ApiError::BadRequest(format!(
-                    "field `{f}` is unknown; use one of {}",
-                    Field::ALL.map(Field::as_str).join(", ")
-                ))
-            })
-        })
-        .transpose()?;
-    let stage = q
-        .stage
-        .as_deref()
-        .map(|v| {
-            PilotStage::parse(v).ok_or_else(|| {
-                ApiError::BadRequest(format!(
-                    "stage `{v}` is unknown; use one of {}",
-                    PilotStage::ALL.map(PilotStage::as_str).join(", ")
-                ))
-            })
-        })
-        .transpose()?;
+    let field = q.field.as_deref().map(field_of).transpose()?;
+    let stage = q.stage.as_deref().map(stage_of).transpose()?;
     let rollout = s.rollout.clone();
     let out = blocking(move || {
         let now = rollout.now();
@@ -164,13 +160,7 @@ pub async fn stage(
     let p = principal(p)?;
     p.require_admin("report a pilot's stage")?;
     let Json(b) = body?;
-    let stage = PilotStage::parse(&b.stage).ok_or_else(|| {
-        ApiError::BadRequest(format!(
-            "stage `{}` is unknown; use one of {}",
-            b.stage,
-            PilotStage::ALL.map(PilotStage::as_str).join(", ")
-        ))
-    })?;
+    let stage = stage_of(&b.stage)?;
     let who = p.actor();
     let rollout = s.rollout.clone();
     let stored = blocking(move || {

@@ -186,6 +186,54 @@ fn audit(
     Ok(())
 }
 
+/// Adds or updates rows `(id, value)` of `table`, each kept as JSON in `column`, counting in
+/// `report` what was added, changed or left as it was. Returns the ids added and, for each
+/// change, `{id, before, after}`.
+fn upsert_json<'a, T: serde::Serialize + 'a>(
+    tx: &Transaction<'_>,
+    table: &str,
+    column: &str,
+    rows: impl ExactSizeIterator<Item = (&'a str, &'a T)>,
+    at: DateTime<Utc>,
+    report: &mut ImportReport,
+    progress: &dyn Fn(u64, u64),
+) -> rusqlite::Result<(Vec<&'a str>, Vec<serde_json::Value>)> {
+    let mut added = Vec::new();
+    let mut changed = Vec::new();
+    let mut get = tx.prepare_cached(&format!("SELECT {column} FROM {table} WHERE id = ?1"))?;
+    let mut put = tx.prepare_cached(&format!(
+        "INSERT INTO {table} (id, {column}, updated) VALUES (?1, ?2, ?3)
+         ON CONFLICT (id) DO UPDATE SET {column} = excluded.{column}, updated = excluded.updated"
+    ))?;
+    let total = rows.len() as u64;
+    for (i, (id, value)) in rows.enumerate() {
+        let new = json(value);
+        let old: Option<String> = get.query_row(params![id], |r| r.get(0)).optional()?;
+        match old {
+            Some(o) if o == new => report.unchanged += 1,
+            Some(o) => {
+                report.updated += 1;
+                put.execute(params![id, new, ms(at)])?;
+                changed.push(serde_json::json!({
+                    "id": id,
+                    "before": serde_json::from_str::<serde_json::Value>(&o).unwrap_or_default(),
+                    "after": value,
+                }));
+            }
+            None => {
+                report.added += 1;
+                put.execute(params![id, new, ms(at)])?;
+                added.push(id);
+            }
+        }
+        if i % 1000 == 999 {
+            progress(i as u64 + 1, total);
+        }
+    }
+    progress(total, total);
+    Ok((added, changed))
+}
+
 /// Keeps a client's idempotency key with the row its request made.
 fn remember_request(
     tx: &Transaction<'_>,
@@ -671,37 +719,15 @@ impl ControlStore {
                 rows: pilots.len(),
                 ..ImportReport::default()
             };
-            let mut added = Vec::new();
-            let mut changed = Vec::new();
-            {
-                let mut get = tx.prepare_cached("SELECT record FROM pilots WHERE id = ?1")?;
-                let mut put = tx.prepare_cached(
-                    "INSERT INTO pilots (id, record, updated) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (id) DO UPDATE SET record = excluded.record, updated = excluded.updated",
-                )?;
-                for p in pilots {
-                    let new = json(p);
-                    let old: Option<String> =
-                        get.query_row(params![p.id], |r| r.get(0)).optional()?;
-                    match old {
-                        Some(o) if o == new => report.unchanged += 1,
-                        Some(o) => {
-                            report.updated += 1;
-                            put.execute(params![p.id, new, ms(at)])?;
-                            changed.push(serde_json::json!({
-                                "id": p.id,
-                                "before": serde_json::from_str::<serde_json::Value>(&o).unwrap_or_default(),
-                                "after": p,
-                            }));
-                        }
-                        None => {
-                            report.added += 1;
-                            put.execute(params![p.id, new, ms(at)])?;
-                            added.push(p.id.as_str());
-                        }
-                    }
-                }
-            }
+            let (added, changed) = upsert_json(
+                &tx,
+                "pilots",
+                "record",
+                pilots.iter().map(|p| (p.id.as_str(), p)),
+                at,
+                &mut report,
+                &|_, _| {},
+            )?;
             if report.added + report.updated > 0 {
                 audit(
                     &tx,
@@ -737,42 +763,15 @@ impl ControlStore {
                 rows: sites.len(),
                 ..ImportReport::default()
             };
-            let mut added = Vec::new();
-            let mut changed = Vec::new();
-            {
-                let mut get = tx.prepare_cached("SELECT site FROM plan WHERE id = ?1")?;
-                let mut put = tx.prepare_cached(
-                    "INSERT INTO plan (id, site, updated) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (id) DO UPDATE SET site = excluded.site, updated = excluded.updated",
-                )?;
-                let total = sites.len() as u64;
-                for (i, s) in sites.iter().enumerate() {
-                    let new = json(s);
-                    let old: Option<String> =
-                        get.query_row(params![s.id], |r| r.get(0)).optional()?;
-                    match old {
-                        Some(o) if o == new => report.unchanged += 1,
-                        Some(o) => {
-                            report.updated += 1;
-                            put.execute(params![s.id, new, ms(at)])?;
-                            changed.push(serde_json::json!({
-                                "id": s.id,
-                                "before": serde_json::from_str::<serde_json::Value>(&o).unwrap_or_default(),
-                                "after": s,
-                            }));
-                        }
-                        None => {
-                            report.added += 1;
-                            put.execute(params![s.id, new, ms(at)])?;
-                            added.push(s.id.as_str());
-                        }
-                    }
-                    if i % 1000 == 999 {
-                        progress(i as u64 + 1, total);
-                    }
-                }
-                progress(total, total);
-            }
+            let (added, changed) = upsert_json(
+                &tx,
+                "plan",
+                "site",
+                sites.iter().map(|s| (s.id.as_str(), s)),
+                at,
+                &mut report,
+                progress,
+            )?;
             bump(&tx, "plan_version")?;
             audit(
                 &tx,
