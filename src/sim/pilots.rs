@@ -2,7 +2,7 @@
 //! 开发区钢管城, the two hospitals' remote consultation, 东昌东路's smart buses), then projects
 //! across every field and county up to the plan's targets, each placed next to one of its
 //! county's planned sites (or depending on it) so that 5G reaches it when that site comes on
-//! air. Each project is registered with its declaration date; [`stage_events`] are the later
+//! air. Each project is registered with its declaration date; [`register`] also returns the later
 //! stages, reported as simulated time reaches them.
 
 use super::scenario::SitePlan;
