@@ -318,6 +318,66 @@ fn county_order(code: &str) -> (usize, String) {
 /// Rows of a list grouped by county, in the city's order and each county's rows in the list's
 /// order: the county label first, then its 序号 within the county, then `cells`. Rows past
 /// `top_n` are folded and followed by an "and N more" row.
+/// A row of the overdue or the at-risk list: the same columns, with the days past or left.
+struct DueRow<'a> {
+    county: &'a str,
+    site: &'a str,
+    name: &'a str,
+    operators: &'a [Operator],
+    stage: Stage,
+    planned_on_air: NaiveDate,
+    days: i64,
+    open_obstacles: &'a [ObstacleKind],
+    responsible_unit: &'a str,
+}
+
+impl<'a> DueRow<'a> {
+    fn overdue(o: &'a OverdueSite) -> Self {
+        DueRow {
+            county: &o.county,
+            site: &o.site,
+            name: &o.name,
+            operators: &o.operators,
+            stage: o.stage,
+            planned_on_air: o.planned_on_air,
+            days: o.days_overdue,
+            open_obstacles: &o.open_obstacles,
+            responsible_unit: &o.responsible_unit,
+        }
+    }
+
+    fn at_risk(o: &'a AtRiskSite) -> Self {
+        DueRow {
+            county: &o.county,
+            site: &o.site,
+            name: &o.name,
+            operators: &o.operators,
+            stage: o.stage,
+            planned_on_air: o.planned_on_air,
+            days: o.days_left,
+            open_obstacles: &o.open_obstacles,
+            responsible_unit: &o.responsible_unit,
+        }
+    }
+
+    /// The county (grouping key) and the row's cells after 区县 and 序号.
+    fn cells(self, lang: Lang) -> (&'a str, Vec<Cell>) {
+        (
+            self.county,
+            vec![
+                text(self.site),
+                text(self.name),
+                text(operators_label(self.operators, lang)),
+                text(stage_label(self.stage, lang)),
+                Cell::Date(self.planned_on_air),
+                Cell::Int(self.days),
+                text(kinds_label(self.open_obstacles, lang)),
+                text(self.responsible_unit),
+            ],
+        )
+    }
+}
+
 fn by_county(items: Vec<(&str, Vec<Cell>)>, top_n: usize, lang: Lang) -> Vec<Row> {
     let mut groups: BTreeMap<(usize, String), Vec<Vec<Cell>>> = BTreeMap::new();
     for (county, cells) in items {
@@ -826,100 +886,53 @@ pub fn tables(c: &Checklist, lang: Lang, top_n: usize) -> Vec<Table> {
     out.push(t);
 
     let site_list = |list: Vec<(&str, Vec<Cell>)>| by_county(list, top_n, lang);
-    let mut t = table(
+    let due_list = |sheet, title, days_header, rows: Vec<DueRow>| {
+        let count = rows.len();
+        let mut t = table(
+            sheet,
+            false,
+            title,
+            vec![
+                l("区县", "County"),
+                l("序号", "No."),
+                l("站址编号", "Site id"),
+                l("站址名称", "Name"),
+                l("运营商", "Operators"),
+                l("当前阶段", "Stage"),
+                l("计划开通", "Planned on air"),
+                days_header,
+                l("未销号困难", "Open obstacles"),
+                l("责任单位", "Responsible unit"),
+            ],
+            site_list(rows.into_iter().map(|r| r.cells(lang)).collect()),
+        );
+        t.merge_first = true;
+        t.unit = Some(match lang {
+            Lang::Zh => format!("共 {count} 个站点"),
+            Lang::En => format!("{count} sites"),
+        });
+        t
+    };
+    let mut t = due_list(
         l("逾期站点", "Overdue"),
-        false,
         l(
             "逾期未开通站点（按区县，逾期最久在前）",
             "Sites past their planned on-air date (by county, most overdue first)",
         ),
-        vec![
-            l("区县", "County"),
-            l("序号", "No."),
-            l("站址编号", "Site id"),
-            l("站址名称", "Name"),
-            l("运营商", "Operators"),
-            l("当前阶段", "Stage"),
-            l("计划开通", "Planned on air"),
-            l("逾期天数", "Days overdue"),
-            l("未销号困难", "Open obstacles"),
-            l("责任单位", "Responsible unit"),
-        ],
-        site_list(
-            c.overdue
-                .iter()
-                .map(|o| {
-                    (
-                        o.county.as_str(),
-                        vec![
-                            text(o.site.clone()),
-                            text(o.name.clone()),
-                            text(operators_label(&o.operators, lang)),
-                            text(stage_label(o.stage, lang)),
-                            Cell::Date(o.planned_on_air),
-                            Cell::Int(o.days_overdue),
-                            text(kinds_label(&o.open_obstacles, lang)),
-                            text(o.responsible_unit.clone()),
-                        ],
-                    )
-                })
-                .collect(),
-        ),
+        l("逾期天数", "Days overdue"),
+        c.overdue.iter().map(DueRow::overdue).collect(),
     );
-    t.merge_first = true;
     t.alert = vec![7];
-    t.unit = Some(match lang {
-        Lang::Zh => format!("共 {} 个站点", c.overdue.len()),
-        Lang::En => format!("{} sites", c.overdue.len()),
-    });
     out.push(t);
-
-    let mut t = table(
+    out.push(due_list(
         l("临期站点", "At risk"),
-        false,
         l(
             "临期站点（计划开通日期临近而未安装设备，或有未销号困难）",
             "Sites at risk (due soon and not installed, or with an open obstacle)",
         ),
-        vec![
-            l("区县", "County"),
-            l("序号", "No."),
-            l("站址编号", "Site id"),
-            l("站址名称", "Name"),
-            l("运营商", "Operators"),
-            l("当前阶段", "Stage"),
-            l("计划开通", "Planned on air"),
-            l("剩余天数", "Days left"),
-            l("未销号困难", "Open obstacles"),
-            l("责任单位", "Responsible unit"),
-        ],
-        site_list(
-            c.at_risk
-                .iter()
-                .map(|o| {
-                    (
-                        o.county.as_str(),
-                        vec![
-                            text(o.site.clone()),
-                            text(o.name.clone()),
-                            text(operators_label(&o.operators, lang)),
-                            text(stage_label(o.stage, lang)),
-                            Cell::Date(o.planned_on_air),
-                            Cell::Int(o.days_left),
-                            text(kinds_label(&o.open_obstacles, lang)),
-                            text(o.responsible_unit.clone()),
-                        ],
-                    )
-                })
-                .collect(),
-        ),
-    );
-    t.merge_first = true;
-    t.unit = Some(match lang {
-        Lang::Zh => format!("共 {} 个站点", c.at_risk.len()),
-        Lang::En => format!("{} sites", c.at_risk.len()),
-    });
-    out.push(t);
+        l("剩余天数", "Days left"),
+        c.at_risk.iter().map(DueRow::at_risk).collect(),
+    ));
 
     let mut t = table(
         l("困难明细", "Obstacles"),
