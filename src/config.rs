@@ -303,13 +303,32 @@ impl Default for ChecklistConfig {
     }
 }
 
+/// The coordinate system of basemap tiles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TileCrs {
+    /// WGS-84 or CGCS2000 (the two differ by centimetres): Tianditu (天地图), OpenStreetMap.
+    #[serde(rename = "wgs84", alias = "cgcs2000")]
+    Wgs84,
+    /// GCJ-02: AutoNavi (高德), Tencent.
+    #[serde(rename = "gcj02")]
+    Gcj02,
+}
+
 /// The web map.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MapConfig {
-    /// Basemap tiles, e.g. `https://tiles.example.gov.cn/{z}/{x}/{y}.png`; none by default (the
-    /// target areas are the base layer). Tiles must be WGS-84 / Web Mercator.
+    /// Basemap tiles (Web Mercator), a Leaflet URL template such as
+    /// `https://tiles.example.gov.cn/{z}/{x}/{y}.png`; none by default (the county boundaries
+    /// are the base layer).
     pub tile_url: Option<String>,
+    /// A second tile layer drawn over the first, e.g. Tianditu's annotation (`cva_w`) layer.
+    pub tile_label_url: Option<String>,
+    /// What `{s}` in the URLs takes, one character each, e.g. "01234567".
+    pub tile_subdomains: String,
+    /// The coordinate system the tiles are drawn in; sites, areas and boundaries are drawn in
+    /// it too, so that everything lines up.
+    pub tile_crs: TileCrs,
     pub tile_attribution: String,
     /// Initial view before the areas are known: [lat, lon] and zoom.
     pub center: [f64; 2],
@@ -320,6 +339,9 @@ impl Default for MapConfig {
     fn default() -> Self {
         MapConfig {
             tile_url: None,
+            tile_label_url: None,
+            tile_subdomains: "abc".into(),
+            tile_crs: TileCrs::Wgs84,
             tile_attribution: String::new(),
             center: [36.456, 115.985],
             zoom: 10,

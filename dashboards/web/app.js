@@ -1,75 +1,70 @@
-// The task force's map: target areas shaded by coverage, sites by stage (clustered when zoomed
-// out), footprints, gaps, earth stations; progress against the targets beside it. It reads the
-// collector's API only.
+// The task force's map: the county boundaries as the base layer, shaded by completion against
+// the backward schedule; sites by stage, in clusters whose ring shows their stage mix; target
+// areas by coverage, gaps, proposed sites, earth stations, pilot projects and alarms; the panel
+// with each target's standing, the burn-up chart, rankings, and a replay of any past month.
+// It reads the collector's API only (signing in first where reading needs a token).
 "use strict";
 
-const I18N = {
-  zh: {
-    title: "聊城市5G建设地图", county: "区县", operator: "运营商", stage: "阶段", all: "全部",
-    progress: "建设进度", coverage: "区域覆盖", gaps: "覆盖缺口（建议补点）", layers: "图层",
-    footprints: "覆盖范围", earth: "卫星地球站", checklist: "月调度清单", export: "导出", field: "现场上报页面",
-    sites_shown: "显示站址 {n} 个", area: "区域", covered: "覆盖率", continuous: "连续覆盖", yes: "是", no: "否",
-    on_air_of: "已开通 {n} / 目标 {t}（{d}前）", areas_met: "达标区域 {m} / {a}", gap_item: "{area}：约 {km} 平方公里",
-    planned: "计划开通", standing: "进度", last_report: "最后上报", power: "供电", battery: "电池", temp: "机柜温度",
-    backhaul: "回传", cells: "小区", history: "阶段记录", obstacles: "未销号困难", none: "无", up: "正常", down: "中断",
-    flagged: "需与卫星地球站协调", month_axis: "月份", on_air: "累计开通",
-    candidates: "建议新建站址", candidate_item: "{area} {i} 号：覆盖率 +{add}%（累计 {after}%）",
-    area_sites: "区内开通站址 {inside} 个，覆盖到本区的站址 {reaching} 个", of_operator: "（{op}站址）",
-    pilots: "5G+应用试点项目", pilots_done: "已验收 {d} / 目标 {t}，缺少5G覆盖 {b} 个", pilot_blocked: "缺少5G覆盖",
-    pilot_stages: { declared: "申报", approved: "立项", building: "建设", accepted: "验收", promoted: "示范推广" },
-    stages: { planned: "规划", approved: "站址落实", built: "塔体建成", powered: "市电引入", installed: "设备安装", on_air: "开通", accepted: "入网验收" },
-    operators: { cmcc: "中国移动", cucc: "中国联通", ctcc: "中国电信", cbn: "中国广电" },
-    standings: { on_air: "已开通", on_track: "正常", at_risk: "有风险", overdue: "逾期" },
-    kinds: { access: "进场受阻", power: "引电困难", fees: "违规收费", dispute: "群众阻工", permit: "规划审批", interference: "卫星地球站干扰协调", relocation: "拆迁改建", damage: "窃电破坏" },
-    counties: { "371502": "东昌府区", "371503": "茌平区", "371521": "阳谷县", "371522": "莘县", "371524": "东阿县", "371525": "冠县", "371526": "高唐县", "371581": "临清市" },
-  },
-  en: {
-    title: "Liaocheng 5G rollout map", county: "County", operator: "Operator", stage: "Stage", all: "All",
-    progress: "Progress", coverage: "Area coverage", gaps: "Coverage gaps (next sites)", layers: "Layers",
-    footprints: "Footprints", earth: "Earth stations", checklist: "Monthly checklist", export: "Export", field: "Field-report page",
-    sites_shown: "{n} sites shown", area: "Area", covered: "Covered", continuous: "Continuous", yes: "yes", no: "no",
-    on_air_of: "{n} of {t} on air (by {d})", areas_met: "{m} of {a} areas met", gap_item: "{area}: about {km} km²",
-    planned: "Planned on air", standing: "Standing", last_report: "Last report", power: "Power", battery: "Battery", temp: "Cabinet",
-    backhaul: "Backhaul", cells: "Cells", history: "Stage history", obstacles: "Open obstacles", none: "none", up: "up", down: "down",
-    flagged: "Earth-station coordination needed", month_axis: "Month", on_air: "On air",
-    candidates: "Proposed new sites", candidate_item: "{area} no. {i}: +{add}% covered ({after}% in all)",
-    area_sites: "{inside} radiating sites inside, {reaching} footprints reaching in", of_operator: " ({op} sites)",
-    pilots: "5G+ application pilots", pilots_done: "{d} of {t} accepted; {b} without 5G", pilot_blocked: "without 5G",
-    pilot_stages: { declared: "Declared", approved: "Approved", building: "Under construction", accepted: "Accepted", promoted: "Promoted" },
-    stages: { planned: "Planned", approved: "Site approved", built: "Tower built", powered: "Powered", installed: "Installed", on_air: "On air", accepted: "Accepted" },
-    operators: { cmcc: "China Mobile", cucc: "China Unicom", ctcc: "China Telecom", cbn: "China Broadnet" },
-    standings: { on_air: "on air", on_track: "on track", at_risk: "at risk", overdue: "overdue" },
-    kinds: { access: "Access refused", power: "Power hookup", fees: "Fees demanded", dispute: "Residents' dispute", permit: "Planning permit", interference: "Earth-station coordination", relocation: "Relocation", damage: "Theft or damage" },
-    counties: { "371502": "Dongchangfu", "371503": "Chiping", "371521": "Yanggu", "371522": "Shenxian", "371524": "Dong'e", "371525": "Guanxian", "371526": "Gaotang", "371581": "Linqing" },
-  },
-};
-const PILOT_COLORS = { declared: "#90caf9", approved: "#42a5f5", building: "#1565c0", accepted: "#00897b", promoted: "#004d40" };
-const STAGE_COLORS = { planned: "#9aa5b1", approved: "#b39ddb", built: "#7e57c2", powered: "#ffb300", installed: "#fb8c00", on_air: "#2e9e5b", accepted: "#1b5e20" };
-
-let lang = localStorage.getItem("sitepulse.lang") || (new URLSearchParams(location.search).get("lang") === "en" ? "en" : "zh");
-const t = (k, vars) => String(I18N[lang][k] ?? k).replace(/\{(\w+)\}/g, (_, v) => vars?.[v] ?? "");
+// `SP` (labels, formats, access) comes from i18n.js, access.js and burnup.js.
+const { t, esc, word } = SP;
 const $ = (id) => document.getElementById(id);
-const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
-const countyName = (c) => I18N[lang].counties[c] || c || "-";
+const STAGES = Object.keys(SP.STAGE_COLORS);
+/// Alarm marks drawn at most at once.
+const ALARMS_MAX = 400;
 
-async function api(path) {
-  const r = await fetch(path, { headers: { Accept: "application/json" } });
-  if (!r.ok) throw new Error(`${path}: ${r.status}`);
-  return r.json();
+// ---- Coordinates: everything is held in WGS-84; drawn in the tiles' system (GCJ-02 for
+// AutoNavi-style tiles), so that sites, areas and boundaries line up with the basemap.
+const GCJ = { a: 6378245.0, ee: 0.00669342162296594323 };
+function wgsToGcj(lat, lon) {
+  if (lon < 72.004 || lon > 137.8347 || lat < 0.8293 || lat > 55.8271) return [lat, lon];
+  const x = lon - 105.0, y = lat - 35.0, PI = Math.PI;
+  let dLat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * Math.sqrt(Math.abs(x))
+    + (20.0 * Math.sin(6.0 * x * PI) + 20.0 * Math.sin(2.0 * x * PI)) * 2.0 / 3.0
+    + (20.0 * Math.sin(y * PI) + 40.0 * Math.sin(y / 3.0 * PI)) * 2.0 / 3.0
+    + (160.0 * Math.sin(y / 12.0 * PI) + 320 * Math.sin(y * PI / 30.0)) * 2.0 / 3.0;
+  let dLon = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * Math.sqrt(Math.abs(x))
+    + (20.0 * Math.sin(6.0 * x * PI) + 20.0 * Math.sin(2.0 * x * PI)) * 2.0 / 3.0
+    + (20.0 * Math.sin(x * PI) + 40.0 * Math.sin(x / 3.0 * PI)) * 2.0 / 3.0
+    + (150.0 * Math.sin(x / 12.0 * PI) + 300.0 * Math.sin(x / 30.0 * PI)) * 2.0 / 3.0;
+  const rad = lat / 180.0 * PI, magic = 1 - GCJ.ee * Math.sin(rad) ** 2, sq = Math.sqrt(magic);
+  dLat = (dLat * 180.0) / ((GCJ.a * (1 - GCJ.ee)) / (magic * sq) * PI);
+  dLon = (dLon * 180.0) / (GCJ.a / sq * Math.cos(rad) * PI);
+  return [lat + dLat, lon + dLon];
 }
+let gcj = false;
+/// A WGS-84 [lat, lon] as the map draws it.
+const ll = (lat, lon) => (gcj ? wgsToGcj(lat, lon) : [lat, lon]);
+const coordsToLatLng = (c) => L.latLng(...ll(c[1], c[0]));
 
-const state = { pilots: [], pilotProgress: null, sites: [], areas: null, coverage: null, gaps: [], earth: [], candidates: [], progress: null, monthly: null, config: null, index: null, drawn: 0, clusters: 0 };
+// ---- State
+const state = {
+  config: null, sites: [], boundaries: null, areas: null, coverage: null, gaps: [], earth: [], candidates: [],
+  progress: null, monthly: null, pilots: [], pilotProgress: null,
+  replay: null, replayMonth: null, replayCache: new Map(), alarmed: [],
+  index: null, shown: 0, drawn: 0, clusters: 0, selected: null, popupSite: null,
+};
 const canvas = L.canvas({ padding: 0.3 });
 const map = L.map("map", { preferCanvas: true, renderer: canvas, zoomControl: true, attributionControl: true });
+L.control.scale({ metric: true, imperial: false, position: "bottomleft" }).addTo(map);
+map.createPane("boundaries").style.zIndex = 350;
+map.createPane("labels").style.zIndex = 640;
 const layers = {
+  boundaries: L.layerGroup().addTo(map),
   areas: L.layerGroup().addTo(map),
   footprints: L.layerGroup().addTo(map),
   gaps: L.layerGroup().addTo(map),
   candidates: L.layerGroup().addTo(map),
   earth: L.layerGroup().addTo(map),
-  pilots: L.layerGroup().addTo(map),
   sites: L.layerGroup().addTo(map),
+  alarms: L.layerGroup().addTo(map),
+  pilots: L.layerGroup().addTo(map),
+  selection: L.layerGroup().addTo(map),
 };
+
+const county = () => $("f-county").value;
+const operator = () => $("f-operator").value;
+/// Progress as the panel shows it: the replayed month's, or now.
+const progressNow = () => state.replay?.progress || state.progress;
 
 function shade(share) {
   // Red (uncovered) through amber to green (covered).
@@ -77,244 +72,511 @@ function shade(share) {
   return `hsl(${h}, 70%, 45%)`;
 }
 
+// ---- Counties: the base layer, shaded by completion against the schedule.
+function countyRow(code) {
+  return progressNow()?.by_county.find((c) => c.county === code) || null;
+}
+
+function drawBoundaries() {
+  layers.boundaries.clearLayers();
+  if (!state.boundaries) return;
+  const chosen = county();
+  L.geoJSON(state.boundaries, {
+    pane: "boundaries", renderer: L.canvas({ pane: "boundaries" }), coordsToLatLng,
+    style: (f) => {
+      const row = countyRow(f.properties.county);
+      const pace = row?.pace || "none";
+      const on = !chosen || chosen === f.properties.county;
+      return { color: on ? "#2c3e50" : "#95a5a6", weight: chosen === f.properties.county ? 3 : 1.5,
+        fillColor: SP.PACE_COLORS[pace], fillOpacity: on ? 0.22 : 0.06 };
+    },
+    onEachFeature: (f, layer) => {
+      layer.bindTooltip(() => countyTooltip(f.properties.county), { sticky: true });
+      layer.on("click", () => chooseCounty(f.properties.county));
+    },
+  }).addTo(layers.boundaries);
+  // Names at the middle of each county, above everything.
+  for (const f of state.boundaries.features) {
+    const c = L.geoJSON(f, { coordsToLatLng }).getBounds().getCenter();
+    const name = SP.lang === "zh" ? f.properties.name : (f.properties.name_en || f.properties.name);
+    L.marker(c, { pane: "labels", interactive: false, keyboard: false,
+      icon: L.divIcon({ className: "county-label", html: `<span>${esc(name)}</span>`, iconSize: null }) }).addTo(layers.boundaries);
+  }
+}
+
+function countyTooltip(code) {
+  const r = countyRow(code);
+  if (!r) return esc(SP.countyName(code));
+  return `<b>${esc(SP.countyName(code))}</b> · ${esc(word("pace", r.pace || "none"))}<br>`
+    + `${esc(t("on_air"))} ${SP.num(r.on_air)} / ${esc(t("expected"))} ${SP.num(r.expected)}`
+    + `<br>${esc(t("against"))} ${SP.pct(r.schedule_completion)}${r.schedule_rank ? ` · ${esc(t("rank"))} ${r.schedule_rank}` : ""}`;
+}
+
+function chooseCounty(code) {
+  $("f-county").value = code === county() ? "" : code;
+  applyFilter(true);
+}
+
+// ---- Target areas, by coverage (now or at the replayed month).
+function areaShare(name) {
+  if (state.replay) return state.replay.areas.find((a) => a.name === name)?.covered_share ?? 0;
+  return state.areas?.features.find((f) => f.properties.name === name)?.properties.covered_share ?? 0;
+}
+
 function drawAreas() {
   layers.areas.clearLayers();
   if (!state.areas) return;
-  L.geoJSON(state.areas, {
-    renderer: canvas,
-    style: (f) => ({ color: "#34495e", weight: 1.5, fillColor: shade(f.properties.covered_share ?? 0), fillOpacity: 0.35 }),
-    onEachFeature: (f, layer) => layer.bindTooltip(`${esc(f.properties.name)} · ${(100 * (f.properties.covered_share ?? 0)).toFixed(1)}%`
-      + (state.operator ? esc(t("of_operator", { op: I18N[lang].operators[state.operator] })) : "")
-      + `<br>${esc(t("area_sites", { inside: f.properties.sites_inside ?? 0, reaching: f.properties.footprints_reaching ?? 0 }))}`),
+  const c = county();
+  L.geoJSON({ ...state.areas, features: state.areas.features.filter((f) => !c || f.properties.county === c) }, {
+    renderer: canvas, coordsToLatLng,
+    style: (f) => ({ color: "#34495e", weight: 1.2, fillColor: shade(areaShare(f.properties.name)), fillOpacity: 0.35 }),
+    onEachFeature: (f, layer) => layer.bindTooltip(() => `${esc(f.properties.name)} · ${(100 * areaShare(f.properties.name)).toFixed(1)}%`
+      + (state.operator ? esc(t("of_operator", { op: word("operators", state.operator) })) : "")
+      + (state.replay ? "" : `<br>${esc(t("area_sites", { inside: f.properties.sites_inside ?? 0, reaching: f.properties.footprints_reaching ?? 0 }))}`)),
   }).addTo(layers.areas);
 }
 
+// ---- Sites: clusters with their stage mix.
+/// A site's stage as shown: at the replayed month, or now; null if not known then.
+function stageOf(i, p) {
+  if (!state.replay) return p.stage;
+  const ch = state.replay.stages[i];
+  return ch === undefined || ch === "-" ? null : STAGES[Number(ch)];
+}
+
 function filtered() {
-  const c = $("f-county").value, o = $("f-operator").value, s = $("f-stage").value;
-  return state.sites.filter((f) => {
+  const c = county(), o = operator(), s = $("f-stage").value;
+  const out = [];
+  state.sites.forEach((f, i) => {
     const p = f.properties;
-    return (!c || p.county === c) && (!o || p.operators.includes(o)) && (!s || p.stage === s);
+    const st = stageOf(i, p);
+    if (!st || (c && p.county !== c) || (o && !p.operators.includes(o)) || (s && st !== s)) return;
+    out.push({ type: "Feature", geometry: f.geometry, properties: { i, st } });
   });
+  return out;
 }
 
 function buildIndex() {
   const points = filtered();
-  state.index = new Supercluster({ radius: 60, maxZoom: 14 }).load(points);
+  state.index = new Supercluster({
+    radius: 60, maxZoom: 14,
+    map: (p) => { const o = { a: state.sites[p.i].properties.alarms.length ? 1 : 0 }; for (let k = 0; k < STAGES.length; k++) o["s" + k] = STAGES[k] === p.st ? 1 : 0; return o; },
+    reduce: (acc, p) => { acc.a += p.a; for (let k = 0; k < STAGES.length; k++) acc["s" + k] += p["s" + k]; },
+  }).load(points);
   state.shown = points.length;
-  $("counts").textContent = t("sites_shown", { n: points.length.toLocaleString() });
+  state.alarmed = points.filter((p) => state.sites[p.properties.i].properties.alarms.length).map((p) => p.properties.i);
+  $("counts").textContent = t("sites_shown", { n: SP.num(points.length) });
   drawSites();
+}
+
+/// A ring of the stage mix, the count in the middle.
+function donut(props, n) {
+  const size = Math.round(26 + 9 * Math.log10(n)), r = size / 2, w = Math.max(5, size * 0.2);
+  const rr = r - w / 2, C = 2 * Math.PI * rr;
+  let off = 0, arcs = "";
+  for (let k = 0; k < STAGES.length; k++) {
+    const v = props["s" + k] / n;
+    if (v <= 0) continue;
+    arcs += `<circle r="${rr}" cx="${r}" cy="${r}" fill="none" stroke="${SP.STAGE_COLORS[STAGES[k]]}" stroke-width="${w}" stroke-dasharray="${(v * C).toFixed(2)} ${C.toFixed(2)}" stroke-dashoffset="${(-off * C).toFixed(2)}" transform="rotate(-90 ${r} ${r})"/>`;
+    off += v;
+  }
+  const label = n >= 1000 ? (Math.round(n / 100) / 10) + "k" : String(n);
+  const alarm = props.a ? `<circle r="${r - 1}" cx="${r}" cy="${r}" fill="none" stroke="#b71c1c" stroke-width="1.5" stroke-dasharray="3 2"/>` : "";
+  return { size, html: `<svg width="${size}" height="${size}" viewBox="0 0 ${size} ${size}"><circle r="${r - w}" cx="${r}" cy="${r}" fill="#fff" fill-opacity="0.92"/>${arcs}${alarm}<text x="${r}" y="${r}" dy="0.35em" text-anchor="middle" font-size="${Math.max(10, size * 0.3)}" font-weight="700" fill="#17202a">${label}</text></svg>` };
 }
 
 function drawSites() {
   layers.sites.clearLayers();
   layers.footprints.clearLayers();
+  layers.alarms.clearLayers();
   if (!state.index) return;
-  const b = map.getBounds();
-  const zoom = Math.round(map.getZoom());
-  const items = state.index.getClusters([b.getWest(), b.getSouth(), b.getEast(), b.getNorth()], zoom);
+  const b = map.getBounds(), zoom = Math.round(map.getZoom());
+  // The index holds WGS-84; widen the query a little for the GCJ-02 shift.
+  const pad = gcj ? 0.01 : 0;
+  const items = state.index.getClusters([b.getWest() - pad, b.getSouth() - pad, b.getEast() + pad, b.getNorth() + pad], zoom);
   let drawn = 0, clusters = 0;
+  const showAlarms = $("l-alarms").checked && !state.replay;
+  const singles = new Set();
   for (const f of items) {
     const [lon, lat] = f.geometry.coordinates;
     if (f.properties.cluster) {
       clusters += 1;
-      drawn += f.properties.point_count;
       const n = f.properties.point_count;
-      const size = Math.round(22 + 8 * Math.log10(n));
-      L.marker([lat, lon], {
-        icon: L.divIcon({ html: `<div class="cluster" style="width:${size}px;height:${size}px;line-height:${size}px">${n >= 1000 ? Math.round(n / 100) / 10 + "k" : n}</div>`, className: "", iconSize: [size, size] }),
-      }).on("click", () => map.setView([lat, lon], Math.min(state.index.getClusterExpansionZoom(f.properties.cluster_id), 18)))
+      drawn += n;
+      const d = donut(f.properties, n);
+      L.marker(ll(lat, lon), { icon: L.divIcon({ html: d.html, className: "cluster", iconSize: [d.size, d.size] }) })
+        .on("click", () => map.setView(ll(lat, lon), Math.min(state.index.getClusterExpansionZoom(f.properties.cluster_id), 18)))
         .addTo(layers.sites);
     } else {
       drawn += 1;
-      const p = f.properties;
-      L.circleMarker([lat, lon], { renderer: canvas, radius: 5, weight: p.earth_station ? 2 : 1, color: p.earth_station ? "#c62828" : "#fff", fillColor: STAGE_COLORS[p.stage] || "#999", fillOpacity: 0.95 })
+      const i = f.properties.i, p = state.sites[i].properties, st = f.properties.st;
+      L.circleMarker(ll(lat, lon), { renderer: canvas, radius: zoom >= 14 ? 7 : 5, weight: p.earth_station ? 2 : 1, color: p.earth_station ? "#c62828" : "#fff", fillColor: SP.STAGE_COLORS[st] || "#999", fillOpacity: 0.95 })
+        .bindTooltip(`${esc(p.name || p.id)} · ${esc(word("stages", st))}`)
         .on("click", () => showSite(p.id))
         .addTo(layers.sites);
-      if ($("l-footprints").checked && p.radius_m > 0 && zoom >= 11) {
-        L.circle([lat, lon], { renderer: canvas, radius: p.radius_m, weight: 0, fillColor: "#2e9e5b", fillOpacity: 0.12, interactive: false }).addTo(layers.footprints);
+      if ($("l-footprints").checked && p.radius_m > 0 && zoom >= 11 && !state.replay) {
+        L.circle(ll(lat, lon), { renderer: canvas, radius: p.radius_m, weight: 0, fillColor: "#2e9e5b", fillOpacity: 0.12, interactive: false }).addTo(layers.footprints);
       }
+      if (showAlarms && p.alarms.length) { singles.add(i); drawAlarm(lat, lon, p); }
+    }
+  }
+  // Alarmed sites inside clusters still show at the zoomed-out view, one mark each (at most
+  // ALARMS_MAX in view; a cluster's dashed red ring says it holds alarmed sites).
+  if (showAlarms) {
+    let n = 0;
+    for (const i of state.alarmed) {
+      const f = state.sites[i], [lon, lat] = f.geometry.coordinates;
+      if (!b.contains(ll(lat, lon)) || singles.has(i)) continue;
+      if (++n > ALARMS_MAX) break;
+      drawAlarm(lat, lon, f.properties);
     }
   }
   state.drawn = drawn;
   state.clusters = clusters;
 }
 
+function drawAlarm(lat, lon, p) {
+  const kind = SP.ALARM_KINDS.find((k) => p.alarms.includes(k)) || p.alarms[0];
+  L.marker(ll(lat, lon), { keyboard: false, zIndexOffset: 500,
+    icon: L.divIcon({ className: "alarm", iconSize: [16, 16], html: `<i style="border-bottom-color:${SP.ALARM_COLORS[kind] || "#b71c1c"}"></i>` }) })
+    .bindTooltip(`${esc(p.name || p.id)}：${p.alarms.map((a) => esc(word("alarm_kinds", a))).join("、")}`)
+    .on("click", () => showSite(p.id))
+    .addTo(layers.alarms);
+}
+
+// ---- The other layers.
+// Gaps and candidates belong to an area; an area to a county.
+function areaCounty(name) {
+  return state.areas?.features.find((f) => f.properties.name === name)?.properties.county;
+}
+
 function drawGaps() {
   layers.gaps.clearLayers();
-  if (!$("l-gaps").checked) return;
-  for (const g of state.gaps.slice(0, 50)) {
-    // The widest uncovered circle about the gap's point, not its area as a disc: the gap's
-    // ground, not its neighbours'.
-    L.circle([g.lat, g.lon], { renderer: canvas, radius: Math.max(25, g.clearance_m ?? 0), color: "#c62828", weight: 1, dashArray: "4 3", fillOpacity: 0.05 })
+  if (!$("l-gaps").checked || state.replay) return;
+  for (const g of visibleGaps().slice(0, 50)) {
+    // The widest uncovered circle about the gap's point, not its area as a disc.
+    L.circle(ll(g.lat, g.lon), { renderer: canvas, radius: Math.max(25, g.clearance_m ?? 0), color: "#c62828", weight: 1, dashArray: "4 3", fillOpacity: 0.05 })
       .bindTooltip(t("gap_item", { area: esc(g.area), km: (g.area_m2 / 1e6).toFixed(2) })).addTo(layers.gaps);
   }
 }
+const visibleGaps = () => state.gaps.filter((g) => !county() || areaCounty(g.area) === county());
 
 /// The proposed positions for new sites, numbered in the order they were chosen per area.
 function drawCandidates() {
   layers.candidates.clearLayers();
-  if (!$("l-candidates").checked) return;
-  for (const a of state.candidates) {
+  if (!$("l-candidates").checked || state.replay) return;
+  for (const a of visibleCandidates()) {
     a.candidates.forEach((c, i) => {
-      L.marker([c.lat, c.lon], {
-        icon: L.divIcon({ html: `<div class="candidate">${i + 1}</div>`, className: "", iconSize: [20, 20] }),
-      }).bindTooltip(esc(candidateLabel(a, c, i))).addTo(layers.candidates);
-      L.circle([c.lat, c.lon], { renderer: canvas, radius: c.radius_m, color: "#1565c0", weight: 1, dashArray: "2 3", fillOpacity: 0.04, interactive: false }).addTo(layers.candidates);
+      L.marker(ll(c.lat, c.lon), { icon: L.divIcon({ html: `<div class="candidate">${i + 1}</div>`, className: "", iconSize: [20, 20] }) })
+        .bindTooltip(esc(candidateLabel(a, c, i))).addTo(layers.candidates);
+      L.circle(ll(c.lat, c.lon), { renderer: canvas, radius: c.radius_m, color: "#1565c0", weight: 1, dashArray: "2 3", fillOpacity: 0.04, interactive: false }).addTo(layers.candidates);
     });
   }
 }
-
+const visibleCandidates = () => state.candidates.filter((a) => !county() || areaCounty(a.area) === county());
 const candidateLabel = (a, c, i) => t("candidate_item", { area: a.area, i: i + 1, add: (100 * c.adds_share).toFixed(1), after: (100 * c.share_after).toFixed(1) });
 
 function drawEarth() {
   layers.earth.clearLayers();
   if (!$("l-earth").checked) return;
   for (const e of state.earth) {
-    L.circle([e.lat, e.lon], { renderer: canvas, radius: e.radius_m, color: "#6a1b9a", weight: 2, dashArray: "6 4", fillOpacity: 0.04 })
+    L.circle(ll(e.lat, e.lon), { renderer: canvas, radius: e.radius_m, color: "#6a1b9a", weight: 2, dashArray: "6 4", fillOpacity: 0.04 })
       .bindTooltip(`${esc(e.name)} · ${e.flagged.length} ${t("flagged")}`).addTo(layers.earth);
-    L.circleMarker([e.lat, e.lon], { renderer: canvas, radius: 7, color: "#6a1b9a", fillColor: "#ce93d8", fillOpacity: 1 }).addTo(layers.earth);
+    L.circleMarker(ll(e.lat, e.lon), { renderer: canvas, radius: 7, color: "#6a1b9a", fillColor: "#ce93d8", fillOpacity: 1 }).addTo(layers.earth);
   }
 }
 
 /// The pilot projects as diamonds coloured by stage; a red ring marks those 5G does not reach.
 function drawPilots() {
   layers.pilots.clearLayers();
-  if (!$("l-pilots").checked) return;
+  if (!$("l-pilots").checked || state.replay) return;
   for (const f of state.pilots) {
     const p = f.properties, [lon, lat] = f.geometry.coordinates;
+    if (county() && p.county && p.county !== county()) continue;
     const icon = L.divIcon({ className: "pilot" + (p.blocked ? " blocked" : ""), iconSize: [18, 18],
-      html: `<i style="background:${PILOT_COLORS[p.stage] || "#999"}"></i>` });
-    // Above the site clusters: a project is what this layer is looked at for.
-    L.marker([lat, lon], { icon, keyboard: false, zIndexOffset: 1000 })
-      .bindTooltip(`${esc(p.name)} · ${esc(I18N[lang].pilot_stages[p.stage] || p.stage)}${p.blocked ? " · " + t("pilot_blocked") : ""}`)
+      html: `<i style="background:${SP.PILOT_COLORS[p.stage] || "#999"}"></i>` });
+    L.marker(ll(lat, lon), { icon, keyboard: false, zIndexOffset: 1000 })
+      .bindTooltip(`${esc(p.name)} · ${esc(word("pilot_stages", p.stage))}${p.blocked ? " · " + t("pilot_blocked") : ""}`)
       .addTo(layers.pilots);
   }
 }
 
+function drawLayers() {
+  drawBoundaries(); drawAreas(); drawGaps(); drawCandidates(); drawEarth(); drawPilots();
+}
+
+// ---- The panel.
 function drawPanel() {
-  const p = state.progress, c = state.coverage;
+  const p = progressNow(), c = state.coverage;
+  const today = SP.localDate(p?.as_of || new Date().toISOString());
+  $("as-of").textContent = state.replay ? t("replaying", { m: SP.monthLabel(state.replayMonth) }) : t("as_of", { t: SP.localTime(p?.as_of) });
+  $("as-of").classList.toggle("replaying", !!state.replay);
   $("targets").innerHTML = (p?.targets || []).map((tg) => {
     const cov = c?.targets.find((x) => x.name === tg.name);
+    const st = SP.targetStatus(tg, today);
     const share = Math.min(1, tg.on_air / Math.max(1, tg.target_on_air));
-    return `<div class="target"><b>${esc(tg.name)}</b> ${t("on_air_of", { n: tg.on_air.toLocaleString(), t: tg.target_on_air.toLocaleString(), d: tg.deadline })}
-      <div class="bar"><div style="width:${(100 * share).toFixed(1)}%"></div></div>
-      ${cov && cov.areas ? `<span class="muted">${t("areas_met", { m: cov.areas_met, a: cov.areas })}</span>` : ""}</div>`;
+    return `<div class="target" data-target="${esc(tg.name)}" data-status="${st.key}"><div><b>${esc(tg.name)}</b> ${esc(t("on_air_of", { n: SP.num(tg.on_air), t: SP.num(tg.target_on_air) }))}
+      <span class="chip" style="background:${st.color}">${esc(st.label)}</span></div>
+      <div class="bar"><div style="width:${(100 * share).toFixed(1)}%;background:${st.color}"></div></div>
+      <span class="muted">${esc(t("deadline", { d: tg.deadline }))}${cov && cov.areas && !state.replay ? " · " + esc(t("areas_met", { m: cov.areas_met, a: cov.areas })) : ""}</span></div>`;
   }).join("");
-  drawBurnup();
-  $("cov-note").textContent = state.operator ? t("of_operator", { op: I18N[lang].operators[state.operator] }).replace(/[（）()]/g, "").trim() : "";
-  $("areas").querySelector("thead").innerHTML = `<tr><th>${t("area")}</th><th>${t("covered")}</th><th>${t("continuous")}</th></tr>`;
-  $("areas").querySelector("tbody").innerHTML = (c?.areas || []).map((a) =>
-    `<tr><td>${esc(a.name)}</td><td class="n">${(100 * a.covered_share).toFixed(1)}%</td><td>${a.continuous ? t("yes") : t("no")}</td></tr>`).join("");
-  $("gaps").innerHTML = state.gaps.slice(0, 10).map((g, i) =>
-    `<li data-i="${i}">${t("gap_item", { area: esc(g.area), km: (g.area_m2 / 1e6).toFixed(2) })}</li>`).join("") || `<li>${t("none")}</li>`;
+  SP.drawBurnup($("burnup"), state.monthly, { marker: state.replayMonth });
+  $("projection").textContent = state.replay ? "" : SP.projectionText(state.monthly);
+  drawFocus(p);
+  drawRankings(p);
+  // Coverage of the areas (the chosen county's only).
+  $("cov-note").textContent = state.operator ? t("of_operator", { op: word("operators", state.operator) }).replace(/[（）()]/g, "").trim() : "";
+  const areas = (state.replay ? state.replay.areas : (c?.areas || [])).filter((a) => !county() || a.county === county());
+  $("areas").querySelector("thead").innerHTML = `<tr><th>${esc(t("area"))}</th><th>${esc(t("covered"))}</th><th>${esc(t("continuous"))}</th></tr>`;
+  $("areas").querySelector("tbody").innerHTML = areas.map((a) =>
+    `<tr><td>${esc(a.name)}</td><td class="n">${(100 * a.covered_share).toFixed(1)}%</td><td>${a.continuous ? t("yes") : t("no")}</td></tr>`).join("")
+    || `<tr><td colspan="3">${esc(t("none"))}</td></tr>`;
+  const gaps = state.replay ? [] : visibleGaps();
+  $("gaps").innerHTML = gaps.slice(0, 10).map((g, i) =>
+    `<li data-i="${i}">${esc(t("gap_item", { area: g.area, km: (g.area_m2 / 1e6).toFixed(2) }))}</li>`).join("") || `<li>${esc(t("none"))}</li>`;
   $("gaps").querySelectorAll("li[data-i]").forEach((li) => li.addEventListener("click", () => {
-    const g = state.gaps[Number(li.dataset.i)];
-    map.setView([g.lat, g.lon], 14);
+    const g = gaps[Number(li.dataset.i)];
+    map.setView(ll(g.lat, g.lon), 14);
   }));
-  const proposed = state.candidates.flatMap((a) => a.candidates.map((c, i) => [a, c, i]));
-  $("candidates").innerHTML = proposed.slice(0, 15).map(([a, c, i], k) =>
-    `<li data-k="${k}">${esc(candidateLabel(a, c, i))}</li>`).join("") || `<li>${t("none")}</li>`;
+  const proposed = state.replay ? [] : visibleCandidates().flatMap((a) => a.candidates.map((cd, i) => [a, cd, i]));
+  $("candidates").innerHTML = proposed.slice(0, 15).map(([a, cd, i], k) =>
+    `<li data-k="${k}">${esc(candidateLabel(a, cd, i))}</li>`).join("") || `<li>${esc(t("none"))}</li>`;
   $("candidates").querySelectorAll("li[data-k]").forEach((li) => li.addEventListener("click", () => {
-    const [, c] = proposed[Number(li.dataset.k)];
-    map.setView([c.lat, c.lon], 15);
+    const [, cd] = proposed[Number(li.dataset.k)];
+    map.setView(ll(cd.lat, cd.lon), 15);
   }));
-  $("legend").innerHTML = Object.keys(STAGE_COLORS).map((s) => `<span><i style="background:${STAGE_COLORS[s]}"></i>${esc(I18N[lang].stages[s])}</span>`).join("")
-    + `<span class="break"></span><span>${esc(t("pilots"))}：</span>` + Object.keys(PILOT_COLORS).map((s) => `<span><i class="diamond" style="background:${PILOT_COLORS[s]}"></i>${esc(I18N[lang].pilot_stages[s])}</span>`).join("")
-    + `<span><i class="diamond ring"></i>${esc(t("pilot_blocked"))}</span>`;
   const pp = state.pilotProgress;
   $("pilots").textContent = pp && pp.total.projects ? t("pilots_done", { d: pp.total.done, t: pp.total.target ?? "-", b: pp.total.blocked }) : t("none");
+  drawLegend();
 }
 
-function drawBurnup() {
-  const svg = $("burnup"), m = state.monthly;
-  if (!m || !m.months.length) { svg.innerHTML = ""; return; }
-  const W = 320, H = 150, L0 = 36, B = 20, T = 8, R = 8;
-  const months = m.months, targets = m.targets || [];
-  const lastTarget = targets.reduce((a, x) => (x.deadline > a ? x.deadline : a), "").slice(0, 7);
-  const end = months[months.length - 1].month > lastTarget ? months[months.length - 1].month : lastTarget;
-  const [y0, m0] = months[0].month.split("-").map(Number), [y1, m1] = end.split("-").map(Number);
-  const span = Math.max(1, (y1 - y0) * 12 + (m1 - m0));
-  const maxY = Math.max(1, ...months.map((x) => x.on_air), ...targets.map((x) => x.on_air));
-  const x = (ym) => { const [y, mo] = ym.split("-").map(Number); return L0 + ((y - y0) * 12 + (mo - m0)) / span * (W - L0 - R); };
-  const y = (v) => H - B - v / maxY * (H - B - T);
-  const line = months.map((p, i) => `${i ? "L" : "M"}${x(p.month).toFixed(1)},${y(p.on_air).toFixed(1)}`).join("");
-  let plan = `M${x(months[0].month).toFixed(1)},${y(0).toFixed(1)}`;
-  for (const tg of [...targets].sort((a, b) => (a.deadline < b.deadline ? -1 : 1))) plan += `L${x(tg.deadline.slice(0, 7)).toFixed(1)},${y(tg.on_air).toFixed(1)}`;
-  svg.innerHTML = `
-    <line x1="${L0}" y1="${H - B}" x2="${W - R}" y2="${H - B}" stroke="#99a"/><line x1="${L0}" y1="${T}" x2="${L0}" y2="${H - B}" stroke="#99a"/>
-    <text x="${L0 - 4}" y="${T + 8}" font-size="9" text-anchor="end">${maxY.toLocaleString()}</text>
-    <text x="${L0 - 4}" y="${H - B}" font-size="9" text-anchor="end">0</text>
-    <text x="${L0}" y="${H - 6}" font-size="9">${months[0].month}</text><text x="${W - R}" y="${H - 6}" font-size="9" text-anchor="end">${end}</text>
-    <path d="${plan}" fill="none" stroke="#c62828" stroke-dasharray="4 3"/>
-    ${targets.map((tg) => `<circle cx="${x(tg.deadline.slice(0, 7))}" cy="${y(tg.on_air)}" r="3" fill="#c62828"><title>${esc(tg.name)}: ${tg.on_air}</title></circle>`).join("")}
-    <path d="${line}" fill="none" stroke="#2e9e5b" stroke-width="2"><title>${t("on_air")}</title></path>`;
+/// The chosen county's (or operator's) own figures: its row of /api/v1/progress.
+function drawFocus(p) {
+  const el = $("focus");
+  const c = county(), o = operator();
+  let row = null, title = "";
+  if (c) { row = p?.by_county.find((r) => r.county === c); title = t("county_figures", { c: SP.countyName(c) }); }
+  else if (o) { row = p?.operators.find((r) => r.operator === o); title = t("operator_figures", { o: word("operators", o) }); }
+  if (!row) { el.hidden = true; el.innerHTML = ""; return; }
+  el.hidden = false;
+  const cells = [["sites", row.sites, t("sites")], ["built", row.built, t("built")], ["on_air", row.on_air, t("on_air")],
+    ["expected", row.expected, t("expected")], ["schedule_completion", row.schedule_completion, t("against")], ["schedule_rank", row.schedule_rank, t("rank")]];
+  el.innerHTML = `<h2>${esc(title)} <span class="chip" style="background:${SP.PACE_COLORS[row.pace || "none"]}">${esc(word("pace", row.pace || "none"))}</span></h2>
+    <div class="figures">${cells.map(([k, v, label]) => `<div><span class="muted">${esc(label)}</span><b data-k="${k}" data-v="${v ?? ""}">${k === "schedule_completion" ? SP.pct(v) : SP.num(v)}</b></div>`).join("")}</div>`;
 }
 
+function drawRankings(p) {
+  const rows = [...(p?.by_county || [])].filter((r) => r.name).sort((a, b) => (a.schedule_rank ?? 99) - (b.schedule_rank ?? 99));
+  const table = (list, name, key) => `<table><thead><tr><th>${esc(t("rank"))}</th><th>${esc(name)}</th><th class="n">${esc(t("on_air"))}</th><th class="n">${esc(t("expected"))}</th><th class="n">${esc(t("against"))}</th></tr></thead><tbody>`
+    + list.map((r) => `<tr data-${key}="${esc(r[key])}" class="${r[key] === (key === "county" ? county() : operator()) ? "chosen" : ""}"><td class="n">${r.schedule_rank ?? "-"}</td><td><i class="dot" style="background:${SP.PACE_COLORS[r.pace || "none"]}"></i>${esc(key === "county" ? SP.countyName(r.county) : word("operators", r.operator))}</td>`
+      + `<td class="n">${SP.num(r.on_air)}</td><td class="n">${SP.num(r.expected)}</td><td class="n">${SP.pct(r.schedule_completion)}</td></tr>`).join("") + "</tbody></table>";
+  $("rank-county").innerHTML = table(rows, t("county"), "county");
+  $("rank-operator").innerHTML = table([...(p?.operators || [])].sort((a, b) => (a.schedule_rank ?? 99) - (b.schedule_rank ?? 99)), t("operator"), "operator");
+  $("rank-county").querySelectorAll("tr[data-county]").forEach((tr) => tr.addEventListener("click", () => chooseCounty(tr.dataset.county)));
+  $("rank-operator").querySelectorAll("tr[data-operator]").forEach((tr) => tr.addEventListener("click", () => {
+    $("f-operator").value = tr.dataset.operator === operator() ? "" : tr.dataset.operator;
+    $("f-operator").dispatchEvent(new Event("change"));
+  }));
+}
+
+function drawLegend() {
+  const sw = (c, cls = "") => `<i class="${cls}" style="background:${c}"></i>`;
+  const row = (title, items) => `<div class="legend-row"><b>${esc(title)}</b>${items.join("")}</div>`;
+  const item = (mark, label) => `<span>${mark}${esc(label)}</span>`;
+  $("legend").innerHTML = [
+    row(t("legend_pace"), Object.keys(SP.PACE_COLORS).map((k) => item(sw(SP.PACE_COLORS[k], "square"), word("pace", k)))),
+    row(t("legend_stages"), STAGES.map((s) => item(sw(SP.STAGE_COLORS[s]), word("stages", s)))),
+    row(t("legend_clusters"), [item(`<i class="ring-sample"></i>`, t("clusters_note"))]),
+    row(t("legend_coverage"), [0, 0.5, 0.8, 1].map((v) => item(sw(shade(v), "square"), `${v * 100}%`))),
+    row(t("legend_alarms"), SP.ALARM_KINDS.map((k) => item(`<i class="tri" style="border-bottom-color:${SP.ALARM_COLORS[k]}"></i>`, word("alarm_kinds", k)))),
+    row(t("legend_pilots"), [...Object.keys(SP.PILOT_COLORS).map((s) => item(sw(SP.PILOT_COLORS[s], "diamond"), word("pilot_stages", s))), item(`<i class="diamond ring"></i>`, t("pilot_blocked"))]),
+    row(t("layers"), [item(`<i class="dash" style="border-color:#c62828"></i>`, t("gaps")), item(`<i class="candidate-sample">1</i>`, t("candidates")), item(`<i class="dash" style="border-color:#6a1b9a"></i>`, t("earth"))]),
+  ].join("");
+}
+
+// ---- Site details: a popup on the site itself.
+async function showSite(id) {
+  const d = await SP.api(`/api/v1/sites/${encodeURIComponent(id)}`);
+  const s = d.site, l = d.latest;
+  const rows = [
+    [t("site_id"), s.site],
+    [t("stage"), word("stages", s.stage)],
+    [t("county"), SP.countyName(s.county)],
+    [t("operator"), (s.operators || []).map((o) => word("operators", o)).join("、") || "-"],
+    [t("planned"), s.planned_on_air || "-"],
+    [t("standing"), d.standing ? word("standings", d.standing.standing) + (d.standing.days_overdue ? ` (${d.standing.days_overdue})` : "") : "-"],
+    [t("last_report"), s.ts ? SP.localTime(s.ts) : "-"],
+  ];
+  if (l) {
+    rows.push([t("power"), `${word("power_source", l.power.source)} · ${word("supply", l.power.supply)}`],
+      [t("battery"), `${l.power.battery_v.toFixed(1)} V`],
+      [t("temp"), `${l.cabinet.temp_c.toFixed(1)} °C`],
+      [t("door"), l.cabinet.door_open ? t("door_open") : t("door_closed")],
+      [t("backhaul"), l.backhaul.up ? `${t("up")} · ${t("latency")} ${l.backhaul.latency_ms ?? "-"} ms` : t("down")],
+      [t("cells"), (l.cells || []).map((c) => `${String(c.band).toUpperCase()} ${word("cell_state", c.state)}`).join("、") || "-"]);
+  }
+  const alarms = (s.alarms || []).map((a) => `<span class="chip" style="background:${SP.ALARM_COLORS[a] || "#b71c1c"}">${esc(word("alarm_kinds", a))}</span>`).join(" ");
+  const history = [...(d.stage_changes || []).map((c) => [c.ts, c.to, ""]), ...(d.milestones || []).map((m) => [m.at, m.stage, m.reporter])]
+    .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+    .map(([ts, st, who]) => `<li>${esc(SP.localDate(ts))} ${esc(word("stages", st))} ${esc(who)}</li>`).join("");
+  const open = (d.obstacles || []).filter((o) => !o.resolved)
+    .map((o) => `<li>${esc(word("kinds", o.kind))} · ${esc(o.responsible_unit)} · ${esc(o.due)}<br>${esc(o.description)}</li>`).join("");
+  const html = `<div class="site-popup" data-site="${esc(s.site)}"><h3>${esc(s.name || s.site)}</h3>
+    ${alarms ? `<div class="alarms"><b>${esc(t("alarms"))}</b> ${alarms}</div>` : ""}
+    <dl>${rows.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join("")}</dl>
+    <b>${esc(t("history"))}</b><ol class="plain">${history || `<li>${esc(t("none"))}</li>`}</ol>
+    <b>${esc(t("obstacles"))}</b><ol class="plain">${open || `<li>${esc(t("none"))}</li>`}</ol></div>`;
+  const f = state.sites.find((x) => x.properties.id === id);
+  const pos = f ? ll(f.geometry.coordinates[1], f.geometry.coordinates[0]) : map.getCenter();
+  layers.selection.clearLayers();
+  L.circleMarker(pos, { radius: 13, color: "#0b5cab", weight: 3, fill: false, interactive: false }).addTo(layers.selection);
+  state.popupSite = id;
+  L.popup({ maxWidth: 320, autoPanPadding: [40, 40] }).setLatLng(pos).setContent(html).openOn(map);
+}
+
+// ---- Search by site id or name.
+function search(q) {
+  const list = $("search-results");
+  q = q.trim().toLowerCase();
+  if (!q) { list.innerHTML = ""; return []; }
+  const hits = [];
+  for (const f of state.sites) {
+    const p = f.properties;
+    if (p.id.toLowerCase().includes(q) || (p.name || "").toLowerCase().includes(q)) hits.push(p);
+    if (hits.length >= 10) break;
+  }
+  list.innerHTML = hits.map((p) => `<li data-id="${esc(p.id)}">${esc(p.id)} ${esc(p.name || "")} · ${esc(SP.countyName(p.county))}</li>`).join("") || `<li class="muted">${esc(t("no_match"))}</li>`;
+  list.querySelectorAll("li[data-id]").forEach((li) => li.addEventListener("click", () => goToSite(li.dataset.id)));
+  return hits;
+}
+
+function goToSite(id) {
+  const f = state.sites.find((x) => x.properties.id === id);
+  if (!f) return Promise.resolve();
+  map.setView(ll(f.geometry.coordinates[1], f.geometry.coordinates[0]), 16, { animate: false });
+  $("search-results").innerHTML = "";
+  return showSite(id);
+}
+
+// ---- Filters: a county or an operator zooms there and focuses the panel.
+function fitTo(code) {
+  if (code && state.boundaries) {
+    const f = state.boundaries.features.find((x) => x.properties.county === code);
+    if (f) { map.fitBounds(L.geoJSON(f, { coordsToLatLng }).getBounds(), { padding: [20, 20], animate: false }); return; }
+  }
+  const bounds = L.latLngBounds([]);
+  if (state.boundaries?.features.length) bounds.extend(L.geoJSON(state.boundaries, { coordsToLatLng }).getBounds());
+  else for (const f of state.sites) bounds.extend(ll(f.geometry.coordinates[1], f.geometry.coordinates[0]));
+  if (bounds.isValid()) map.fitBounds(bounds, { padding: [20, 20], animate: false });
+}
+
+function applyFilter(zoom) {
+  buildIndex();
+  drawLayers();
+  drawPanel();
+  if (zoom) fitTo(county());
+  const u = new URL(location.href);
+  for (const k of ["county", "operator", "stage"]) { const v = $(`f-${k}`).value; if (v) u.searchParams.set(k, v); else u.searchParams.delete(k); }
+  history.replaceState(null, "", u);
+}
+
+// ---- Replay: the rollout at the end of a past month.
+function replayMonths() {
+  return (state.monthly?.months || []).map((m) => m.month);
+}
+
+async function loadReplay(month) {
+  if (!state.replayCache.has(month)) state.replayCache.set(month, SP.api(`/api/v1/replay/${month}`));
+  return state.replayCache.get(month);
+}
+
+async function setReplay(month) {
+  const months = replayMonths();
+  if (!month || month === months[months.length - 1]) {
+    state.replay = null; state.replayMonth = null;
+  } else {
+    const r = await loadReplay(month);
+    if (r.stages.length !== state.sites.length) await loadSites();
+    state.replay = r; state.replayMonth = month;
+    // The next month, ready for the slider's next step.
+    const i = months.indexOf(month);
+    if (i >= 0 && i + 1 < months.length - 1) loadReplay(months[i + 1]).catch(() => {});
+  }
+  const i = state.replayMonth ? months.indexOf(state.replayMonth) : months.length - 1;
+  $("replay-range").value = String(i);
+  $("replay-label").textContent = state.replayMonth ? SP.monthLabel(state.replayMonth) : t("live");
+  document.body.classList.toggle("replaying", !!state.replay);
+  buildIndex(); drawLayers(); drawPanel();
+}
+
+function setUpReplay() {
+  const months = replayMonths();
+  const r = $("replay-range");
+  r.min = "0"; r.max = String(Math.max(0, months.length - 1));
+  if (!state.replayMonth) r.value = r.max;
+}
+
+let playing = null;
+function togglePlay() {
+  if (playing) { clearInterval(playing); playing = null; $("replay-play").textContent = t("play"); return; }
+  const months = replayMonths();
+  let i = state.replayMonth ? months.indexOf(state.replayMonth) : 0;
+  if (i < 0 || i >= months.length - 1) i = 0;
+  $("replay-play").textContent = t("pause");
+  let busy = false;
+  playing = setInterval(async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      await setReplay(months[i]);
+      i += 1;
+      if (i >= months.length) togglePlay();
+    } finally { busy = false; }
+  }, 700);
+}
+
+// ---- Labels and loading.
 function fillSelect(id, entries) {
   const el = $(id), v = el.value;
-  el.innerHTML = `<option value="">${t("all")}</option>` + entries.map(([k, label]) => `<option value="${esc(k)}">${esc(label)}</option>`).join("");
+  el.innerHTML = `<option value="">${esc(t("all"))}</option>` + entries.map(([k, label]) => `<option value="${esc(k)}">${esc(label)}</option>`).join("");
   el.value = v;
 }
 
 function renderLabels() {
-  document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+  document.documentElement.lang = SP.lang === "zh" ? "zh-CN" : "en";
   document.title = t("title");
-  $("lang").textContent = lang === "zh" ? "EN" : "中文";
+  $("lang").textContent = SP.lang === "zh" ? "EN" : "中文";
   document.querySelectorAll("[data-t]").forEach((e) => (e.textContent = t(e.dataset.t)));
+  $("search").placeholder = t("search");
+  $("replay-play").textContent = playing ? t("pause") : t("play");
+  $("replay-label").textContent = state.replayMonth ? SP.monthLabel(state.replayMonth) : t("live");
+  $("who").textContent = SP.me ? t("signed_in_as", { n: SP.me.name }) : "";
+  $("sign-out").hidden = !SP.me;
   const counties = [...new Set([...Object.keys(I18N.zh.counties), ...state.sites.map((f) => f.properties.county).filter(Boolean)])].sort();
-  fillSelect("f-county", counties.map((c) => [c, countyName(c)]));
-  fillSelect("f-operator", Object.entries(I18N[lang].operators));
-  fillSelect("f-stage", Object.entries(I18N[lang].stages));
+  fillSelect("f-county", counties.map((c) => [c, SP.countyName(c)]));
+  fillSelect("f-operator", Object.entries(I18N[SP.lang].operators));
+  fillSelect("f-stage", Object.entries(I18N[SP.lang].stages));
+  drawLayers();
   drawPanel();
-  drawPilots();
-}
-
-async function showSite(id) {
-  const d = await api(`/api/v1/sites/${encodeURIComponent(id)}`);
-  const s = d.site, l = d.latest;
-  const rows = [
-    [t("stage"), I18N[lang].stages[s.stage]],
-    [t("county"), countyName(s.county)],
-    [t("operator"), (s.operators || []).map((o) => I18N[lang].operators[o]).join(", ")],
-    [t("planned"), s.planned_on_air || "-"],
-    [t("standing"), d.standing ? I18N[lang].standings[d.standing.standing] + (d.standing.days_overdue ? ` (${d.standing.days_overdue})` : "") : "-"],
-    [t("last_report"), s.ts ? new Date(s.ts).toLocaleString(lang === "zh" ? "zh-CN" : "en-GB", { timeZone: "Asia/Shanghai" }) : "-"],
-  ];
-  if (l) {
-    rows.push([t("power"), `${l.power.source} / ${l.power.supply}`], [t("battery"), `${l.power.battery_v.toFixed(1)} V`],
-      [t("temp"), `${l.cabinet.temp_c.toFixed(1)} °C`], [t("backhaul"), l.backhaul.up ? `${t("up")} ${l.backhaul.latency_ms ?? ""} ms` : t("down")],
-      [t("cells"), (l.cells || []).map((c) => `${c.band} ${c.state}`).join(", ") || "-"]);
-  }
-  const history = [...(d.stage_changes || []).map((c) => [c.ts, c.to, ""]), ...(d.milestones || []).map((m) => [m.at, m.stage, m.reporter])]
-    .sort((a, b) => (a[0] < b[0] ? -1 : 1))
-    .map(([ts, st, who]) => `<li>${esc(ts.slice(0, 10))} ${esc(I18N[lang].stages[st] || st)} ${esc(who)}</li>`).join("");
-  const open = (d.obstacles || []).filter((o) => !o.resolved)
-    .map((o) => `<li>${esc(I18N[lang].kinds[o.kind])} · ${esc(o.responsible_unit)} · ${esc(o.due)}<br>${esc(o.description)}</li>`).join("");
-  const el = $("detail");
-  el.hidden = false;
-  el.innerHTML = `<h2>${esc(s.name || s.site)} <span class="muted">${esc(s.site)}</span></h2>
-    <dl>${rows.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join("")}</dl>
-    <b>${t("history")}</b><ol>${history || `<li>${t("none")}</li>`}</ol>
-    <b>${t("obstacles")}</b><ol>${open || `<li>${t("none")}</li>`}</ol>`;
-  el.scrollIntoView({ behavior: "smooth" });
+  if (state.popupSite) showSite(state.popupSite).catch(console.warn);
 }
 
 async function loadSites() {
-  state.sites = (await api("/api/v1/sites.geojson")).features;
+  state.sites = (await SP.api("/api/v1/sites.geojson")).features;
   buildIndex();
 }
 
 async function loadOverview() {
   // With an operator chosen, the areas are shaded by that carrier's sites alone.
-  state.operator = $("f-operator").value || "";
+  state.operator = operator();
   const op = state.operator ? `operator=${encodeURIComponent(state.operator)}` : "";
   const [areas, coverage, gaps, earth, progress, monthly, pilots, pilotProgress] = await Promise.all([
-    api(`/api/v1/areas?${op}`), api(`/api/v1/coverage?${op}`), api(`/api/v1/coverage/gaps?limit=50&${op}`),
-    api("/api/v1/earth-stations"), api("/api/v1/progress"), api("/api/v1/progress/monthly"),
-    api("/api/v1/applications.geojson"), api("/api/v1/applications/progress")]);
-  Object.assign(state, { areas, coverage, gaps: gaps.gaps, earth: earth.earth_stations, progress, monthly,
-    pilots: pilots.features, pilotProgress });
-  drawAreas(); drawGaps(); drawEarth(); drawPilots(); drawPanel();
+    SP.api(`/api/v1/areas?${op}`), SP.api(`/api/v1/coverage?${op}`), SP.api(`/api/v1/coverage/gaps?limit=50&${op}`),
+    SP.api("/api/v1/earth-stations"), SP.api("/api/v1/progress"), SP.api("/api/v1/progress/monthly"),
+    SP.api("/api/v1/applications.geojson"), SP.api("/api/v1/applications/progress")]);
+  Object.assign(state, { areas, coverage, gaps: gaps.gaps, earth: earth.earth_stations, progress, monthly, pilots: pilots.features, pilotProgress });
+  setUpReplay();
+  drawLayers(); drawPanel();
 }
 
 /// The proposed new sites: the heaviest search the map asks for, so only with its layer on, and
@@ -322,7 +584,7 @@ async function loadOverview() {
 async function loadCandidates() {
   if (!$("l-candidates").checked) { state.candidates = []; drawCandidates(); drawPanel(); return; }
   const op = state.operator ? `&operator=${encodeURIComponent(state.operator)}` : "";
-  state.candidates = (await api(`/api/v1/coverage/candidates?n=3${op}`)).areas;
+  state.candidates = (await SP.api(`/api/v1/coverage/candidates?n=3${op}`)).areas;
   drawCandidates(); drawPanel();
 }
 
@@ -343,51 +605,78 @@ window.sitepulseMap = {
   filterMs: () => { const t0 = performance.now(); buildIndex(); return performance.now() - t0; },
   /// Milliseconds to redraw the current view (what each pan or zoom costs).
   redrawMs: () => { const t0 = performance.now(); drawSites(); return performance.now() - t0; },
+  /// Milliseconds to show the end of `month` (fetching it if not fetched yet), or live with null.
+  replayMs: async (month) => { const t0 = performance.now(); await setReplay(month); return performance.now() - t0; },
+  months: replayMonths,
   /// Zooms to `z` on the current centre.
   zoomTo: (z) => map.setZoom(z, { animate: false }),
+  search: (q) => search(q).map((p) => p.id),
+  goToSite,
   stats: () => ({ sites: state.sites.length, shown: state.shown, drawn: state.drawn, clusters: state.clusters,
-    areas: state.areas ? state.areas.features.length : 0, pilots: state.pilots.length, painted: paintedPixels(), zoom: map.getZoom() }),
+    boundaries: state.boundaries ? state.boundaries.features.length : 0,
+    counties_drawn: document.querySelectorAll(".county-label").length,
+    areas: state.areas ? state.areas.features.length : 0, pilots: state.pilots.length, painted: paintedPixels(), zoom: map.getZoom(),
+    alarms: document.querySelectorAll(".leaflet-marker-pane .alarm").length, replay: state.replayMonth,
+    popup: document.querySelector(".leaflet-popup .site-popup")?.dataset.site || null }),
 };
 
 async function start() {
-  const cfg = await api("/api/v1/map/config");
+  const cfg = await (await fetch("/api/v1/map/config")).json();
   state.config = cfg;
-  if (cfg.tile_url) L.tileLayer(cfg.tile_url, { attribution: cfg.tile_attribution || "", maxZoom: 19 }).addTo(map);
+  renderStatic();
+  await SP.ensureAccess(cfg);
+  gcj = cfg.tile_crs === "gcj02";
+  const sub = cfg.tile_subdomains || "abc";
+  if (cfg.tile_url) L.tileLayer(cfg.tile_url, { attribution: cfg.tile_attribution || "", maxZoom: 18, subdomains: sub }).addTo(map);
+  if (cfg.tile_label_url) L.tileLayer(cfg.tile_label_url, { maxZoom: 18, subdomains: sub, pane: "overlayPane" }).addTo(map);
   map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
-  map.setView([cfg.center[0], cfg.center[1]], cfg.zoom);
+  map.setView(ll(cfg.center[0], cfg.center[1]), cfg.zoom);
   // A view can be linked to: ?county=371502&operator=cmcc&stage=on_air.
   const params = new URLSearchParams(location.search);
+  state.boundaries = await SP.api("/api/v1/boundaries.geojson");
+  if (state.boundaries.attribution) map.attributionControl.addAttribution(esc(state.boundaries.attribution));
   renderLabels();
   for (const k of ["county", "operator", "stage"]) if (params.get(k)) $(`f-${k}`).value = params.get(k);
   await Promise.all([loadOverview(), loadSites()]);
   loadCandidates().catch(console.warn);
-  // Everything in view: the areas and every site.
-  const bounds = L.latLngBounds([]);
-  if (state.areas && state.areas.features.length) bounds.extend(L.geoJSON(state.areas).getBounds());
-  for (const f of state.sites) bounds.extend([f.geometry.coordinates[1], f.geometry.coordinates[0]]);
-  if (bounds.isValid()) map.fitBounds(bounds, { padding: [20, 20] });
+  fitTo(county());
   renderLabels();
   const prev = new Date(); prev.setDate(1); prev.setMonth(prev.getMonth() - 1);
   $("cl-month").value = (state.progress?.as_of || prev.toISOString()).slice(0, 7);
   map.on("moveend zoomend", drawSites);
-  for (const id of ["f-county", "f-operator", "f-stage"]) $(id).addEventListener("change", buildIndex);
-  $("f-operator").addEventListener("change", () => loadOverview().then(loadCandidates).catch(console.warn));
+  $("f-county").addEventListener("change", () => applyFilter(true));
+  $("f-stage").addEventListener("change", () => applyFilter(false));
+  $("f-operator").addEventListener("change", () => { applyFilter(false); loadOverview().then(loadCandidates).catch(console.warn); });
   $("l-candidates").addEventListener("change", () => loadCandidates().catch(console.warn));
-  $("l-footprints").addEventListener("change", drawSites);
+  for (const id of ["l-footprints", "l-alarms"]) $(id).addEventListener("change", drawSites);
   $("l-gaps").addEventListener("change", drawGaps);
   $("l-earth").addEventListener("change", drawEarth);
   $("l-pilots").addEventListener("change", drawPilots);
-  $("lang").addEventListener("click", () => { lang = lang === "zh" ? "en" : "zh"; localStorage.setItem("sitepulse.lang", lang); renderLabels(); });
+  $("l-boundaries").addEventListener("change", () => { if ($("l-boundaries").checked) map.addLayer(layers.boundaries); else map.removeLayer(layers.boundaries); });
+  $("search").addEventListener("input", (e) => search(e.target.value));
+  $("search").addEventListener("keydown", (e) => { if (e.key === "Enter") { const h = search(e.target.value); if (h[0]) goToSite(h[0].id); } });
+  $("replay-range").addEventListener("input", (e) => setReplay(replayMonths()[Number(e.target.value)]).catch(console.warn));
+  $("replay-play").addEventListener("click", togglePlay);
+  $("replay-live").addEventListener("click", () => setReplay(null));
+  $("lang").addEventListener("click", () => { SP.setLang(SP.lang === "zh" ? "en" : "zh"); renderLabels(); });
+  $("sign-out").addEventListener("click", SP.signOut);
   $("checklist").addEventListener("submit", (e) => {
     e.preventDefault();
-    location.href = `/api/v1/checklist/${$("cl-month").value}?format=${$("cl-format").value}&lang=${lang}`;
+    const m = $("cl-month").value, f = $("cl-format").value;
+    SP.download(`/api/v1/checklist/${m}?format=${f}&lang=${SP.lang}`, `checklist-${m}.${f}`).catch(console.warn);
   });
   drawSites();
   window.sitepulseMap.ready = true;
   // Keep up with the rollout: sites every 30 s, coverage and progress every 10 s.
-  setInterval(() => loadOverview().catch(console.warn), 10000);
-  setInterval(() => loadSites().catch(console.warn), 30000);
+  setInterval(() => { if (!state.replay) loadOverview().catch(console.warn); }, 10000);
+  setInterval(() => { if (!state.replay) loadSites().catch(console.warn); }, 30000);
   setInterval(() => loadCandidates().catch(console.warn), 60000);
+}
+
+/// Labels before any data: the sign-in shows over a page that says what it is.
+function renderStatic() {
+  document.querySelectorAll("[data-t]").forEach((e) => (e.textContent = t(e.dataset.t)));
+  document.title = t("title");
 }
 
 start().catch((e) => { console.error(e); window.sitepulseMap.error = String(e); });

@@ -116,6 +116,7 @@ fn open_path(path: &str, method: &Method) -> bool {
     method == Method::GET
         && (path == "/"
             || path == "/field"
+            || path == "/screen"
             || path.starts_with("/assets/")
             || matches!(path, "/healthz" | "/readyz" | "/metrics")
             || path.starts_with("/api/v1/open/")

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-fn month(s: &str) -> Result<Month, ApiError> {
+pub(crate) fn month(s: &str) -> Result<Month, ApiError> {
     Month::parse(s)
         .ok_or_else(|| ApiError::BadRequest(format!("`{s}` is not a month; write it as 2020-09")))
 }

@@ -148,7 +148,8 @@ pub struct SitesQuery {
 }
 
 /// `GET /api/v1/sites.geojson?county=&operator=&stage=`: sites with a position, as points with
-/// their stage, county, operators, kind, footprint radius (when on air) and earth-station flag.
+/// their stage, county, operators, kind, footprint radius (when on air), earth-station flag and
+/// alarms.
 pub async fn sites_geojson(
     State(s): State<AppState>,
     q: Result<Query<SitesQuery>, QueryRejection>,
@@ -195,11 +196,15 @@ pub async fn sites_geojson(
                 (p.lon * 1e6).round() / 1e6, (p.lat * 1e6).round() / 1e6] },
             "properties": {
                 "id": id,
+                "name": e.name(),
                 "stage": st,
                 "county": e.county(),
                 "operators": e.operators(),
                 "radius_m": radius,
                 "earth_station": flagged.contains(id.as_str()),
+                "alarms": e.latest.as_ref().map_or_else(Vec::new, |l| {
+                    crate::state::alarms::derive(&l.status, l.received, now, &s.config.alarms)
+                }),
             }
         }));
     }

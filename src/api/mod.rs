@@ -11,7 +11,9 @@
 //! - [`field`] — the field-report page for phones (`/field`).
 //! - [`listen`] — the HTTP server: header and request timeouts, a connection cap, shutdown.
 //! - [`open`] — the public class of data, without a token (`/api/v1/open/…`).
-//! - [`web`] — the task force's map at `/` (from `dashboards/web/`, embedded).
+//! - [`web`] — the task force's map at `/` and its wall screen at `/screen` (from
+//!   `dashboards/web/`, embedded).
+//! - [`map`] — the map's county boundaries and the replay of a past month.
 
 pub mod auth;
 pub mod checklist;
@@ -19,6 +21,7 @@ pub mod coverage;
 pub mod error;
 pub mod field;
 pub mod listen;
+pub mod map;
 pub mod open;
 pub mod ops;
 pub mod pilots;
@@ -63,7 +66,11 @@ pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .route("/", get(web::index))
         .route("/assets/{*path}", get(web::asset))
+        .route("/screen", get(web::screen))
         .route("/api/v1/map/config", get(web::config))
+        .route("/api/v1/boundaries.geojson", get(map::boundaries))
+        .route("/api/v1/boundaries", post(map::import_boundaries))
+        .route("/api/v1/replay/{month}", get(map::replay))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))

@@ -141,7 +141,7 @@ impl Acc {
                 .map(|t| self.on_air_this_year as f64 / t as f64),
             expected,
             shortfall: expected.saturating_sub(self.on_air),
-            schedule_completion: (expected > 0).then(|| self.on_air as f64 / expected as f64),
+            schedule_completion: schedule::completion(self.on_air, expected),
             rank: None,
             schedule_rank: None,
             open_obstacles: self.open.clone(),

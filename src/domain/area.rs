@@ -118,7 +118,7 @@ fn datum(fc: &geojson::FeatureCollection) -> Result<Datum, AreaError> {
     }
 }
 
-fn prop<'a>(f: &'a geojson::Feature, key: &str) -> Option<&'a str> {
+pub(crate) fn prop<'a>(f: &'a geojson::Feature, key: &str) -> Option<&'a str> {
     f.properties.as_ref()?.get(key)?.as_str()
 }
 
@@ -155,9 +155,8 @@ fn check_ring(ring: &[geojson::Position], what: &str, problems: &mut Vec<String>
     }
 }
 
-/// Parses a FeatureCollection of Polygon and MultiPolygon features, each with `name`, `class`
-/// and `county` properties. All features or none.
-pub fn parse(bytes: &[u8]) -> Result<Vec<Area>, AreaError> {
+/// A GeoJSON FeatureCollection and the coordinate system it declares.
+pub(crate) fn collection(bytes: &[u8]) -> Result<(geojson::FeatureCollection, Datum), AreaError> {
     let text = std::str::from_utf8(bytes).map_err(|_| AreaError::GeoJson("not UTF-8".into()))?;
     let gj: geojson::GeoJson = text
         .parse()
@@ -165,6 +164,13 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Area>, AreaError> {
     let fc = geojson::FeatureCollection::try_from(gj)
         .map_err(|_| AreaError::GeoJson("expected a FeatureCollection".into()))?;
     let datum = datum(&fc)?;
+    Ok((fc, datum))
+}
+
+/// Parses a FeatureCollection of Polygon and MultiPolygon features, each with `name`, `class`
+/// and `county` properties. All features or none.
+pub fn parse(bytes: &[u8]) -> Result<Vec<Area>, AreaError> {
+    let (fc, datum) = collection(bytes)?;
     let mut problems = Vec::new();
     let mut areas = Vec::new();
     let mut names = std::collections::HashSet::new();
@@ -192,65 +198,12 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Area>, AreaError> {
         if county.len() != 6 || !county.bytes().all(|b| b.is_ascii_digit()) {
             problems.push(format!("{label}: `county` must be a 6-digit admin code"));
         }
-        let polygons: Vec<&Vec<Vec<geojson::Position>>> =
-            match f.geometry.as_ref().map(|g| &g.value) {
-                Some(geojson::GeometryValue::Polygon { coordinates: p }) => vec![p],
-                Some(geojson::GeometryValue::MultiPolygon { coordinates: mp }) => {
-                    mp.iter().collect()
-                }
-                _ => {
-                    problems.push(format!(
-                        "{label}: the geometry must be a Polygon or MultiPolygon"
-                    ));
-                    continue;
-                }
-            };
-        for (pi, rings) in polygons.iter().enumerate() {
-            if rings.is_empty() {
-                problems.push(format!("{label}: polygon {} has no rings", pi + 1));
-            }
-            for (ri, ring) in rings.iter().enumerate() {
-                let what = format!(
-                    "{label}: polygon {} {}",
-                    pi + 1,
-                    if ri == 0 {
-                        "outer ring".to_string()
-                    } else {
-                        format!("hole {ri}")
-                    }
-                );
-                check_ring(ring, &what, &mut problems);
-            }
-        }
+        let Some(mp) = geometry(f, datum, &label, &mut problems) else {
+            continue;
+        };
         if problems.len() > before {
             continue;
         }
-        let convert = |p: &geojson::Position| -> geo::Coord<f64> {
-            let (lon, lat) = match datum {
-                Datum::Wgs84 => (p[0], p[1]),
-                Datum::Gcj02 => coordtransform::gcj02_to_wgs84(p[0], p[1]),
-            };
-            geo::coord! { x: lon, y: lat }
-        };
-        let mp = MultiPolygon::new(
-            polygons
-                .iter()
-                .map(|rings| {
-                    let mut rs = rings
-                        .iter()
-                        .map(|r| geo::LineString::new(r.iter().map(convert).collect()));
-                    let exterior = rs.next().unwrap_or_else(|| geo::LineString::new(vec![]));
-                    geo::Polygon::new(exterior, rs.collect())
-                })
-                .collect(),
-        );
-        let mp = match repaired(mp) {
-            Ok(mp) => mp,
-            Err(e) => {
-                problems.push(format!("{label}: invalid geometry: {e}"));
-                continue;
-            }
-        };
         if let Some(class) = class {
             areas.push(Area {
                 name,
@@ -264,6 +217,73 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Area>, AreaError> {
         return Err(AreaError::Features(problems));
     }
     Ok(areas)
+}
+
+/// A feature's Polygon or MultiPolygon, every ring checked as written, converted to WGS-84 and
+/// made valid; what is wrong is added to `problems` under `label`.
+pub(crate) fn geometry(
+    f: &geojson::Feature,
+    datum: Datum,
+    label: &str,
+    problems: &mut Vec<String>,
+) -> Option<MultiPolygon<f64>> {
+    let before = problems.len();
+    let polygons: Vec<&Vec<Vec<geojson::Position>>> = match f.geometry.as_ref().map(|g| &g.value) {
+        Some(geojson::GeometryValue::Polygon { coordinates: p }) => vec![p],
+        Some(geojson::GeometryValue::MultiPolygon { coordinates: mp }) => mp.iter().collect(),
+        _ => {
+            problems.push(format!(
+                "{label}: the geometry must be a Polygon or MultiPolygon"
+            ));
+            return None;
+        }
+    };
+    for (pi, rings) in polygons.iter().enumerate() {
+        if rings.is_empty() {
+            problems.push(format!("{label}: polygon {} has no rings", pi + 1));
+        }
+        for (ri, ring) in rings.iter().enumerate() {
+            let what = format!(
+                "{label}: polygon {} {}",
+                pi + 1,
+                if ri == 0 {
+                    "outer ring".to_string()
+                } else {
+                    format!("hole {ri}")
+                }
+            );
+            check_ring(ring, &what, problems);
+        }
+    }
+    if problems.len() > before {
+        return None;
+    }
+    let convert = |p: &geojson::Position| -> geo::Coord<f64> {
+        let (lon, lat) = match datum {
+            Datum::Wgs84 => (p[0], p[1]),
+            Datum::Gcj02 => coordtransform::gcj02_to_wgs84(p[0], p[1]),
+        };
+        geo::coord! { x: lon, y: lat }
+    };
+    let mp = MultiPolygon::new(
+        polygons
+            .iter()
+            .map(|rings| {
+                let mut rs = rings
+                    .iter()
+                    .map(|r| geo::LineString::new(r.iter().map(convert).collect()));
+                let exterior = rs.next().unwrap_or_else(|| geo::LineString::new(vec![]));
+                geo::Polygon::new(exterior, rs.collect())
+            })
+            .collect(),
+    );
+    match repaired(mp) {
+        Ok(mp) => Some(mp),
+        Err(e) => {
+            problems.push(format!("{label}: invalid geometry: {e}"));
+            None
+        }
+    }
 }
 
 /// A MultiPolygon as real boundary files publish it made valid: parts that share an edge or

@@ -9,6 +9,7 @@
 //! - [`milestone`], [`obstacle`], [`objection`] — what people report and decide.
 //! - [`pilot`] — 5G+ application pilot projects, their fields, stages and targets.
 //! - [`area`] — target areas and their classes, from GeoJSON.
+//! - [`boundary`] — county boundaries, the map's base layer (shipped, or the city's own file).
 //! - [`geodesy`] — distances between positions.
 //! - [`message`] — an agent's message as taken in: decoded, or rejected with its reason.
 //! - [`actor`] — who makes a write, and from where.
@@ -18,6 +19,7 @@
 
 pub mod actor;
 pub mod area;
+pub mod boundary;
 pub mod calendar;
 pub mod figures;
 pub mod geodesy;

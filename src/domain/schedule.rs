@@ -40,6 +40,8 @@ pub enum Scope<'a> {
     County(&'a str),
     /// One carrier in one county.
     CountyOperator(&'a str, Operator),
+    /// One carrier across the city: the sum of its tasks in every county.
+    Operator(Operator),
 }
 
 /// The task of `scope` for `year`, if one is configured. A county without a task of its own
@@ -62,6 +64,14 @@ pub fn task(tasks: &[Task], scope: Scope<'_>, year: i32) -> Option<u64> {
                     .collect();
                 (!ops.is_empty()).then(|| ops.iter().sum())
             }),
+        Scope::Operator(op) => {
+            let ops: Vec<u64> = tasks
+                .iter()
+                .filter(|t| t.year == year && t.operator == Some(op))
+                .map(|t| t.on_air)
+                .collect();
+            (!ops.is_empty()).then(|| ops.iter().sum())
+        }
         Scope::City => {
             let mut counties: Vec<&str> = tasks
                 .iter()
@@ -93,6 +103,38 @@ pub fn expected(tasks: &[Task], scope: Scope<'_>, month: Month) -> u64 {
     let before: u64 = years.iter().filter_map(|y| task(tasks, scope, *y)).sum();
     let this = task(tasks, scope, month.year).unwrap_or(0);
     before + (this * u64::from(month.month)).div_ceil(12)
+}
+
+/// Completion against the backward schedule (倒排进度完成率): sites on air over those the
+/// schedule expects by now; none while the schedule expects none.
+pub fn completion(on_air: u64, expected: u64) -> Option<f64> {
+    (expected > 0).then(|| on_air as f64 / expected as f64)
+}
+
+/// How a county or a carrier keeps to the backward schedule, as the map shades it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Pace {
+    /// At or ahead of the schedule.
+    OnTrack,
+    /// Behind by less than [`FAR_BEHIND`] of what the schedule expects.
+    Behind,
+    FarBehind,
+}
+
+/// Below this completion against the schedule, a county is far behind (落后较多).
+pub const FAR_BEHIND: f64 = 0.9;
+
+impl Pace {
+    pub fn of(completion: f64) -> Pace {
+        if completion >= 1.0 {
+            Pace::OnTrack
+        } else if completion >= FAR_BEHIND {
+            Pace::Behind
+        } else {
+            Pace::FarBehind
+        }
+    }
 }
 
 /// Where a site stands against its planned on-air date.

@@ -11,6 +11,7 @@ use crate::coverage::engine::Engine;
 use crate::coverage::grid::{Candidate, Footprint, Grid};
 use crate::coverage::report::{self, Report, SiteInput};
 use crate::domain::actor::Actor;
+use crate::domain::boundary::{self, Boundary};
 use crate::domain::calendar::{Month, local_date};
 use crate::domain::figures;
 use crate::domain::geodesy::distance_m;
@@ -26,6 +27,7 @@ use crate::store::control::{AuditEntry, ClosedMonth, ControlStore, ImportReport}
 use crate::views::monthly::{self, Monthly};
 use crate::views::pilots::PilotProgress;
 use crate::views::progress::{self, Progress};
+use crate::views::replay::{self, AreaThen, Replay};
 use crate::wire::{Band, Operator, SiteKind};
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use std::sync::Arc;
@@ -183,6 +185,7 @@ impl Rollout {
         progress::progress(
             state::read(&self.registry).sites(),
             &self.config.targets,
+            &self.config.tasks,
             now,
         )
     }
@@ -193,8 +196,64 @@ impl Rollout {
         monthly::monthly(
             state::read(&self.registry).sites(),
             &self.config.targets,
+            &self.config.tasks,
             now,
         )
+    }
+
+    /// The rollout at the end of `month` ([`crate::views::replay`]): stages, progress and the
+    /// areas' coverage then. A month not begun yet is refused.
+    pub fn month_replay(&self, month: Month) -> Result<Replay, RolloutError> {
+        let now = self.now();
+        if month > Month::of(local_date(now)) {
+            return Err(RolloutError::Value(format!(
+                "{month} has not begun; the replay shows months up to this one"
+            )));
+        }
+        let at = figures::month_instant(month, now);
+        let areas = self
+            .coverage_at(at, now)
+            .areas
+            .iter()
+            .map(|a| AreaThen {
+                name: a.name.clone(),
+                county: a.county.clone(),
+                covered_share: a.covered_share,
+                continuous: a.continuous,
+            })
+            .collect();
+        Ok(replay::replay(
+            state::read(&self.registry).sites(),
+            &self.config.targets,
+            &self.config.tasks,
+            month,
+            now,
+            areas,
+        ))
+    }
+
+    /// The county boundaries the map draws: the city's own, once imported, or the shipped ones.
+    pub fn boundaries(&self) -> Result<(Vec<Boundary>, bool), RolloutError> {
+        let own = self.control.boundaries()?;
+        Ok(if own.is_empty() {
+            (boundary::shipped(), true)
+        } else {
+            (own, false)
+        })
+    }
+
+    /// Replaces the county boundaries by a GeoJSON file's (WGS-84 or GCJ-02 as it declares):
+    /// all its counties or none.
+    pub fn import_boundaries(
+        &self,
+        bytes: &[u8],
+        source: &str,
+        actor: &Actor,
+    ) -> Result<ImportReport, RolloutError> {
+        let b = boundary::parse(bytes)?;
+        Ok(self
+            .control
+            .replace_boundaries(&b, source, actor, self.now())?)
     }
 
     /// A site's milestones, or everyone's.

@@ -75,7 +75,8 @@ pub fn derive(
     if s.stage >= Stage::Powered && s.power.source != PowerSource::Mains {
         out.push(Alarm::MainsLost);
     }
-    if s.power.battery_v < cfg.battery_low_v {
+    // A site without its power system yet (before 市电引入) has no battery to run low.
+    if s.stage >= Stage::Powered && s.power.battery_v < cfg.battery_low_v {
         out.push(Alarm::BatteryLow);
     }
     if s.cabinet.temp_c > cfg.over_temperature_c {
@@ -143,11 +144,12 @@ mod tests {
     }
 
     #[test]
-    fn sites_under_construction_have_no_mains_or_backhaul_alarm() {
+    fn sites_under_construction_have_no_mains_battery_or_backhaul_alarm() {
         let r = at("2026-01-01T00:00:00Z");
         let mut s = healthy();
         s.stage = Stage::Built;
         s.power.source = PowerSource::None;
+        s.power.battery_v = 0.0;
         s.backhaul.up = false;
         assert_eq!(derive(&s, r, r, &AlarmConfig::default()), vec![]);
     }

@@ -10,6 +10,7 @@ use super::sqlite::{from_ms, ms};
 use super::{StoreError, unreadable};
 use crate::domain::actor::Actor;
 use crate::domain::area::{Area, AreaClass};
+use crate::domain::boundary::Boundary;
 use crate::domain::calendar::Month;
 use crate::domain::milestone::Milestone;
 use crate::domain::objection::Objection;
@@ -684,6 +685,91 @@ impl ControlStore {
                 source,
                 Some(json(&before)),
                 Some(json(&serde_json::json!({ "report": report, "areas": names }))),
+            )?;
+            tx.commit()?;
+            Ok(report)
+        })
+    }
+
+    /// The county boundaries a city imported, by code; empty while the shipped ones serve.
+    pub fn boundaries(&self) -> Result<Vec<Boundary>, StoreError> {
+        self.with(|c| {
+            let mut stmt =
+                c.prepare("SELECT county, name, geometry FROM boundaries ORDER BY county")?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (county, name, geometry) = row?;
+                if let Some(geometry) = geometry
+                    .parse::<geojson::Geometry>()
+                    .ok()
+                    .and_then(|g| geo::MultiPolygon::<f64>::try_from(g).ok())
+                {
+                    out.push(Boundary {
+                        county,
+                        name,
+                        geometry,
+                    });
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// Replaces every county boundary by the file's, in one transaction with an audit entry.
+    pub fn replace_boundaries(
+        &self,
+        boundaries: &[Boundary],
+        source: &str,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<ImportReport, StoreError> {
+        self.with(|c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let before: Vec<String> = {
+                let mut stmt = tx.prepare("SELECT county FROM boundaries ORDER BY county")?;
+                stmt.query_map([], |r| r.get(0))?
+                    .collect::<Result<_, _>>()?
+            };
+            tx.execute("DELETE FROM boundaries", [])?;
+            for b in boundaries {
+                tx.execute(
+                    "INSERT INTO boundaries (county, name, geometry, updated) VALUES (?1, ?2, ?3, ?4)",
+                    params![
+                        b.county,
+                        b.name,
+                        geojson::Geometry::from(&b.geometry).to_string(),
+                        ms(at)
+                    ],
+                )?;
+            }
+            let report = ImportReport {
+                rows: boundaries.len(),
+                added: boundaries
+                    .iter()
+                    .filter(|b| !before.contains(&b.county))
+                    .count(),
+                updated: boundaries
+                    .iter()
+                    .filter(|b| before.contains(&b.county))
+                    .count(),
+                ..ImportReport::default()
+            };
+            let counties: Vec<&str> = boundaries.iter().map(|b| b.county.as_str()).collect();
+            audit(
+                &tx,
+                at,
+                actor,
+                "boundaries.import",
+                source,
+                Some(json(&serde_json::json!({ "counties": before }))),
+                Some(json(&serde_json::json!({ "report": report, "counties": counties }))),
             )?;
             tx.commit()?;
             Ok(report)

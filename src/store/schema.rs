@@ -245,6 +245,19 @@ const MIGRATIONS: &[Migration] = &[
             )
         },
     },
+    Migration {
+        what: "boundaries: the city's own county boundaries, replacing the shipped ones",
+        apply: |c| {
+            c.execute_batch(
+                "CREATE TABLE IF NOT EXISTS boundaries (
+                    county   TEXT    PRIMARY KEY,  -- 6-digit admin code
+                    name     TEXT    NOT NULL,
+                    geometry TEXT    NOT NULL,     -- GeoJSON MultiPolygon, WGS-84
+                    updated  INTEGER NOT NULL      -- ms
+                ) WITHOUT ROWID;",
+            )
+        },
+    },
 ];
 
 /// The schema version this collector writes.

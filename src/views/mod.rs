@@ -8,10 +8,12 @@
 //! - [`monthly`] — sites on air at the end of each month, with the targets.
 //! - [`schedule`] — each planned site's standing against its planned on-air date.
 //! - [`pilots`] — 5G+ application pilots per field, department and county on a day.
+//! - [`replay`] — the rollout at the end of a past month (the map's time slider).
 
 pub mod monthly;
 pub mod pilots;
 pub mod progress;
+pub mod replay;
 pub mod schedule;
 
 /// Sites for the views' tests.

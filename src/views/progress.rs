@@ -7,8 +7,10 @@
 //! operators' rows, as the dispatch tables count it. Sites known only from their agents are
 //! counted apart, in `unplanned`.
 
-use crate::config::Target;
+use crate::config::{Target, Task};
+use crate::domain::calendar::{Month, local_date};
 use crate::domain::figures;
+use crate::domain::schedule::{self, Pace, Scope};
 use crate::domain::site::{Site, Sites};
 use crate::wire::Operator;
 use crate::wire::domain::county_name_zh;
@@ -40,12 +42,56 @@ pub struct TargetProgress {
     pub deadline_passed: bool,
 }
 
+/// A county's or a carrier's keeping to the backward schedule: sites the schedule expects on air
+/// by the end of this month, completion against it and the rank among its peers
+/// ([`crate::domain::schedule::completion`], the rule the checklist ranks by).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Against {
+    pub expected: u64,
+    pub schedule_completion: Option<f64>,
+    pub pace: Option<Pace>,
+    pub schedule_rank: Option<u32>,
+}
+
+impl Against {
+    fn new(on_air: u64, expected: u64) -> Against {
+        let c = schedule::completion(on_air, expected);
+        Against {
+            expected,
+            schedule_completion: c,
+            pace: c.map(Pace::of),
+            schedule_rank: None,
+        }
+    }
+}
+
+/// Competition ranking by completion against the schedule, highest first.
+fn rank(rows: Vec<&mut Against>) {
+    let scores: Vec<f64> = rows.iter().filter_map(|a| a.schedule_completion).collect();
+    for a in rows {
+        a.schedule_rank = a
+            .schedule_completion
+            .map(|c| 1 + scores.iter().filter(|s| **s > c).count() as u32);
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CountyProgress {
     pub county: String,
     pub name: Option<&'static str>,
     #[serde(flatten)]
     pub counts: Counts,
+    #[serde(flatten)]
+    pub schedule: Against,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OperatorProgress {
+    pub operator: Operator,
+    #[serde(flatten)]
+    pub counts: Counts,
+    #[serde(flatten)]
+    pub schedule: Against,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -53,8 +99,12 @@ pub struct Progress {
     pub as_of: DateTime<Utc>,
     pub total: Counts,
     pub targets: Vec<TargetProgress>,
+    /// The city against its backward schedule.
+    pub schedule: Against,
     pub by_county: Vec<CountyProgress>,
     pub by_operator: BTreeMap<Operator, Counts>,
+    /// Each carrier across the city against its schedule.
+    pub operators: Vec<OperatorProgress>,
     /// `county → operator → counts`.
     pub by_county_operator: BTreeMap<String, BTreeMap<Operator, Counts>>,
     /// Sites known only from their agents: not in any figure above.
@@ -94,7 +144,13 @@ pub fn on_air_by_target(
         .collect()
 }
 
-pub fn progress(sites: &Sites, targets: &[Target], as_of: DateTime<Utc>) -> Progress {
+pub fn progress(
+    sites: &Sites,
+    targets: &[Target],
+    tasks: &[Task],
+    as_of: DateTime<Utc>,
+) -> Progress {
+    let month = Month::of(local_date(as_of));
     let mut total = Counts::default();
     let mut unplanned = Counts::default();
     let mut by_county: BTreeMap<String, Counts> = BTreeMap::new();
@@ -140,19 +196,39 @@ pub fn progress(sites: &Sites, targets: &[Target], as_of: DateTime<Utc>) -> Prog
             deadline_passed: figures::deadline_passed(t.deadline, as_of),
         })
         .collect();
+    let mut by_county: Vec<CountyProgress> = by_county
+        .into_iter()
+        .map(|(county, counts)| CountyProgress {
+            name: county_name_zh(&county),
+            schedule: Against::new(
+                counts.on_air,
+                schedule::expected(tasks, Scope::County(&county), month),
+            ),
+            county,
+            counts,
+        })
+        .collect();
+    rank(by_county.iter_mut().map(|c| &mut c.schedule).collect());
+    let mut operators: Vec<OperatorProgress> = by_operator
+        .iter()
+        .map(|(op, counts)| OperatorProgress {
+            operator: *op,
+            counts: counts.clone(),
+            schedule: Against::new(
+                counts.on_air,
+                schedule::expected(tasks, Scope::Operator(*op), month),
+            ),
+        })
+        .collect();
+    rank(operators.iter_mut().map(|o| &mut o.schedule).collect());
     Progress {
         as_of,
+        schedule: Against::new(total.on_air, schedule::expected(tasks, Scope::City, month)),
         total,
         targets,
-        by_county: by_county
-            .into_iter()
-            .map(|(county, counts)| CountyProgress {
-                name: county_name_zh(&county),
-                county,
-                counts,
-            })
-            .collect(),
+        by_county,
         by_operator,
+        operators,
         by_county_operator,
         unplanned,
     }
@@ -213,6 +289,7 @@ mod tests {
         let p = progress(
             &sites,
             &default_targets(),
+            &[],
             "2021-06-01T00:00:00Z".parse().unwrap(),
         );
         let c = |sites, built, on_air| Counts {
@@ -265,9 +342,78 @@ mod tests {
                 .collect(),
         );
         let sites = Sites::from([("A".to_string(), s)]);
-        let at = |t: &str| progress(&sites, &[], t.parse().unwrap()).total;
+        let at = |t: &str| progress(&sites, &[], &[], t.parse().unwrap()).total;
         assert_eq!(at("2020-09-05T00:00:00Z").on_air, 1);
         assert_eq!(at("2020-09-09T00:00:00Z").on_air, 0);
         assert_eq!(at("2020-09-09T00:00:00Z").built, 1);
+    }
+
+    #[test]
+    fn counties_and_carriers_are_ranked_by_completion_against_the_schedule() {
+        let task = |county: &str, operator, on_air| Task {
+            county: county.into(),
+            operator,
+            year: 2021,
+            on_air,
+        };
+        // By the end of June 2021 the schedule expects half of each yearly task.
+        let tasks = [
+            task("371502", None, 12),
+            task("371581", None, 24),
+            task("371521", None, 24),
+            task("371502", Some(Operator::Cucc), 8),
+        ];
+        let mut sites = Sites::new();
+        for (county, n) in [("371502", 6), ("371581", 11), ("371521", 10)] {
+            for i in 0..n {
+                let id = format!("{county}-{i}");
+                sites.insert(
+                    id.clone(),
+                    site(
+                        Some(planned(&id, county, &[Operator::Cucc])),
+                        &[("2021-03-01T00:00:00Z", Stage::OnAir)],
+                    ),
+                );
+            }
+        }
+        let p = progress(&sites, &[], &tasks, "2021-06-20T00:00:00Z".parse().unwrap());
+        let row = |c: &str| {
+            p.by_county
+                .iter()
+                .find(|r| r.county == c)
+                .unwrap()
+                .schedule
+                .clone()
+        };
+        assert_eq!(
+            row("371502"),
+            Against {
+                expected: 6,
+                schedule_completion: Some(1.0),
+                pace: Some(Pace::OnTrack),
+                schedule_rank: Some(1),
+            }
+        );
+        let linqing = row("371581");
+        assert_eq!(
+            (linqing.expected, linqing.pace, linqing.schedule_rank),
+            (12, Some(Pace::Behind), Some(2))
+        );
+        let yanggu = row("371521");
+        assert_eq!(
+            (yanggu.expected, yanggu.pace, yanggu.schedule_rank),
+            (12, Some(Pace::FarBehind), Some(3))
+        );
+        // The city: 27 of 6 + 12 + 12.
+        assert_eq!(p.schedule.expected, 30);
+        assert_eq!(p.schedule.schedule_completion, Some(0.9));
+        // China Unicom across the city: its one task (8 a year, 4 by June) against its 27 sites.
+        assert_eq!(p.operators.len(), 1);
+        assert_eq!(p.operators[0].schedule.expected, 4);
+        assert_eq!(
+            p.operators[0].schedule.schedule_completion,
+            Some(27.0 / 4.0)
+        );
+        assert_eq!(p.operators[0].schedule.schedule_rank, Some(1));
     }
 }
