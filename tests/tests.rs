@@ -26,3 +26,4 @@ mod rollout_api;
 mod scale_out;
 mod sink;
 mod util;
+mod wall_map;

@@ -551,6 +551,7 @@ function renderLabels() {
   $("replay-play").textContent = playing ? t("pause") : t("play");
   $("replay-label").textContent = state.replayMonth ? SP.monthLabel(state.replayMonth) : t("live");
   $("who").textContent = SP.me ? t("signed_in_as", { n: SP.me.name }) : "";
+  $("counts").textContent = t("sites_shown", { n: SP.num(state.shown) });
   $("sign-out").hidden = !SP.me;
   const counties = [...new Set([...Object.keys(I18N.zh.counties), ...state.sites.map((f) => f.properties.county).filter(Boolean)])].sort();
   fillSelect("f-county", counties.map((c) => [c, SP.countyName(c)]));
@@ -611,6 +612,8 @@ window.sitepulseMap = {
   /// Zooms to `z` on the current centre.
   zoomTo: (z) => map.setZoom(z, { animate: false }),
   search: (q) => search(q).map((p) => p.id),
+  /// Fits the view to the chosen county, or the city.
+  fit: () => fitTo(county()),
   goToSite,
   stats: () => ({ sites: state.sites.length, shown: state.shown, drawn: state.drawn, clusters: state.clusters,
     boundaries: state.boundaries ? state.boundaries.features.length : 0,
@@ -644,6 +647,7 @@ async function start() {
   const prev = new Date(); prev.setDate(1); prev.setMonth(prev.getMonth() - 1);
   $("cl-month").value = (state.progress?.as_of || prev.toISOString()).slice(0, 7);
   map.on("moveend zoomend", drawSites);
+  map.on("popupclose", () => { layers.selection.clearLayers(); state.popupSite = null; });
   $("f-county").addEventListener("change", () => applyFilter(true));
   $("f-stage").addEventListener("change", () => applyFilter(false));
   $("f-operator").addEventListener("change", () => { applyFilter(false); loadOverview().then(loadCandidates).catch(console.warn); });

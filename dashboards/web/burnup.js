@@ -29,7 +29,19 @@
       ...projEnd.map((v) => Math.min(v, ym(last.month) + 36)));
     const maxY = Math.max(1, ...months.map((p) => p.on_air), ...targets.map((t) => t.on_air), ...schedule.map((s) => s.on_air));
     const yStep = step(maxY, 4), yMax = Math.ceil(maxY / yStep) * yStep;
-    const L0 = fs * 4.2, R = fs, T = fs * 2.6, B = fs * 2.2;
+    // The legend above the plot, in as many rows as it needs.
+    const items = [["#2e9e5b", "", SP.t("on_air")], ["#e67e22", "5 3", SP.t("schedule_line")], ["#c62828", "1 3", SP.t("target_line")], ["#1565c0", "2 2", SP.t("projection_line")]];
+    const L0 = fs * 4.2, R = fs, B = fs * 2.2;
+    const legend = [];
+    let lx = L0, ly = fs;
+    for (const [c, dash, text] of items) {
+      const w = fs * 2.6 + text.length * fs * (/[\u4e00-\u9fff]/.test(text) ? 1.0 : 0.56);
+      if (lx > L0 && lx + w > W - R) { lx = L0; ly += fs * 1.5; }
+      legend.push(`<line x1="${lx}" x2="${lx + fs * 1.8}" y1="${ly}" y2="${ly}" stroke="${c}" stroke-width="2" stroke-dasharray="${dash}"/>`
+        + `<text x="${lx + fs * 2.2}" y="${ly + fs * 0.35}" font-size="${fs}" fill="#333">${SP.esc(text)}</text>`);
+      lx += w;
+    }
+    const T = ly + fs * 1.6;
     const x = (i) => L0 + (i - x0) / Math.max(1, x1 - x0) * (W - L0 - R);
     const y = (v) => H - B - v / yMax * (H - B - T);
     let out = "";
@@ -64,14 +76,7 @@
     if (marker) {
       out += `<line x1="${x(ym(marker))}" x2="${x(ym(marker))}" y1="${T}" y2="${H - B}" stroke="#34495e" stroke-width="1.5"/>`;
     }
-    // The legend, on one line above the plot.
-    const items = [["#2e9e5b", "", SP.t("on_air")], ["#e67e22", "5 3", SP.t("schedule_line")], ["#c62828", "1 3", SP.t("target_line")], ["#1565c0", "2 2", SP.t("projection_line")]];
-    let lx = L0;
-    for (const [c, dash, text] of items) {
-      out += `<line x1="${lx}" x2="${lx + fs * 1.8}" y1="${fs}" y2="${fs}" stroke="${c}" stroke-width="2" stroke-dasharray="${dash}"/>`
-        + `<text x="${lx + fs * 2.2}" y="${fs * 1.35}" font-size="${fs}" fill="#333">${SP.esc(text)}</text>`;
-      lx += fs * 2.6 + text.length * fs * (SP.lang === "zh" ? 1.0 : 0.55);
-    }
+    out += legend.join("");
     svg.innerHTML = out;
     svg.dataset.lastMonth = last.month;
     svg.dataset.range = `${label(x0)}..${label(x1)}`;
@@ -86,6 +91,6 @@
       const text = SP.t(x.reached ? "reached" : "reach", { t: x.target, m: SP.monthLabel(x.month) });
       return text + (x.in_time ? "" : SP.t("late"));
     });
-    return [SP.t("per_month", { n: SP.num(Math.round(p.per_month)), k: p.over_months }), ...parts].join("；");
+    return [SP.t("per_month", { n: SP.num(Math.round(p.per_month)), k: p.over_months }), ...parts].join(SP.lang === "zh" ? "；" : "; ");
   };
 })();

@@ -4,7 +4,7 @@
 
 const I18N = {
   zh: {
-    title: "聊城市5G建设地图", screen_title: "聊城市5G基站建设进度", county: "区县", operator: "运营商", stage: "阶段", all: "全部",
+    title: "聊城市5G建设地图", screen_title: "聊城市5G基站建设进度", screen_link: "大屏展示", full_screen: "全屏", county: "区县", operator: "运营商", stage: "阶段", all: "全部",
     progress: "建设进度", coverage: "区域覆盖", gaps: "覆盖缺口（建议补点）", layers: "图层与图例",
     footprints: "覆盖范围", earth: "卫星地球站", checklist: "月调度清单", export: "导出", field: "现场上报页面",
     sites_shown: "显示站址 {n} 个", area: "区域", covered: "覆盖率", continuous: "连续覆盖", yes: "是", no: "否",
@@ -47,7 +47,7 @@ const I18N = {
     counties: { "371502": "东昌府区", "371503": "茌平区", "371521": "阳谷县", "371522": "莘县", "371524": "东阿县", "371525": "冠县", "371526": "高唐县", "371581": "临清市" },
   },
   en: {
-    title: "Liaocheng 5G rollout map", screen_title: "Liaocheng 5G rollout", county: "County", operator: "Operator", stage: "Stage", all: "All",
+    title: "Liaocheng 5G rollout map", screen_title: "Liaocheng 5G rollout", screen_link: "Wall screen", full_screen: "Full screen", county: "County", operator: "Operator", stage: "Stage", all: "All",
     progress: "Progress", coverage: "Area coverage", gaps: "Coverage gaps (next sites)", layers: "Layers and legend",
     footprints: "Footprints", earth: "Earth stations", checklist: "Monthly checklist", export: "Export", field: "Field-report page",
     sites_shown: "{n} sites shown", area: "Area", covered: "Covered", continuous: "Continuous", yes: "yes", no: "no",

@@ -43,7 +43,7 @@ pub async fn boundaries(State(s): State<AppState>) -> Result<Json<serde_json::Va
 }
 
 /// `POST /api/v1/boundaries?source=FILE` (admin): replaces the county boundaries by a GeoJSON
-/// file's, WGS-84 or GCJ-02 as its `coordinate_system` says. All counties or none: 422 lists
+/// file's, WGS-84 or GCJ-02 as its `coordinate_system` says. All counties or none: 400 lists
 /// every bad feature.
 pub async fn import_boundaries(
     State(s): State<AppState>,
