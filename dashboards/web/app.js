@@ -10,7 +10,7 @@ const { t, esc, word } = SP;
 const $ = (id) => document.getElementById(id);
 const STAGES = Object.keys(SP.STAGE_COLORS);
 /// Alarm marks drawn at most at once.
-const ALARMS_MAX = 400;
+const ALARMS_MAX = 200;
 
 // ---- Coordinates: everything is held in WGS-84; drawn in the tiles' system (GCJ-02 for
 // AutoNavi-style tiles), so that sites, areas and boundaries line up with the basemap.
@@ -38,10 +38,11 @@ const coordsToLatLng = (c) => L.latLng(...ll(c[1], c[0]));
 
 // ---- State
 const state = {
-  config: null, sites: [], boundaries: null, areas: null, coverage: null, gaps: [], earth: [], candidates: [],
+  config: null, boundaries: null, areas: null, coverage: null, gaps: [], earth: [], candidates: [],
   progress: null, monthly: null, pilots: [], pilotProgress: null,
-  replay: null, replayMonth: null, replayCache: new Map(), alarmed: [],
-  index: null, shown: 0, drawn: 0, clusters: 0, selected: null, popupSite: null,
+  replay: null, replayMonth: null, replayCache: new Map(), alarmed: [], timings: {},
+  cols: null, n: 0, byId: new Map(), earth_station: new Set(), mx: null, my: null, stageShown: null, shownList: null,
+  shown: 0, drawn: 0, clusters: 0, selected: null, popupSite: null,
 };
 const canvas = L.canvas({ padding: 0.3 });
 const map = L.map("map", { preferCanvas: true, renderer: canvas, zoomControl: true, attributionControl: true });
@@ -136,111 +137,140 @@ function drawAreas() {
   }).addTo(layers.areas);
 }
 
-// ---- Sites: clusters with their stage mix.
-/// A site's stage as shown: at the replayed month, or now; null if not known then.
-function stageOf(i, p) {
-  if (!state.replay) return p.stage;
-  const ch = state.replay.stages[i];
-  return ch === undefined || ch === "-" ? null : STAGES[Number(ch)];
-}
+// ---- Sites: clusters with their stage mix. The sites come in columns (/api/v1/map/sites);
+// clusters are the cells of a 60-pixel grid at the zoom shown, summed over the sites in view,
+// so that a filter or a replayed month costs one pass over the sites and no index to rebuild.
+const CELL_PX = 60;
+/// From this zoom on every site is drawn alone.
+const SINGLE_ZOOM = 15;
+const NO_STAGE = 255;
 
-function filtered() {
-  const c = county(), o = operator(), s = $("f-stage").value;
-  const out = [];
-  state.sites.forEach((f, i) => {
-    const p = f.properties;
-    const st = stageOf(i, p);
-    if (!st || (c && p.county !== c) || (o && !p.operators.includes(o)) || (s && st !== s)) return;
-    out.push({ type: "Feature", geometry: f.geometry, properties: { i, st } });
-  });
-  return out;
+/// A site's index by its id.
+const siteIndex = (id) => state.byId.get(id);
+const hasAlarm = (i) => state.cols.alarms.has(i);
+
+/// The stage codes shown: now, or at the replayed month (NO_STAGE for a site not known then).
+function shownStages() {
+  const n = state.n, out = state.stageShown;
+  const src = state.replay ? state.replay.stages : state.cols.stage;
+  for (let i = 0; i < n; i++) {
+    const c = src.charCodeAt(i) - 48;
+    out[i] = c >= 0 && c < STAGES.length ? c : NO_STAGE;
+  }
 }
 
 function buildIndex() {
-  const points = filtered();
-  state.index = new Supercluster({
-    radius: 60, maxZoom: 14,
-    map: (p) => { const o = { a: state.sites[p.i].properties.alarms.length ? 1 : 0 }; for (let k = 0; k < STAGES.length; k++) o["s" + k] = STAGES[k] === p.st ? 1 : 0; return o; },
-    reduce: (acc, p) => { acc.a += p.a; for (let k = 0; k < STAGES.length; k++) acc["s" + k] += p["s" + k]; },
-  }).load(points);
-  state.shown = points.length;
-  state.alarmed = points.filter((p) => state.sites[p.properties.i].properties.alarms.length).map((p) => p.properties.i);
-  $("counts").textContent = t("sites_shown", { n: SP.num(points.length) });
+  if (!state.cols) return;
+  shownStages();
+  const c = county(), o = operator(), s = $("f-stage").value;
+  const cc = c ? state.cols.counties.indexOf(c) : -2;
+  const ob = o ? 1 << state.cols.operators.indexOf(o) : 0;
+  const sk = s ? STAGES.indexOf(s) : -1;
+  const st = state.stageShown, list = state.shownList;
+  let k = 0;
+  for (let i = 0; i < state.n; i++) {
+    if (st[i] === NO_STAGE || (c && state.cols.county[i] !== cc) || (o && !(state.cols.operator_bits[i] & ob)) || (s && st[i] !== sk)) continue;
+    list[k++] = i;
+  }
+  state.shown = k;
+  state.alarmed = [];
+  for (let j = 0; j < k; j++) if (hasAlarm(list[j])) state.alarmed.push(list[j]);
+  $("counts").textContent = t("sites_shown", { n: SP.num(k) });
   drawSites();
 }
 
 /// A ring of the stage mix, the count in the middle.
-function donut(props, n) {
+function donut(counts, n, alarms) {
   const size = Math.round(26 + 9 * Math.log10(n)), r = size / 2, w = Math.max(5, size * 0.2);
   const rr = r - w / 2, C = 2 * Math.PI * rr;
   let off = 0, arcs = "";
   for (let k = 0; k < STAGES.length; k++) {
-    const v = props["s" + k] / n;
+    const v = counts[k] / n;
     if (v <= 0) continue;
     arcs += `<circle r="${rr}" cx="${r}" cy="${r}" fill="none" stroke="${SP.STAGE_COLORS[STAGES[k]]}" stroke-width="${w}" stroke-dasharray="${(v * C).toFixed(2)} ${C.toFixed(2)}" stroke-dashoffset="${(-off * C).toFixed(2)}" transform="rotate(-90 ${r} ${r})"/>`;
     off += v;
   }
   const label = n >= 1000 ? (Math.round(n / 100) / 10) + "k" : String(n);
-  const alarm = props.a ? `<circle r="${r - 1}" cx="${r}" cy="${r}" fill="none" stroke="#b71c1c" stroke-width="1.5" stroke-dasharray="3 2"/>` : "";
-  return { size, html: `<svg width="${size}" height="${size}" viewBox="0 0 ${size} ${size}"><circle r="${r - w}" cx="${r}" cy="${r}" fill="#fff" fill-opacity="0.92"/>${arcs}${alarm}<text x="${r}" y="${r}" dy="0.35em" text-anchor="middle" font-size="${Math.max(10, size * 0.3)}" font-weight="700" fill="#17202a">${label}</text></svg>` };
+  const ring = alarms ? `<circle r="${r - 1}" cx="${r}" cy="${r}" fill="none" stroke="#b71c1c" stroke-width="1.5" stroke-dasharray="3 2"/>` : "";
+  return { size, html: `<svg width="${size}" height="${size}" viewBox="0 0 ${size} ${size}"><circle r="${r - w}" cx="${r}" cy="${r}" fill="#fff" fill-opacity="0.92"/>${arcs}${ring}<text x="${r}" y="${r}" dy="0.35em" text-anchor="middle" font-size="${Math.max(10, size * 0.3)}" font-weight="700" fill="#17202a">${label}</text></svg>` };
 }
+
+/// Web Mercator of a WGS-84 position, 0–1 across the world.
+const mercX = (lon) => (lon + 180) / 360;
+const mercY = (lat) => { const s = Math.sin(lat * Math.PI / 180); return 0.5 - Math.log((1 + s) / (1 - s)) / (4 * Math.PI); };
+const mercLat = (y) => Math.atan(Math.sinh(Math.PI * (1 - 2 * y))) * 180 / Math.PI;
 
 function drawSites() {
   layers.sites.clearLayers();
   layers.footprints.clearLayers();
   layers.alarms.clearLayers();
-  if (!state.index) return;
+  if (!state.cols) return;
+  const cols = state.cols, list = state.shownList, st = state.stageShown;
   const b = map.getBounds(), zoom = Math.round(map.getZoom());
-  // The index holds WGS-84; widen the query a little for the GCJ-02 shift.
-  const pad = gcj ? 0.01 : 0;
-  const items = state.index.getClusters([b.getWest() - pad, b.getSouth() - pad, b.getEast() + pad, b.getNorth() + pad], zoom);
-  let drawn = 0, clusters = 0;
+  // In view (widened by a cell, and for the GCJ-02 shift), in the sites' own WGS-84.
+  const pad = (b.getEast() - b.getWest()) * 0.05 + (gcj ? 0.01 : 0);
+  const w = b.getWest() - pad, e = b.getEast() + pad, so = b.getSouth() - pad, no = b.getNorth() + pad;
+  const scale = 256 * Math.pow(2, zoom) / CELL_PX;
   const showAlarms = $("l-alarms").checked && !state.replay;
-  const singles = new Set();
-  for (const f of items) {
-    const [lon, lat] = f.geometry.coordinates;
-    if (f.properties.cluster) {
-      clusters += 1;
-      const n = f.properties.point_count;
-      drawn += n;
-      const d = donut(f.properties, n);
-      L.marker(ll(lat, lon), { icon: L.divIcon({ html: d.html, className: "cluster", iconSize: [d.size, d.size] }) })
-        .on("click", () => map.setView(ll(lat, lon), Math.min(state.index.getClusterExpansionZoom(f.properties.cluster_id), 18)))
-        .addTo(layers.sites);
-    } else {
-      drawn += 1;
-      const i = f.properties.i, p = state.sites[i].properties, st = f.properties.st;
-      L.circleMarker(ll(lat, lon), { renderer: canvas, radius: zoom >= 14 ? 7 : 5, weight: p.earth_station ? 2 : 1, color: p.earth_station ? "#c62828" : "#fff", fillColor: SP.STAGE_COLORS[st] || "#999", fillOpacity: 0.95 })
-        .bindTooltip(`${esc(p.name || p.id)} · ${esc(word("stages", st))}`)
-        .on("click", () => showSite(p.id))
-        .addTo(layers.sites);
-      if ($("l-footprints").checked && p.radius_m > 0 && zoom >= 11 && !state.replay) {
-        L.circle(ll(lat, lon), { renderer: canvas, radius: p.radius_m, weight: 0, fillColor: "#2e9e5b", fillOpacity: 0.12, interactive: false }).addTo(layers.footprints);
-      }
-      if (showAlarms && p.alarms.length) { singles.add(i); drawAlarm(lat, lon, p); }
+  const singles = [];
+  const cells = new Map();
+  for (let j = 0; j < state.shown; j++) {
+    const i = list[j], lon = cols.lon[i], lat = cols.lat[i];
+    if (lon < w || lon > e || lat < so || lat > no) continue;
+    if (zoom >= SINGLE_ZOOM) { singles.push(i); continue; }
+    const x = state.mx[i] * scale, y = state.my[i] * scale;
+    const key = Math.floor(x) * 1048576 + Math.floor(y);
+    let c = cells.get(key);
+    if (!c) { c = { n: 0, x: 0, y: 0, first: i, a: 0, s: new Uint32Array(STAGES.length) }; cells.set(key, c); }
+    c.n += 1; c.x += state.mx[i]; c.y += state.my[i]; c.s[st[i]] += 1;
+    if (hasAlarm(i)) c.a += 1;
+  }
+  let drawn = 0, clusters = 0;
+  for (const c of cells.values()) {
+    if (c.n === 1) { singles.push(c.first); continue; }
+    clusters += 1;
+    drawn += c.n;
+    const lat = mercLat(c.y / c.n), lon = c.x / c.n * 360 - 180;
+    const d = donut(c.s, c.n, c.a);
+    L.marker(ll(lat, lon), { icon: L.divIcon({ html: d.html, className: "cluster", iconSize: [d.size, d.size] }) })
+      .on("click", () => map.setView(ll(lat, lon), Math.min(zoom + 2, SINGLE_ZOOM)))
+      .addTo(layers.sites);
+  }
+  const drawnAlone = new Set();
+  for (const i of singles) {
+    drawn += 1;
+    drawnAlone.add(i);
+    const lat = cols.lat[i], lon = cols.lon[i], stage = STAGES[st[i]], earth = state.earth_station.has(i);
+    L.circleMarker(ll(lat, lon), { renderer: canvas, radius: zoom >= 14 ? 7 : 5, weight: earth ? 2 : 1, color: earth ? "#c62828" : "#fff", fillColor: SP.STAGE_COLORS[stage] || "#999", fillOpacity: 0.95 })
+      .bindTooltip(`${esc(cols.name[i] || cols.id[i])} · ${esc(word("stages", stage))}`)
+      .on("click", () => showSite(cols.id[i]))
+      .addTo(layers.sites);
+    if ($("l-footprints").checked && cols.radius_m[i] > 0 && zoom >= 11 && !state.replay) {
+      L.circle(ll(lat, lon), { renderer: canvas, radius: cols.radius_m[i], weight: 0, fillColor: "#2e9e5b", fillOpacity: 0.12, interactive: false }).addTo(layers.footprints);
     }
   }
-  // Alarmed sites inside clusters still show at the zoomed-out view, one mark each (at most
-  // ALARMS_MAX in view; a cluster's dashed red ring says it holds alarmed sites).
+  // Alarmed sites show at every zoom, one mark each (at most ALARMS_MAX in view; a cluster's
+  // dashed red ring says it holds alarmed sites).
   if (showAlarms) {
     let n = 0;
     for (const i of state.alarmed) {
-      const f = state.sites[i], [lon, lat] = f.geometry.coordinates;
-      if (!b.contains(ll(lat, lon)) || singles.has(i)) continue;
+      const lon = cols.lon[i], lat = cols.lat[i];
+      if (lon < w || lon > e || lat < so || lat > no) continue;
       if (++n > ALARMS_MAX) break;
-      drawAlarm(lat, lon, f.properties);
+      drawAlarm(lat, lon, i);
     }
   }
   state.drawn = drawn;
   state.clusters = clusters;
 }
 
-function drawAlarm(lat, lon, p) {
-  const kind = SP.ALARM_KINDS.find((k) => p.alarms.includes(k)) || p.alarms[0];
+function drawAlarm(lat, lon, i) {
+  const alarms = state.cols.alarms.get(i), name = state.cols.name[i] || state.cols.id[i];
+  const kind = SP.ALARM_KINDS.find((k) => alarms.includes(k)) || alarms[0];
   L.marker(ll(lat, lon), { keyboard: false, zIndexOffset: 500,
     icon: L.divIcon({ className: "alarm", iconSize: [16, 16], html: `<i style="border-bottom-color:${SP.ALARM_COLORS[kind] || "#b71c1c"}"></i>` }) })
-    .bindTooltip(`${esc(p.name || p.id)}：${p.alarms.map((a) => esc(word("alarm_kinds", a))).join("、")}`)
-    .on("click", () => showSite(p.id))
+    .bindTooltip(`${esc(name)}：${alarms.map((a) => esc(word("alarm_kinds", a))).join("、")}`)
+    .on("click", () => showSite(state.cols.id[i]))
     .addTo(layers.alarms);
 }
 
@@ -426,8 +456,8 @@ async function showSite(id) {
     <dl>${rows.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join("")}</dl>
     <b>${esc(t("history"))}</b><ol class="plain">${history || `<li>${esc(t("none"))}</li>`}</ol>
     <b>${esc(t("obstacles"))}</b><ol class="plain">${open || `<li>${esc(t("none"))}</li>`}</ol></div>`;
-  const f = state.sites.find((x) => x.properties.id === id);
-  const pos = f ? ll(f.geometry.coordinates[1], f.geometry.coordinates[0]) : map.getCenter();
+  const i = siteIndex(id);
+  const pos = i !== undefined ? ll(state.cols.lat[i], state.cols.lon[i]) : map.getCenter();
   layers.selection.clearLayers();
   L.circleMarker(pos, { radius: 13, color: "#0b5cab", weight: 3, fill: false, interactive: false }).addTo(layers.selection);
   state.popupSite = id;
@@ -439,11 +469,11 @@ function search(q) {
   const list = $("search-results");
   q = q.trim().toLowerCase();
   if (!q) { list.innerHTML = ""; return []; }
-  const hits = [];
-  for (const f of state.sites) {
-    const p = f.properties;
-    if (p.id.toLowerCase().includes(q) || (p.name || "").toLowerCase().includes(q)) hits.push(p);
-    if (hits.length >= 10) break;
+  const hits = [], cols = state.cols;
+  for (let i = 0; i < state.n && hits.length < 10; i++) {
+    if (cols.id[i].toLowerCase().includes(q) || cols.name[i].toLowerCase().includes(q)) {
+      hits.push({ id: cols.id[i], name: cols.name[i], county: cols.counties[cols.county[i]] });
+    }
   }
   list.innerHTML = hits.map((p) => `<li data-id="${esc(p.id)}">${esc(p.id)} ${esc(p.name || "")} · ${esc(SP.countyName(p.county))}</li>`).join("") || `<li class="muted">${esc(t("no_match"))}</li>`;
   list.querySelectorAll("li[data-id]").forEach((li) => li.addEventListener("click", () => goToSite(li.dataset.id)));
@@ -451,9 +481,9 @@ function search(q) {
 }
 
 function goToSite(id) {
-  const f = state.sites.find((x) => x.properties.id === id);
-  if (!f) return Promise.resolve();
-  map.setView(ll(f.geometry.coordinates[1], f.geometry.coordinates[0]), 16, { animate: false });
+  const i = siteIndex(id);
+  if (i === undefined) return Promise.resolve();
+  map.setView(ll(state.cols.lat[i], state.cols.lon[i]), 16, { animate: false });
   $("search-results").innerHTML = "";
   return showSite(id);
 }
@@ -466,7 +496,7 @@ function fitTo(code) {
   }
   const bounds = L.latLngBounds([]);
   if (state.boundaries?.features.length) bounds.extend(L.geoJSON(state.boundaries, { coordsToLatLng }).getBounds());
-  else for (const f of state.sites) bounds.extend(ll(f.geometry.coordinates[1], f.geometry.coordinates[0]));
+  else for (let i = 0; i < state.n; i++) bounds.extend(ll(state.cols.lat[i], state.cols.lon[i]));
   if (bounds.isValid()) map.fitBounds(bounds, { padding: [20, 20], animate: false });
 }
 
@@ -496,7 +526,7 @@ async function setReplay(month) {
     state.replay = null; state.replayMonth = null;
   } else {
     const r = await loadReplay(month);
-    if (r.stages.length !== state.sites.length) await loadSites();
+    if (r.stages.length !== state.n) await loadSites();
     state.replay = r; state.replayMonth = month;
     // The next month, ready for the slider's next step.
     const i = months.indexOf(month);
@@ -553,7 +583,7 @@ function renderLabels() {
   $("who").textContent = SP.me ? t("signed_in_as", { n: SP.me.name }) : "";
   $("counts").textContent = t("sites_shown", { n: SP.num(state.shown) });
   $("sign-out").hidden = !SP.me;
-  const counties = [...new Set([...Object.keys(I18N.zh.counties), ...state.sites.map((f) => f.properties.county).filter(Boolean)])].sort();
+  const counties = [...new Set([...Object.keys(I18N.zh.counties), ...(state.cols?.counties || [])])].sort();
   fillSelect("f-county", counties.map((c) => [c, SP.countyName(c)]));
   fillSelect("f-operator", Object.entries(I18N[SP.lang].operators));
   fillSelect("f-stage", Object.entries(I18N[SP.lang].stages));
@@ -563,8 +593,23 @@ function renderLabels() {
 }
 
 async function loadSites() {
-  state.sites = (await SP.api("/api/v1/sites.geojson")).features;
+  const t0 = performance.now();
+  const cols = await SP.api("/api/v1/map/sites");
+  const t1 = performance.now();
+  const n = cols.id.length;
+  cols.alarms = new Map(cols.alarms);
+  state.cols = cols;
+  state.n = n;
+  state.byId = new Map(cols.id.map((id, i) => [id, i]));
+  state.earth_station = new Set(cols.earth_station);
+  state.mx = new Float64Array(n);
+  state.my = new Float64Array(n);
+  for (let i = 0; i < n; i++) { state.mx[i] = mercX(cols.lon[i]); state.my[i] = mercY(cols.lat[i]); }
+  state.stageShown = new Uint8Array(n);
+  state.shownList = new Int32Array(n);
   buildIndex();
+  state.timings.sites_fetch_ms = t1 - t0;
+  state.timings.sites_index_ms = performance.now() - t1;
 }
 
 async function loadOverview() {
@@ -609,13 +654,15 @@ window.sitepulseMap = {
   /// Milliseconds to show the end of `month` (fetching it if not fetched yet), or live with null.
   replayMs: async (month) => { const t0 = performance.now(); await setReplay(month); return performance.now() - t0; },
   months: replayMonths,
+  /// Where the first draw's time went (fetching and parsing the sites, indexing them).
+  timings: () => state.timings,
   /// Zooms to `z` on the current centre.
   zoomTo: (z) => map.setZoom(z, { animate: false }),
   search: (q) => search(q).map((p) => p.id),
   /// Fits the view to the chosen county, or the city.
   fit: () => fitTo(county()),
   goToSite,
-  stats: () => ({ sites: state.sites.length, shown: state.shown, drawn: state.drawn, clusters: state.clusters,
+  stats: () => ({ sites: state.n, shown: state.shown, drawn: state.drawn, clusters: state.clusters,
     boundaries: state.boundaries ? state.boundaries.features.length : 0,
     counties_drawn: document.querySelectorAll(".county-label").length,
     areas: state.areas ? state.areas.features.length : 0, pilots: state.pilots.length, painted: paintedPixels(), zoom: map.getZoom(),

@@ -147,9 +147,66 @@ pub struct SitesQuery {
     stage: Option<String>,
 }
 
+/// A site as the map draws it.
+struct MapSite<'a> {
+    id: &'a str,
+    site: &'a crate::domain::site::Site,
+    position: crate::wire::Gps,
+    stage: crate::wire::Stage,
+    /// Its footprint when it radiates (as coverage counts it: radiating sites of the plan), or 0.
+    radius_m: f64,
+    earth_station: bool,
+    alarms: Vec<crate::state::alarms::Alarm>,
+}
+
+/// Every site with a position, in id order, as the map draws it now.
+fn map_sites<'a>(s: &AppState, reg: &'a crate::state::Registry) -> Vec<MapSite<'a>> {
+    let grids = s.rollout.grids();
+    let flagged: std::collections::HashSet<String> = earth_checks(s, reg)
+        .into_iter()
+        .flat_map(|c| c.flagged.into_iter().map(|f| f.site))
+        .collect();
+    let now = s.clock.now();
+    let offline = s
+        .config
+        .coverage
+        .radiating_only
+        .then_some(s.config.alarms.offline_intervals);
+    reg.iter()
+        .filter_map(|(id, e)| {
+            let p = e.position()?;
+            let radius_m = if e.counts() && e.radiates(now, offline) {
+                crate::coverage::footprint::radius_m(
+                    e.kind(),
+                    &e.bands(),
+                    report::class_at(&grids, p),
+                    &s.config.coverage,
+                )
+            } else {
+                0.0
+            };
+            Some(MapSite {
+                id,
+                site: e,
+                position: p,
+                stage: e.stage_at(now),
+                radius_m,
+                earth_station: flagged.contains(id.as_str()),
+                alarms: e.latest.as_ref().map_or_else(Vec::new, |l| {
+                    crate::state::alarms::derive(&l.status, l.received, now, &s.config.alarms)
+                }),
+            })
+        })
+        .collect()
+}
+
+/// Degrees to six decimals (about 0.1 m).
+fn deg(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}
+
 /// `GET /api/v1/sites.geojson?county=&operator=&stage=`: sites with a position, as points with
-/// their stage, county, operators, kind, footprint radius (when on air), earth-station flag and
-/// alarms.
+/// their stage, county, operators, footprint radius (when on air), earth-station flag and alarms.
 pub async fn sites_geojson(
     State(s): State<AppState>,
     q: Result<Query<SitesQuery>, QueryRejection>,
@@ -157,60 +214,119 @@ pub async fn sites_geojson(
     let Query(q) = q?;
     let operator = q.operator.as_deref().map(parse_operator).transpose()?;
     let stage = q.stage.as_deref().map(parse_stage).transpose()?;
-    let grids = s.rollout.grids();
     let reg = state::read(&s.registry);
-    let flagged: std::collections::HashSet<String> = earth_checks(&s, &reg)
+    let features: Vec<Value> = map_sites(&s, &reg)
         .into_iter()
-        .flat_map(|c| c.flagged.into_iter().map(|f| f.site))
+        .filter(|m| {
+            q.county.as_deref().is_none_or(|c| m.site.county() == Some(c))
+                && operator.is_none_or(|o| m.site.operators().contains(&o))
+                && stage.is_none_or(|x| x == m.stage)
+        })
+        .map(|m| {
+            json!({
+                "type": "Feature",
+                "geometry": { "type": "Point", "coordinates": [deg(m.position.lon), deg(m.position.lat)] },
+                "properties": {
+                    "id": m.id,
+                    "name": m.site.name(),
+                    "stage": m.stage,
+                    "county": m.site.county(),
+                    "operators": m.site.operators(),
+                    "radius_m": m.radius_m,
+                    "earth_station": m.earth_station,
+                    "alarms": m.alarms,
+                }
+            })
+        })
         .collect();
-    let mut features = Vec::new();
-    let now = s.clock.now();
-    let offline = s
-        .config
-        .coverage
-        .radiating_only
-        .then_some(s.config.alarms.offline_intervals);
-    for (id, e) in reg.iter() {
-        let Some(p) = e.position() else { continue };
-        let st = e.stage_at(now);
-        if q.county.as_deref().is_some_and(|c| e.county() != Some(c))
-            || operator.is_some_and(|o| !e.operators().contains(&o))
-            || stage.is_some_and(|x| x != st)
-        {
-            continue;
-        }
-        // Drawn as coverage counts it: radiating sites of the plan.
-        let radius = if e.counts() && e.radiates(now, offline) {
-            crate::coverage::footprint::radius_m(
-                e.kind(),
-                &e.bands(),
-                report::class_at(&grids, p),
-                &s.config.coverage,
-            )
-        } else {
-            0.0
-        };
-        features.push(json!({
-            "type": "Feature",
-            "geometry": { "type": "Point", "coordinates": [
-                (p.lon * 1e6).round() / 1e6, (p.lat * 1e6).round() / 1e6] },
-            "properties": {
-                "id": id,
-                "name": e.name(),
-                "stage": st,
-                "county": e.county(),
-                "operators": e.operators(),
-                "radius_m": radius,
-                "earth_station": flagged.contains(id.as_str()),
-                "alarms": e.latest.as_ref().map_or_else(Vec::new, |l| {
-                    crate::state::alarms::derive(&l.status, l.received, now, &s.config.alarms)
-                }),
-            }
-        }));
-    }
     Ok(Json(
         json!({ "type": "FeatureCollection", "features": features }),
     ))
+}
+
+/// The map's sites in columns: one array per property, the i-th entry of each for the i-th
+/// site. The same sites as `/api/v1/sites.geojson` (every site with a position, in id order;
+/// the order `/api/v1/replay/{month}` gives its stages in), a fifth of its size to send and
+/// much quicker for a browser to read at 100,000 sites.
+#[derive(serde::Serialize)]
+pub struct SiteColumns<'a> {
+    id: Vec<&'a str>,
+    name: Vec<&'a str>,
+    lon: Vec<f64>,
+    lat: Vec<f64>,
+    /// The index of each site's stage in `stages`, one character per site.
+    stage: String,
+    stages: [crate::wire::Stage; 7],
+    /// The index of each site's county in `counties`, or -1.
+    county: Vec<i16>,
+    counties: Vec<&'a str>,
+    /// Bit k set: the site serves `operators[k]`.
+    operator_bits: Vec<u8>,
+    operators: [crate::wire::Operator; 4],
+    /// Footprint radius in metres when radiating, else 0.
+    radius_m: Vec<u32>,
+    /// Indices of the sites flagged near an earth station.
+    earth_station: Vec<u32>,
+    /// `[index, [alarm, …]]` for each site with an alarm.
+    alarms: Vec<(u32, Vec<crate::state::alarms::Alarm>)>,
+}
+
+/// `GET /api/v1/map/sites`: every site with a position as the map draws it, in columns
+/// ([`SiteColumns`]).
+pub async fn sites_columns(State(s): State<AppState>) -> axum::response::Response {
+    use crate::wire::{Operator, Stage};
+    use axum::response::IntoResponse;
+    let reg = state::read(&s.registry);
+    let sites = map_sites(&s, &reg);
+    let mut counties: Vec<&str> = sites.iter().filter_map(|m| m.site.county()).collect();
+    counties.sort_unstable();
+    counties.dedup();
+    let mut c = SiteColumns {
+        id: Vec::with_capacity(sites.len()),
+        name: Vec::with_capacity(sites.len()),
+        lon: Vec::with_capacity(sites.len()),
+        lat: Vec::with_capacity(sites.len()),
+        stage: String::with_capacity(sites.len()),
+        stages: Stage::ALL,
+        county: Vec::with_capacity(sites.len()),
+        counties: Vec::new(),
+        operator_bits: Vec::with_capacity(sites.len()),
+        operators: Operator::ALL,
+        radius_m: Vec::with_capacity(sites.len()),
+        earth_station: Vec::new(),
+        alarms: Vec::new(),
+    };
+    for (i, m) in sites.iter().enumerate() {
+        c.id.push(m.id);
+        c.name.push(m.site.name().unwrap_or(""));
+        c.lon.push(deg(m.position.lon));
+        c.lat.push(deg(m.position.lat));
+        let k = Stage::ALL.iter().position(|x| *x == m.stage).unwrap_or(0);
+        c.stage.push(char::from(b'0' + k as u8));
+        c.county.push(
+            m.site
+                .county()
+                .and_then(|x| counties.binary_search(&x).ok())
+                .map_or(-1, |k| k as i16),
+        );
+        c.operator_bits.push(
+            Operator::ALL
+                .iter()
+                .enumerate()
+                .filter(|(_, o)| m.site.operators().contains(o))
+                .fold(0u8, |b, (k, _)| b | (1 << k)),
+        );
+        c.radius_m.push(m.radius_m.round() as u32);
+        if m.earth_station {
+            c.earth_station.push(i as u32);
+        }
+        if !m.alarms.is_empty() {
+            c.alarms.push((i as u32, m.alarms.clone()));
+        }
+    }
+    c.counties = counties;
+    // Serialized straight to bytes: no JSON value tree for 100,000 sites.
+    Json(c).into_response()
 }
 
 fn earth_checks(s: &AppState, reg: &crate::state::Registry) -> Vec<earth::StationCheck> {

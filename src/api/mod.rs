@@ -123,6 +123,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/coverage/gaps", get(coverage::gaps))
         .route("/api/v1/coverage/candidates", get(coverage::candidates))
         .route("/api/v1/sites.geojson", get(coverage::sites_geojson))
+        .route("/api/v1/map/sites", get(coverage::sites_columns))
         .route("/api/v1/earth-stations", get(coverage::earth_stations))
         .route("/api/v1/progress/monthly", get(progress::monthly))
         .route("/api/v1/checklist", get(checklist::closed))

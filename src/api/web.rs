@@ -60,24 +60,9 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../dashboards/web/vendor/leaflet.css"),
     ),
     (
-        "vendor/supercluster.min.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../dashboards/web/vendor/supercluster.min.js"),
-    ),
-    (
         "vendor/LICENSE-leaflet",
         "text/plain; charset=utf-8",
         include_bytes!("../../dashboards/web/vendor/LICENSE-leaflet"),
-    ),
-    (
-        "vendor/LICENSE-supercluster",
-        "text/plain; charset=utf-8",
-        include_bytes!("../../dashboards/web/vendor/LICENSE-supercluster"),
-    ),
-    (
-        "vendor/LICENSE-kdbush",
-        "text/plain; charset=utf-8",
-        include_bytes!("../../dashboards/web/vendor/LICENSE-kdbush"),
     ),
 ];
 

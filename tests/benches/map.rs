@@ -11,7 +11,8 @@
 //! prints the time to prepare the areas' grids, to compute coverage of every area with every
 //! on-air site, the cost of one more site coming on air (its cells, and the report after it),
 //! the size of `/api/v1/sites.geojson`, and in the browser: time until the map is
-//! drawn, and what a filter change and a redraw (pan or zoom) cost.
+//! drawn, what a filter change and a redraw (pan or zoom) cost, and a replay step to a past
+//! month (fetched, and fetched before).
 
 #[path = "city.rs"]
 mod city;
@@ -56,6 +57,9 @@ fn main() {
         // The stored history is sampled: each site's last report is up to 66 hours before the
         // bench's clock, which would make every agent offline. Cover by stage.
         config.coverage.radiating_only = false;
+        // For the same reason, the alarms: a city whose every agent is silent is not the map's
+        // usual load.
+        config.alarms.offline_intervals = 100_000;
         config.store.path = dir.path().join("bench.db");
         // The map page reads without a token, as on a task-force screen with reading open.
         config.http.public_read = true;
@@ -280,6 +284,18 @@ fn main() {
                     .ok()
             })
             .map_or(0, |b| b.len());
+        let columns = rt
+            .block_on(async {
+                http_client()
+                    .get(format!("http://{http}/api/v1/map/sites"))
+                    .send()
+                    .await
+                    .ok()?
+                    .bytes()
+                    .await
+                    .ok()
+            })
+            .map_or(0, |b| b.len());
         let browser = Browser::new(
             LaunchOptions::default_builder()
                 .path(Some("/usr/bin/chromium".into()))
@@ -304,6 +320,13 @@ fn main() {
             std::thread::sleep(StdDuration::from_millis(50));
         }
         let ready_ms = t.elapsed().as_secs_f64() * 1e3;
+        let timings = tab
+            .evaluate("JSON.stringify(window.sitepulseMap.timings())", false)
+            .unwrap()
+            .value
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        println!("{n:>7} sites: first draw's parts (ms): {timings}");
         let filter: Vec<f64> = (0..5)
             .map(|_| eval_f64(&tab, "window.sitepulseMap.filterMs()"))
             .collect();
@@ -315,12 +338,37 @@ fn main() {
             .map(|_| eval_f64(&tab, "window.sitepulseMap.redrawMs()"))
             .collect();
         println!(
-            "{n:>7} sites: sites.geojson {:.1} MB ({:.1} MB gzipped); map drawn {ready_ms:.0} ms after navigation; filter change {:.0} ms; redraw {:.0} ms zoomed out, {:.0} ms at zoom 13 (footprints on)",
+            "{n:>7} sites: sites.geojson {:.1} MB ({:.1} MB gzipped), the map's columns (/api/v1/map/sites) {:.1} MB; map drawn {ready_ms:.0} ms after navigation; filter change {:.0} ms; redraw {:.0} ms zoomed out, {:.0} ms at zoom 13 (footprints on)",
             geojson.len() as f64 / 1e6,
             gzipped as f64 / 1e6,
+            columns as f64 / 1e6,
             median(filter),
             median(redraw_city),
             median(redraw_street)
+        );
+        // The replay: a slider step to the end of a past month, fetched (the collector computes
+        // the stages, progress and coverage then), and the same step again (fetched already).
+        eval_f64(&tab, "window.sitepulseMap.fit(), 0");
+        let replay_ms = |month: &str| -> f64 {
+            tab.evaluate(&format!("window.sitepulseMap.replayMs('{month}')"), true)
+                .unwrap()
+                .value
+                .and_then(|v| v.as_f64())
+                .unwrap_or(f64::NAN)
+        };
+        let months = [
+            "2020-06", "2020-12", "2021-06", "2021-12", "2022-06", "2023-06",
+        ];
+        let cold: Vec<f64> = months.iter().map(|m| replay_ms(m)).collect();
+        let warm: Vec<f64> = months.iter().map(|m| replay_ms(m)).collect();
+        let max = |v: &[f64]| v.iter().cloned().fold(0.0, f64::max);
+        println!(
+            "{n:>7} sites: replay step {:.0} ms median ({:.0} ms at most) fetching the month, {:.0} ms median ({:.0} ms at most) for a month fetched before; {} months",
+            median(cold.clone()),
+            max(&cold),
+            median(warm.clone()),
+            max(&warm),
+            months.len()
         );
         drop(tab);
         drop(browser);
