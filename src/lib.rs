@@ -8,14 +8,17 @@
 //! - [`clock`] — injected time (system, simulated, fixed).
 //! - [`broker`] — the embedded MQTT broker (rumqttd) for the demo and small deployments.
 //! - [`domain`] — the rollout's vocabulary and rules, no I/O: sites, calendar, timelines,
-//!   milestones, obstacles, objections, areas, targets and tasks, and [`domain::figures`], the
-//!   one rule for each figure (built, on air, on air by a deadline, new in a month).
+//!   milestones, obstacles, objections, areas, county boundaries, pilots, targets and tasks (with
+//!   completion against the backward schedule), and [`domain::figures`], the one rule for each
+//!   figure (built, on air, on air by a deadline, new in a month).
 //! - [`config`] — the TOML configuration with its commented default, and its validation.
 //! - [`metrics`] — Prometheus metrics.
 //! - [`store`] — the one owner of the SQLite file (schema and migrations) and its repositories:
 //!   telemetry (write trait, commit in steps, read trait), control, the time-series buffer,
 //!   meta; an in-memory store for tests; health, retention, backup.
-//! - [`views`] — pure functions of the sites and a time: progress, monthly progress, schedule.
+//! - [`views`] — pure functions of the sites and a time: progress (against the targets and the
+//!   backward schedule), monthly progress with the projection, schedule, pilots, the replay of a
+//!   past month.
 //! - [`coverage`] — target areas' grids, footprints, coverage, gaps, earth stations (pure).
 //! - [`checklist`] — the monthly dispatch checklist: build (pure), tables laid out as the
 //!   meeting's document, the burn-up chart (SVG), CSV/XLSX/MD/HTML.
@@ -25,7 +28,7 @@
 //! - [`rollout`] — the rollout service: plan import, people's writes, and the views at a time;
 //!   the API, the command line and the demo all go through it.
 //! - [`access`] — people's API tokens and agents' signing keys.
-//! - [`api`] — axum routes, auth, errors → status codes; serves the web map.
+//! - [`api`] — axum routes, auth, errors → status codes; serves the web map and wall screen.
 //! - [`sink`] — ships the time-series buffer to the InfluxDB v2 write API.
 //! - [`server`] — the collector as one process: `run(config, listener, clock, shutdown)`.
 //! - [`sim`] — the simulated city and its agents (Liaocheng scenario, telemetry, faults, MQTT

@@ -231,7 +231,7 @@ function drawSites() {
     clusters += 1;
     drawn += c.n;
     const lat = mercLat(c.y / c.n), lon = c.x / c.n * 360 - 180;
-    const d = donut(c.s, c.n, c.a);
+    const d = donut(c.s, c.n, showAlarms ? c.a : 0);
     L.marker(ll(lat, lon), { icon: L.divIcon({ html: d.html, className: "cluster", iconSize: [d.size, d.size] }) })
       .on("click", () => map.setView(ll(lat, lon), Math.min(zoom + 2, SINGLE_ZOOM)))
       .addTo(layers.sites);
@@ -681,7 +681,7 @@ async function start() {
   if (cfg.tile_label_url) L.tileLayer(cfg.tile_label_url, { maxZoom: 18, subdomains: sub, pane: "overlayPane" }).addTo(map);
   map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
   map.setView(ll(cfg.center[0], cfg.center[1]), cfg.zoom);
-  // A view can be linked to: ?county=371502&operator=cmcc&stage=on_air.
+  // A view can be linked to: ?county=371502&operator=cmcc&stage=on_air (and ?month=, ?site=).
   const params = new URLSearchParams(location.search);
   state.boundaries = await SP.api("/api/v1/boundaries.geojson");
   if (state.boundaries.attribution) map.attributionControl.addAttribution(esc(state.boundaries.attribution));
@@ -717,6 +717,9 @@ async function start() {
     SP.download(`/api/v1/checklist/${m}?format=${f}&lang=${SP.lang}`, `checklist-${m}.${f}`).catch(console.warn);
   });
   drawSites();
+  // A link can also open a replayed month (?month=2020-06) or a site (?site=A01).
+  if (params.get("month")) await setReplay(params.get("month")).catch(console.warn);
+  if (params.get("site")) await goToSite(params.get("site")).catch(console.warn);
   window.sitepulseMap.ready = true;
   // Keep up with the rollout: sites every 30 s, coverage and progress every 10 s.
   setInterval(() => { if (!state.replay) loadOverview().catch(console.warn); }, 10000);

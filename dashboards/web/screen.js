@@ -28,6 +28,7 @@
     SP.drawBurnup($("burnup"), data.monthly, { W: 640, H: 300, fs: 15 });
     $("projection").textContent = SP.projectionText(data.monthly);
     const rows = [...p.by_county].filter((r) => r.name).sort((a, b) => (a.schedule_rank ?? 99) - (b.schedule_rank ?? 99));
+    // Bars against the schedule (100 %), or against the best county when one is ahead of it.
     const max = Math.max(1, ...rows.map((r) => r.schedule_completion || 0));
     $("ranks").innerHTML = rows.map((r) => `<div class="rank-row"><span class="n">${r.schedule_rank ?? "-"}</span><span class="name">${esc(SP.countyName(r.county))}</span>
       <span class="rank-bar"><i style="width:${(100 * (r.schedule_completion || 0) / max).toFixed(1)}%;background:${SP.PACE_COLORS[r.pace || "none"]}"></i></span>
