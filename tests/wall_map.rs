@@ -247,7 +247,7 @@ async fn the_wall_map_signs_in_and_shows_the_city_a_county_a_site_the_past_and_t
         page.eval("document.getElementById('lang').click(); true");
         page.wait_for("English", "document.documentElement.lang === 'en'");
         let chinese = page.eval(
-            "JSON.stringify([...document.querySelectorAll('#panel [data-t], #panel h2, #panel th, #counts, #legend, #targets, #projection, #focus, option, .county-label, #rank-county td:nth-child(2)')]
+            "JSON.stringify([...document.querySelectorAll('#panel [data-t], #panel h2, #panel th, #counts, #legend, .map-legend, #targets, #projection, #focus, option, .county-label, #rank-county td:nth-child(2)')]
                .map((e) => e.textContent).filter((s) => /[\\u4e00-\\u9fff]/.test(s)))",
         );
         assert_eq!(chinese, json!([]), "Chinese left in the English view");

@@ -341,14 +341,17 @@ function drawPanel() {
   const today = SP.localDate(p?.as_of || new Date().toISOString());
   $("as-of").textContent = state.replay ? t("replaying", { m: SP.monthLabel(state.replayMonth) }) : t("as_of", { t: SP.localTime(p?.as_of) });
   $("as-of").classList.toggle("replaying", !!state.replay);
+  $("progress-scope").textContent = county() || operator() ? `（${t("city_targets")}）` : "";
   $("targets").innerHTML = (p?.targets || []).map((tg) => {
     const cov = c?.targets.find((x) => x.name === tg.name);
     const st = SP.targetStatus(tg, today);
     const share = Math.min(1, tg.on_air / Math.max(1, tg.target_on_air));
-    return `<div class="target" data-target="${esc(tg.name)}" data-status="${st.key}"><div><b>${esc(tg.name)}</b> ${esc(t("on_air_of", { n: SP.num(tg.on_air), t: SP.num(tg.target_on_air) }))}
+    // Past its deadline, a target's figure is the sites on air when the deadline ended.
+    const label = tg.deadline_passed ? "on_air_at_deadline" : "on_air_of";
+    return `<div class="target" data-target="${esc(tg.name)}" data-status="${st.key}"><div><b>${esc(tg.name)}</b> ${esc(t(label, { n: SP.num(tg.on_air), t: SP.num(tg.target_on_air) }))}
       <span class="chip" style="background:${st.color}">${esc(st.label)}</span></div>
       <div class="bar"><div style="width:${(100 * share).toFixed(1)}%;background:${st.color}"></div></div>
-      <span class="muted">${esc(t("deadline", { d: tg.deadline }))}${cov && cov.areas && !state.replay ? " · " + esc(t("areas_met", { m: cov.areas_met, a: cov.areas })) : ""}</span></div>`;
+      <span class="muted">${esc(t("deadline", { d: tg.deadline }))}${cov && cov.areas && !state.replay ? " · " + esc(t("areas_met", { m: cov.areas_met, a: cov.areas })) + esc(t("areas_note")) : ""}</span></div>`;
   }).join("");
   SP.drawBurnup($("burnup"), state.monthly, { marker: state.replayMonth });
   $("projection").textContent = state.replay ? "" : SP.projectionText(state.monthly);
@@ -378,6 +381,22 @@ function drawPanel() {
   const pp = state.pilotProgress;
   $("pilots").textContent = pp && pp.total.projects ? t("pilots_done", { d: pp.total.done, t: pp.total.target ?? "-", b: pp.total.blocked }) : t("none");
   drawLegend();
+  drawMapLegend();
+}
+
+/// The legend on the map itself, for a wall screen where the panel's is out of sight.
+const mapLegend = L.control({ position: "bottomleft" });
+mapLegend.onAdd = () => L.DomUtil.create("div", "map-legend");
+mapLegend.addTo(map);
+function drawMapLegend() {
+  const el = document.querySelector(".map-legend");
+  if (!el) return;
+  const sw = (c, cls = "") => `<i class="${cls}" style="background:${c}"></i>`;
+  el.innerHTML = `<b>${esc(t("map_legend"))}</b>`
+    + `<div>${Object.keys(SP.PACE_COLORS).filter((k) => k !== "none").map((k) => `<span>${sw(SP.PACE_COLORS[k], "square")}${esc(word("pace_legend", k))}</span>`).join("")}</div>`
+    + `<div>${STAGES.map((s) => `<span>${sw(SP.STAGE_COLORS[s])}${esc(word("stages", s))}</span>`).join("")}</div>`
+    + `<div><span><i class="ring-sample"></i>${esc(t("cluster_legend"))}</span></div>`
+    + `<div><span><i class="tri"></i>${esc(t("alarm_legend"))}</span><span><i class="dash" style="border-color:#b71c1c"></i>${esc(t("blocked_ring"))}</span><span>${sw(SP.PILOT_COLORS.building, "diamond")}${esc(t("pilot_legend"))}</span></div>`;
 }
 
 /// The chosen county's (or operator's) own figures: its row of /api/v1/progress.
@@ -414,7 +433,7 @@ function drawLegend() {
   const row = (title, items) => `<div class="legend-row"><b>${esc(title)}</b>${items.join("")}</div>`;
   const item = (mark, label) => `<span>${mark}${esc(label)}</span>`;
   $("legend").innerHTML = [
-    row(t("legend_pace"), Object.keys(SP.PACE_COLORS).map((k) => item(sw(SP.PACE_COLORS[k], "square"), word("pace", k)))),
+    row(t("legend_pace"), Object.keys(SP.PACE_COLORS).map((k) => item(sw(SP.PACE_COLORS[k], "square"), word("pace_legend", k)))),
     row(t("legend_stages"), STAGES.map((s) => item(sw(SP.STAGE_COLORS[s]), word("stages", s)))),
     row(t("legend_clusters"), [item(`<i class="ring-sample"></i>`, t("clusters_note"))]),
     row(t("legend_coverage"), [0, 0.5, 0.8, 1].map((v) => item(sw(shade(v), "square"), `${v * 100}%`))),
@@ -422,6 +441,16 @@ function drawLegend() {
     row(t("legend_pilots"), [...Object.keys(SP.PILOT_COLORS).map((s) => item(sw(SP.PILOT_COLORS[s], "diamond"), word("pilot_stages", s))), item(`<i class="diamond ring"></i>`, t("pilot_blocked"))]),
     row(t("layers"), [item(`<i class="dash" style="border-color:#c62828"></i>`, t("gaps")), item(`<i class="candidate-sample">1</i>`, t("candidates")), item(`<i class="dash" style="border-color:#6a1b9a"></i>`, t("earth"))]),
   ].join("");
+}
+
+/// A site's cells by band and state: "N41 ×3 工作".
+function cellSummary(cells) {
+  const groups = new Map();
+  for (const c of cells) {
+    const k = `${String(c.band).toUpperCase()}|${c.state}`;
+    groups.set(k, (groups.get(k) || 0) + 1);
+  }
+  return [...groups].map(([k, n]) => { const [b, st] = k.split("|"); return t("cell_count", { b, n, s: word("cell_state", st) }); }).join("、") || "-";
 }
 
 // ---- Site details: a popup on the site itself.
@@ -443,7 +472,7 @@ async function showSite(id) {
       [t("temp"), `${l.cabinet.temp_c.toFixed(1)} °C`],
       [t("door"), l.cabinet.door_open ? t("door_open") : t("door_closed")],
       [t("backhaul"), l.backhaul.up ? `${t("up")} · ${t("latency")} ${l.backhaul.latency_ms ?? "-"} ms` : t("down")],
-      [t("cells"), (l.cells || []).map((c) => `${String(c.band).toUpperCase()} ${word("cell_state", c.state)}`).join("、") || "-"]);
+      [t("cells"), cellSummary(l.cells || [])]);
   }
   const alarms = (s.alarms || []).map((a) => `<span class="chip" style="background:${SP.ALARM_COLORS[a] || "#b71c1c"}">${esc(word("alarm_kinds", a))}</span>`).join(" ");
   const history = [...(d.stage_changes || []).map((c) => [c.ts, c.to, ""]), ...(d.milestones || []).map((m) => [m.at, m.stage, m.reporter])]

@@ -53,7 +53,7 @@
     for (let i = x0; i <= x1; i++) {
       if (i % 12 !== 0 || (Math.floor(i / 12) % years) !== 0) continue;
       out += `<line x1="${x(i)}" x2="${x(i)}" y1="${H - B}" y2="${H - B + 3}" stroke="#888"/>`
-        + `<text x="${x(i)}" y="${H - B + fs + 2}" font-size="${fs}" text-anchor="middle" fill="#555">${Math.floor(i / 12)}</text>`;
+        + `<text x="${x(i)}" y="${H - B + fs + 2}" font-size="${fs}" text-anchor="${x(i) > W - R - fs * 1.5 ? "end" : "middle"}" fill="#555">${Math.floor(i / 12)}</text>`;
     }
     out += `<line x1="${L0}" y1="${H - B}" x2="${W - R}" y2="${H - B}" stroke="#888"/><line x1="${L0}" y1="${T}" x2="${L0}" y2="${H - B}" stroke="#888"/>`;
     if (schedule.length) {
@@ -74,7 +74,8 @@
       out += `<path d="M${x(ym(last.month))},${y(last.on_air)}L${x(end)},${y(v)}" stroke="#1565c0" stroke-width="1.5" stroke-dasharray="2 2" fill="none"><title>${SP.esc(SP.t("projection_line"))}</title></path>`;
     }
     if (marker) {
-      out += `<line x1="${x(ym(marker))}" x2="${x(ym(marker))}" y1="${T}" y2="${H - B}" stroke="#34495e" stroke-width="1.5"/>`;
+      out += `<line x1="${x(ym(marker))}" x2="${x(ym(marker))}" y1="${T}" y2="${H - B}" stroke="#b35900" stroke-width="1.5" stroke-dasharray="4 2"/>`
+        + `<text x="${x(ym(marker)) + 3}" y="${T + fs}" font-size="${fs}" fill="#b35900">${SP.esc(SP.t("replay_marker"))} ${SP.esc(SP.monthLabel(marker))}</text>`;
     }
     out += legend.join("");
     svg.innerHTML = out;

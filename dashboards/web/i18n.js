@@ -8,7 +8,8 @@ const I18N = {
     progress: "建设进度", coverage: "区域覆盖", gaps: "覆盖缺口（建议补点）", layers: "图层与图例",
     footprints: "覆盖范围", earth: "卫星地球站", checklist: "月调度清单", export: "导出", field: "现场上报页面",
     sites_shown: "显示站址 {n} 个", area: "区域", covered: "覆盖率", continuous: "连续覆盖", yes: "是", no: "否",
-    on_air_of: "已开通 {n} / 目标 {t}", deadline: "期限 {d}", areas_met: "达标区域 {m} / {a}",
+    on_air_of: "已开通 {n} / 目标 {t}", on_air_at_deadline: "期限日开通 {n} / 目标 {t}", deadline: "期限 {d}", areas_met: "达标区域 {m} / {a}",
+    areas_note: "（达到连续覆盖的目标区域）", city_targets: "全市目标",
     gap_item: "{area}：约 {km} 平方公里",
     planned: "计划开通", standing: "进度", last_report: "最后上报", power: "供电", battery: "电池电压", temp: "机柜温度",
     backhaul: "回传", cells: "小区", history: "阶段记录", obstacles: "未销号困难", none: "无", up: "正常", down: "中断",
@@ -22,6 +23,9 @@ const I18N = {
     ranking_county: "区县排名（倒排进度）", ranking_operator: "运营商排名（倒排进度）",
     rank: "排名", expected: "倒排应开通", against: "倒排完成率", sites: "规划站点", built: "已建成",
     pace: { on_track: "按期", behind: "滞后", far_behind: "严重滞后", none: "无任务" },
+    pace_legend: { on_track: "按期（≥100%）", behind: "滞后（90%–100%）", far_behind: "严重滞后（<90%）", none: "无任务" },
+    map_legend: "图例", cluster_legend: "聚合：数字为站址数，环为各阶段占比", alarm_legend: "告警站址", pilot_legend: "5G+试点项目", blocked_ring: "红虚线环：含告警站址",
+    replay_marker: "回放月份", operator_ranking: "运营商排名（倒排进度）", cell_count: "{b} ×{n} {s}",
     county_figures: "{c}概况", operator_figures: "{o}概况",
     search: "搜索站址编号或名称", no_match: "未找到站址",
     target_line: "目标", schedule_line: "倒排计划", projection_line: "按当前进度预测", reach: "预计 {m} 达到{t}目标",
@@ -51,7 +55,8 @@ const I18N = {
     progress: "Progress", coverage: "Area coverage", gaps: "Coverage gaps (next sites)", layers: "Layers and legend",
     footprints: "Footprints", earth: "Earth stations", checklist: "Monthly checklist", export: "Export", field: "Field-report page",
     sites_shown: "{n} sites shown", area: "Area", covered: "Covered", continuous: "Continuous", yes: "yes", no: "no",
-    on_air_of: "{n} of {t} on air", deadline: "due {d}", areas_met: "{m} of {a} areas met",
+    on_air_of: "{n} of {t} on air", on_air_at_deadline: "{n} of {t} on air by the deadline", deadline: "due {d}", areas_met: "target areas continuously covered: {m} of {a}",
+    areas_note: "", city_targets: "city targets",
     gap_item: "{area}: about {km} km²",
     planned: "Planned on air", standing: "Standing", last_report: "Last report", power: "Power", battery: "Battery", temp: "Cabinet",
     backhaul: "Backhaul", cells: "Cells", history: "Stage history", obstacles: "Open obstacles", none: "none", up: "up", down: "down",
@@ -65,9 +70,12 @@ const I18N = {
     ranking_county: "Counties against the schedule", ranking_operator: "Operators against the schedule",
     rank: "Rank", expected: "Expected", against: "Against schedule", sites: "Planned", built: "Built",
     pace: { on_track: "on track", behind: "behind", far_behind: "far behind", none: "no task" },
+    pace_legend: { on_track: "on track (≥100%)", behind: "behind (90–100%)", far_behind: "far behind (<90%)", none: "no task" },
+    map_legend: "Legend", cluster_legend: "Cluster: number of sites, ring: share of each stage", alarm_legend: "Site with an alarm", pilot_legend: "5G+ pilot project", blocked_ring: "dashed red ring: holds alarmed sites",
+    replay_marker: "replayed month", operator_ranking: "Operators against the schedule", cell_count: "{b} ×{n} {s}",
     county_figures: "{c} at a glance", operator_figures: "{o} at a glance",
     search: "Search a site id or name", no_match: "No such site",
-    target_line: "Target", schedule_line: "Backward schedule", projection_line: "At the current pace", reach: "reaches the {t} target in {m}",
+    target_line: "Target", schedule_line: "Schedule (backward-planned)", projection_line: "At the current pace", reach: "reaches the {t} target in {m}",
     reached: "reached the {t} target in {m}", never: "does not reach the {t} target at the current pace", late: " (after the deadline)",
     per_month: "{n} new on air per month over the last {k} months",
     legend_stages: "Site stages", legend_clusters: "Site clusters (ring: share of each stage)", legend_pace: "Counties against the schedule",
@@ -101,7 +109,11 @@ SP.countyName = (c) => I18N[SP.lang].counties[c] || c || "-";
 SP.esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
 SP.setLang = (l) => { SP.lang = l; localStorage.setItem("sitepulse.lang", l); };
 /// A time in Liaocheng (UTC+8), to the minute.
-SP.localTime = (iso) => iso ? new Date(iso).toLocaleString(SP.lang === "zh" ? "zh-CN" : "en-GB", { timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" }) : "-";
+SP.localTime = (iso) => {
+  if (!iso) return "-";
+  const d = new Date(Date.parse(iso) + 8 * 3600000).toISOString();
+  return `${d.slice(0, 10)} ${d.slice(11, 16)}`;
+};
 SP.monthLabel = (ym) => { const [y, m] = ym.split("-"); return SP.t("month_label", { y, m: SP.lang === "zh" ? String(Number(m)) : m }); };
 SP.pct = (x) => (x == null ? "-" : (100 * x).toFixed(1) + "%");
 SP.num = (n) => (n == null ? "-" : Number(n).toLocaleString(SP.lang === "zh" ? "zh-CN" : "en-GB"));

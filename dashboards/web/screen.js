@@ -16,13 +16,13 @@
     if (!p) return;
     const today = SP.localDate(p.as_of);
     $("as-of").textContent = t("as_of", { t: SP.localTime(p.as_of) });
-    $("refreshed").textContent = t("refreshed", { t: data.refreshed.toLocaleTimeString(SP.lang === "zh" ? "zh-CN" : "en-GB", { hour12: false }) });
+    $("refreshed").textContent = t("refreshed", { t: SP.localTime(data.refreshed.toISOString()) });
     $("on-air").textContent = SP.num(p.total.on_air);
     $("targets").innerHTML = p.targets.map((tg) => {
       const st = SP.targetStatus(tg, today);
       const share = Math.min(1, tg.on_air / Math.max(1, tg.target_on_air));
       return `<div class="screen-target" data-target="${esc(tg.name)}" data-status="${st.key}">
-        <div class="row"><b>${esc(t("screen_target", { t: tg.name }))}</b><span>${SP.num(tg.on_air)} / ${SP.num(tg.target_on_air)}</span><span class="chip" style="background:${st.color}">${esc(st.label)}</span></div>
+        <div class="row"><b>${esc(t("screen_target", { t: tg.name }))}</b><span>${esc(t(tg.deadline_passed ? "on_air_at_deadline" : "on_air_of", { n: SP.num(tg.on_air), t: SP.num(tg.target_on_air) }))}</span><span class="chip" style="background:${st.color}">${esc(st.label)}</span></div>
         <div class="bar"><div style="width:${(100 * share).toFixed(1)}%;background:${st.color}"></div></div></div>`;
     }).join("");
     SP.drawBurnup($("burnup"), data.monthly, { W: 640, H: 300, fs: 15 });
@@ -30,9 +30,13 @@
     const rows = [...p.by_county].filter((r) => r.name).sort((a, b) => (a.schedule_rank ?? 99) - (b.schedule_rank ?? 99));
     // Bars against the schedule (100 %), or against the best county when one is ahead of it.
     const max = Math.max(1, ...rows.map((r) => r.schedule_completion || 0));
-    $("ranks").innerHTML = rows.map((r) => `<div class="rank-row"><span class="n">${r.schedule_rank ?? "-"}</span><span class="name">${esc(SP.countyName(r.county))}</span>
-      <span class="rank-bar"><i style="width:${(100 * (r.schedule_completion || 0) / max).toFixed(1)}%;background:${SP.PACE_COLORS[r.pace || "none"]}"></i></span>
-      <span class="pct">${SP.pct(r.schedule_completion)}</span></div>`).join("");
+    const bar = (r, name) => `<div class="rank-row"><span class="n">${r.schedule_rank ?? "-"}</span><span class="name">${esc(name)}</span>
+      <span class="rank-bar"><i style="width:${(100 * Math.min(1, (r.schedule_completion || 0) / max)).toFixed(1)}%;background:${SP.PACE_COLORS[r.pace || "none"]}"></i></span>
+      <span class="pct">${SP.pct(r.schedule_completion)}</span></div>`;
+    $("ranks").innerHTML = rows.map((r) => bar(r, SP.countyName(r.county))).join("");
+    const ops = [...(p.operators || [])].sort((a, b) => (a.schedule_rank ?? 99) - (b.schedule_rank ?? 99));
+    $("op-ranks").innerHTML = ops.map((r) => bar(r, SP.word("operators", r.operator))).join("");
+    $("pace-note").textContent = Object.keys(SP.PACE_COLORS).filter((k) => k !== "none").map((k) => SP.word("pace_legend", k)).join("　");
   }
 
   async function refresh() {

@@ -73,13 +73,11 @@ pub async fn import(
     q: Result<Query<super::rollout::ImportQuery>, QueryRejection>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let p = super::auth::principal(p)?;
-    p.require_admin("import target areas")?;
-    let Query(q) = q?;
-    let source = q.source();
-    let actor = p.actor();
-    let rollout = s.rollout.clone();
-    let report = blocking(move || Ok(rollout.import_areas(&body, &source, &actor)?)).await?;
+    let report =
+        super::rollout::admin_import(&s, p, q, "import target areas", move |r, source, who| {
+            Ok(r.import_areas(&body, source, who)?)
+        })
+        .await?;
     Ok(Json(json!({ "report": report })))
 }
 

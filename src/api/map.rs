@@ -2,9 +2,9 @@
 //! base layer) and the replay of a past month.
 
 use super::AppState;
-use super::auth::{Principal, principal};
+use super::auth::Principal;
 use super::error::ApiError;
-use super::rollout::{ImportQuery, blocking};
+use super::rollout::{ImportQuery, admin_import, blocking};
 use crate::domain::boundary::SHIPPED_ATTRIBUTION;
 use crate::views::replay::Replay;
 use crate::wire::domain::county_name_en;
@@ -51,13 +51,14 @@ pub async fn import_boundaries(
     q: Result<Query<ImportQuery>, QueryRejection>,
     body: Bytes,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let p = principal(p)?;
-    p.require_admin("import county boundaries")?;
-    let Query(q) = q?;
-    let source = q.source();
-    let who = p.actor();
-    let rollout = s.rollout.clone();
-    let report = blocking(move || Ok(rollout.import_boundaries(&body, &source, &who)?)).await?;
+    let report = admin_import(
+        &s,
+        p,
+        q,
+        "import county boundaries",
+        move |r, source, who| Ok(r.import_boundaries(&body, source, who)?),
+    )
+    .await?;
     Ok(Json(json!({ "report": report })))
 }
 

@@ -4,7 +4,7 @@
 use super::AppState;
 use super::auth::{Principal, principal};
 use super::error::ApiError;
-use super::rollout::{ImportQuery, blocking};
+use super::rollout::{ImportQuery, admin_import, blocking};
 use crate::domain::calendar::local_date;
 use crate::domain::pilot::{Field, PilotStage};
 use axum::Extension;
@@ -23,14 +23,14 @@ pub async fn import(
     q: Result<Query<ImportQuery>, QueryRejection>,
     body: Bytes,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let p = principal(p)?;
-    p.require_admin("import the pilot register")?;
-    let Query(q) = q?;
-    let source = q.source();
-    let who = p.actor();
-    let rollout = s.rollout.clone();
-    let (report, ignored) =
-        blocking(move || Ok(rollout.import_pilots(&body, &source, &who)?)).await?;
+    let (report, ignored) = admin_import(
+        &s,
+        p,
+        q,
+        "import the pilot register",
+        move |r, source, who| Ok(r.import_pilots(&body, source, who)?),
+    )
+    .await?;
     Ok(Json(
         json!({ "report": report, "ignored_columns": ignored }),
     ))

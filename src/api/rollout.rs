@@ -82,6 +82,31 @@ impl ImportQuery {
     }
 }
 
+/// An administrator's file import (`what` says what it does, for the refusal): checks the
+/// token's role, names the file for the audit trail, and runs `f` with the rollout, the file's
+/// name and the actor off the async threads.
+pub(super) async fn admin_import<T: Send + 'static>(
+    s: &AppState,
+    p: Option<Extension<Principal>>,
+    q: Result<Query<ImportQuery>, QueryRejection>,
+    what: &str,
+    f: impl FnOnce(
+        &crate::rollout::service::Rollout,
+        &str,
+        &crate::domain::actor::Actor,
+    ) -> Result<T, ApiError>
+    + Send
+    + 'static,
+) -> Result<T, ApiError> {
+    let p = principal(p)?;
+    p.require_admin(what)?;
+    let Query(q) = q?;
+    let source = q.source();
+    let who = p.actor();
+    let rollout = s.rollout.clone();
+    blocking(move || f(&rollout, &source, &who)).await
+}
+
 /// `POST /api/v1/plan/sites?source=FILE` (admin): the body is a plan file, CSV or GeoJSON.
 /// All rows or none: 422 lists every bad row.
 pub async fn import(
@@ -90,14 +115,11 @@ pub async fn import(
     q: Result<Query<ImportQuery>, QueryRejection>,
     body: Bytes,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let p = principal(p)?;
-    p.require_admin("import the site plan")?;
-    let Query(q) = q?;
-    let source = q.source();
-    let who = p.actor();
-    let rollout = s.rollout.clone();
     let (report, ignored) =
-        blocking(move || Ok(rollout.import(&body, &source, &who, &|_, _| {})?)).await?;
+        admin_import(&s, p, q, "import the site plan", move |r, source, who| {
+            Ok(r.import(&body, source, who, &|_, _| {})?)
+        })
+        .await?;
     Ok(Json(
         json!({ "report": report, "ignored_columns": ignored }),
     ))

@@ -49,6 +49,13 @@ pub struct ImportReport {
     pub unchanged: usize,
 }
 
+/// A stored geometry (GeoJSON text) as a MultiPolygon; none if it cannot be read.
+fn multipolygon(text: &str) -> Option<geo::MultiPolygon<f64>> {
+    text.parse::<geojson::Geometry>()
+        .ok()
+        .and_then(|g| geo::MultiPolygon::<f64>::try_from(g).ok())
+}
+
 const OBJECTION_COLUMNS: &str =
     "id, site, field, proposed, reason, by_whom, at, status, decided_by, decided_at, decision";
 
@@ -615,11 +622,9 @@ impl ControlStore {
             let mut out = Vec::new();
             for row in rows {
                 let (name, class, county, geometry) = row?;
-                let geometry = geometry
-                    .parse::<geojson::Geometry>()
-                    .ok()
-                    .and_then(|g| geo::MultiPolygon::<f64>::try_from(g).ok());
-                if let (Some(class), Some(geometry)) = (AreaClass::parse(&class), geometry) {
+                if let (Some(class), Some(geometry)) =
+                    (AreaClass::parse(&class), multipolygon(&geometry))
+                {
                     out.push(Area {
                         name,
                         class,
@@ -706,11 +711,7 @@ impl ControlStore {
             let mut out = Vec::new();
             for row in rows {
                 let (county, name, geometry) = row?;
-                if let Some(geometry) = geometry
-                    .parse::<geojson::Geometry>()
-                    .ok()
-                    .and_then(|g| geo::MultiPolygon::<f64>::try_from(g).ok())
-                {
+                if let Some(geometry) = multipolygon(&geometry) {
                     out.push(Boundary {
                         county,
                         name,
