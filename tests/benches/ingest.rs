@@ -8,8 +8,8 @@
 //!
 //! Needs Mosquitto installed (`apt-get install mosquitto`); starts its own on a free loopback port.
 //! Prints: (a) the do-nothing subscriber's rate (the ceiling), (b) `sitepulse serve`'s rate with
-//! every message committed before its ack, b/a, p50/p99 publish-to-stored latency, and the
-//! collector's peak RSS; (c) latency at a province's rate (`BENCH_PACED_RATE`, default 22,400
+//! every message committed before its ack, b/a, p50/p99 publish-to-stored latency, the
+//! collector's peak RSS, CPU per report (against the subscriber's) and bytes written per report; (c) latency at a province's rate (`BENCH_PACED_RATE`, default 22,400
 //! msg/s: 224,000 sites reporting every 10 s).
 
 #[path = "../util/mod.rs"]
@@ -115,6 +115,46 @@ fn peak_rss_mib(pid: u32) -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
+/// CPU seconds (user + system) a process has used so far, from `/proc/{pid}/stat` (a process
+/// that has exited but is not reaped yet still has its figures there).
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command's closing parenthesis: state is the 3rd field, utime the 14th.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    let tick = clock_ticks();
+    f.iter().sum::<f64>() / tick
+}
+
+fn clock_ticks() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+/// `(bytes handed to write calls, bytes sent to the block device)` by a process so far, from
+/// `/proc/{pid}/io`: the first counts the WAL, checkpoints and sockets alike; the second what
+/// reached the disk (0 on tmpfs).
+fn io_bytes(pid: u32) -> (u64, u64) {
+    let io = std::fs::read_to_string(format!("/proc/{pid}/io")).unwrap_or_default();
+    let field = |name: &str| {
+        io.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    (field("wchar:"), field("write_bytes:"))
+}
+
 fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .unwrap_or_default()
@@ -161,11 +201,14 @@ async fn main() {
         .unwrap();
     assert_eq!(done, "done");
     let a_elapsed = started.elapsed();
+    // The child has printed "done" and is exiting; its figures stay readable until reaped.
+    let a_cpu = cpu_seconds(child.id());
     let a_pub = publish.await.unwrap();
     child.wait().unwrap();
     let a_rate = messages as f64 / a_elapsed.as_secs_f64();
+    let a_us = a_cpu / messages as f64 * 1e6;
     println!(
-        "(a) do-nothing subscriber: {a_rate:>9.0} msg/s  ({messages} in {:.2} s; publisher acked at {:.0} msg/s; {} B/payload)",
+        "(a) do-nothing subscriber: {a_rate:>9.0} msg/s  ({messages} in {:.2} s; publisher acked at {:.0} msg/s; {} B/payload); CPU {a_us:.1} µs per report",
         a_elapsed.as_secs_f64(),
         a_pub.rate(),
         a_pub.payload_bytes
@@ -187,6 +230,16 @@ async fn main() {
     println!(
         "    median batch {:.0} messages; collector peak RSS {:.1} MiB; stored rows {}",
         b.batch_p50, b.rss_mib, b.stored
+    );
+    let b_us = b.cpu_s / messages as f64 * 1e6;
+    println!(
+        "    collector CPU {b_us:.1} µs per stored report = {:.2}× the do-nothing subscriber's; publisher CPU {:.1} µs per report; \
+         written {:.0} B per report ({:.1}× the payload) to write calls, {:.0} B per report to the disk",
+        b_us / a_us,
+        b.publisher_cpu_s / messages as f64 * 1e6,
+        b.wchar as f64 / messages as f64,
+        b.wchar as f64 / messages as f64 / a_pub.payload_bytes as f64,
+        b.write_bytes as f64 / messages as f64,
     );
 
     // (c) paced at a province's rate (Shandong: about 224,000 sites, one report each per 10 s):
@@ -247,6 +300,13 @@ struct CollectorRun {
     /// With a sink: time until the server had every line.
     drained: Option<Duration>,
     lines: u64,
+    /// The collector's CPU seconds from ready to all stored.
+    cpu_s: f64,
+    /// The bench process's own (the publisher's, mostly) over the same time.
+    publisher_cpu_s: f64,
+    /// The collector's bytes to write calls and to the disk over the same time.
+    wchar: u64,
+    write_bytes: u64,
 }
 
 /// A fresh `sitepulse serve` on its own store; publishes `cfg` and waits until all is stored.
@@ -278,6 +338,11 @@ async fn run_collector_with(
     };
     collector.wait_ready().await;
     let pid = collector.pid();
+    let (cpu0, own0, io0) = (
+        cpu_seconds(pid),
+        cpu_seconds(std::process::id()),
+        io_bytes(pid),
+    );
     let started = Instant::now();
     let publish =
         tokio::spawn(async move { load::run(&cfg, Arc::new(AtomicU64::new(0))).await.unwrap() });
@@ -286,6 +351,11 @@ async fn run_collector_with(
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let elapsed = started.elapsed();
+    let (cpu1, own1, io1) = (
+        cpu_seconds(pid),
+        cpu_seconds(std::process::id()),
+        io_bytes(pid),
+    );
     let mut drained = None;
     if sink.is_some() {
         // Every report is stored, so every line is in the buffer or already sent.
@@ -309,6 +379,10 @@ async fn run_collector_with(
             .unwrap(),
         drained,
         lines: util::metric(collector.http, "sitepulse_sink_lines_written_total").await as u64,
+        cpu_s: cpu1 - cpu0,
+        publisher_cpu_s: own1 - own0,
+        wchar: io1.0 - io0.0,
+        write_bytes: io1.1 - io0.1,
     };
     collector.kill();
     run
