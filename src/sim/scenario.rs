@@ -5,6 +5,7 @@
 use crate::wire::domain::LIAOCHENG_COUNTIES;
 use crate::wire::{Band, Gps, INFO_SCHEMA, Info, Operator, SiteKind, Stage};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use geo::Contains;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -51,6 +52,11 @@ impl SitePlan {
 /// over 2021–2023; about 8 % run late by one to four months, so the checklist has overdue sites.
 pub fn liaocheng(n: usize, seed: u64) -> Vec<SitePlan> {
     let mut rng = StdRng::seed_from_u64(seed);
+    // Each site stands inside its own county: a draw that falls outside (a seat near the
+    // county's edge, such as 临清's by the Hebei border) is drawn again, from a stream of its
+    // own so that every other draw stays what it was.
+    let counties = crate::domain::boundary::shipped();
+    let mut again = StdRng::seed_from_u64(seed ^ 0x5eed_b00d);
     let mut counters = [0usize; 8];
     let start_2020 = NaiveDate::from_ymd_opt(2020, 3, 1).expect("valid date");
     let start_2021 = NaiveDate::from_ymd_opt(2021, 1, 1).expect("valid date");
@@ -71,7 +77,17 @@ pub fn liaocheng(n: usize, seed: u64) -> Vec<SitePlan> {
             } else {
                 4.0 + 14.0 * (i as f64 / n as f64)
             };
-            let (dlat, dlon) = offset_km(&mut rng, spread_km);
+            let (mut dlat, mut dlon) = offset_km(&mut rng, spread_km);
+            if let Some(b) = counties.iter().find(|b| b.county == code) {
+                for _ in 0..50 {
+                    if b.geometry
+                        .contains(&geo::Point::new(lon0 + dlon, lat0 + dlat))
+                    {
+                        break;
+                    }
+                    (dlat, dlon) = offset_km(&mut again, spread_km);
+                }
+            }
             let planned_on_air = if i < first_wave {
                 start_2020 + Duration::days(days_2020 * i as i64 / first_wave.max(1) as i64)
             } else {
@@ -207,5 +223,26 @@ mod tests {
                 p.info.site
             );
         }
+    }
+
+    #[test]
+    fn every_site_stands_inside_its_own_county() {
+        let counties = crate::domain::boundary::shipped();
+        let plan = liaocheng(10_000, 2020);
+        let outside: Vec<&str> = plan
+            .iter()
+            .filter(|p| {
+                let b = counties.iter().find(|b| b.county == p.info.county).unwrap();
+                !b.geometry
+                    .contains(&geo::Point::new(p.info.position.lon, p.info.position.lat))
+            })
+            .map(|p| p.info.site.as_str())
+            .collect();
+        assert!(
+            outside.is_empty(),
+            "{} outside: {:?}",
+            outside.len(),
+            &outside[..outside.len().min(5)]
+        );
     }
 }
