@@ -338,13 +338,12 @@ function drawLayers() {
 // ---- The panel.
 function drawPanel() {
   const p = progressNow(), c = state.coverage;
-  const today = SP.localDate(p?.as_of || new Date().toISOString());
   $("as-of").textContent = state.replay ? t("replaying", { m: SP.monthLabel(state.replayMonth) }) : t("as_of", { t: SP.localTime(p?.as_of) });
   $("as-of").classList.toggle("replaying", !!state.replay);
   $("progress-scope").textContent = county() || operator() ? `（${t("city_targets")}）` : "";
   $("targets").innerHTML = (p?.targets || []).map((tg) => {
     const cov = c?.targets.find((x) => x.name === tg.name);
-    const st = SP.targetStatus(tg, today);
+    const st = SP.targetStatus(tg);
     const share = Math.min(1, tg.on_air / Math.max(1, tg.target_on_air));
     // Past its deadline, a target's figure is the sites on air when the deadline ended.
     const label = tg.deadline_passed ? "on_air_at_deadline" : "on_air_of";

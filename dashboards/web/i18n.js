@@ -123,11 +123,12 @@ SP.PILOT_COLORS = { declared: "#90caf9", approved: "#42a5f5", building: "#1565c0
 SP.ALARM_KINDS = ["offline", "mains_lost", "door_open", "over_temperature", "battery_low", "backhaul_down", "cell_faulty"];
 SP.ALARM_COLORS = { offline: "#616161", mains_lost: "#e65100", door_open: "#b71c1c", over_temperature: "#d81b60", battery_low: "#f9a825", backhaul_down: "#5e35b1", cell_faulty: "#6d4c41" };
 
-/// A target's standing: met, missed (deadline passed, not met) or due in N days.
-SP.targetStatus = (tg, today) => {
+/// A target's standing as /api/v1/progress gives it: met, missed (deadline passed, not met) or
+/// due in `days_left` days.
+SP.targetStatus = (tg) => {
   if (tg.met) return { key: "met", label: SP.t("met"), color: SP.PACE_COLORS.on_track };
   if (tg.deadline_passed) return { key: "missed", label: SP.t("missed"), color: SP.PACE_COLORS.far_behind };
-  const days = Math.round((Date.parse(tg.deadline) - Date.parse(today)) / 86400000);
+  const days = tg.days_left;
   return { key: "due", days, label: days > 0 ? SP.t("due_in", { n: days }) : SP.t("due_today"), color: "#1565c0" };
 };
 /// Liaocheng's date of an instant, YYYY-MM-DD.

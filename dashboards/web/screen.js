@@ -14,12 +14,11 @@
     $("lang").textContent = SP.lang === "zh" ? "EN" : "中文";
     const p = data.progress;
     if (!p) return;
-    const today = SP.localDate(p.as_of);
     $("as-of").textContent = t("as_of", { t: SP.localTime(p.as_of) });
     $("refreshed").textContent = t("refreshed", { t: SP.localTime(data.refreshed.toISOString()) });
     $("on-air").textContent = SP.num(p.total.on_air);
     $("targets").innerHTML = p.targets.map((tg) => {
-      const st = SP.targetStatus(tg, today);
+      const st = SP.targetStatus(tg);
       const share = Math.min(1, tg.on_air / Math.max(1, tg.target_on_air));
       return `<div class="screen-target" data-target="${esc(tg.name)}" data-status="${st.key}">
         <div class="row"><b>${esc(t("screen_target", { t: tg.name }))}</b><span>${esc(t(tg.deadline_passed ? "on_air_at_deadline" : "on_air_of", { n: SP.num(tg.on_air), t: SP.num(tg.target_on_air) }))}</span><span class="chip" style="background:${st.color}">${esc(st.label)}</span></div>

@@ -294,7 +294,7 @@ pub async fn sites_columns(State(s): State<AppState>) -> axum::response::Respons
         earth_station: Vec::new(),
         alarms: Vec::new(),
     };
-    for (i, m) in sites.iter().enumerate() {
+    for (i, m) in sites.into_iter().enumerate() {
         c.id.push(m.id);
         c.name.push(m.site.name().unwrap_or(""));
         c.lon.push(deg(m.position.lon));
@@ -319,7 +319,7 @@ pub async fn sites_columns(State(s): State<AppState>) -> axum::response::Respons
             c.earth_station.push(i as u32);
         }
         if !m.alarms.is_empty() {
-            c.alarms.push((i as u32, m.alarms.clone()));
+            c.alarms.push((i as u32, m.alarms));
         }
     }
     c.counties = counties;

@@ -5,7 +5,6 @@ use super::AppState;
 use super::auth::{Principal, principal};
 use super::error::ApiError;
 use super::rollout::{ImportQuery, admin_import, blocking};
-use crate::domain::calendar::local_date;
 use crate::domain::pilot::{Field, PilotStage};
 use axum::Extension;
 use axum::Json;
@@ -78,10 +77,7 @@ pub async fn list(
     let stage = q.stage.as_deref().map(stage_of).transpose()?;
     let rollout = s.rollout.clone();
     let out = blocking(move || {
-        let now = rollout.now();
-        let day = local_date(now);
-        let pilots = rollout.pilots()?;
-        let readiness = rollout.pilot_readiness(&pilots, now);
+        let (day, pilots, readiness) = rollout.pilots_now()?;
         let list: Vec<serde_json::Value> = pilots
             .iter()
             .filter(|p| p.known_on(day))
@@ -181,10 +177,7 @@ pub async fn stage(
 pub async fn geojson(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
     let rollout = s.rollout.clone();
     let out = blocking(move || {
-        let now = rollout.now();
-        let day = local_date(now);
-        let pilots = rollout.pilots()?;
-        let readiness = rollout.pilot_readiness(&pilots, now);
+        let (day, pilots, readiness) = rollout.pilots_now()?;
         let features: Vec<serde_json::Value> = pilots
             .iter()
             .filter(|p| p.known_on(day))

@@ -318,6 +318,14 @@ fn county_order(code: &str) -> (usize, String) {
 /// Rows of a list grouped by county, in the city's order and each county's rows in the list's
 /// order: the county label first, then its 序号 within the county, then `cells`. Rows past
 /// `top_n` are folded and followed by an "and N more" row.
+/// The count above a list of sites: "共 N 个站点".
+fn sites_unit(n: usize, lang: Lang) -> String {
+    match lang {
+        Lang::Zh => format!("共 {n} 个站点"),
+        Lang::En => format!("{n} sites"),
+    }
+}
+
 /// A row of the overdue or the at-risk list: the same columns, with the days past or left.
 struct DueRow<'a> {
     county: &'a str,
@@ -907,10 +915,7 @@ pub fn tables(c: &Checklist, lang: Lang, top_n: usize) -> Vec<Table> {
             site_list(rows.into_iter().map(|r| r.cells(lang)).collect()),
         );
         t.merge_first = true;
-        t.unit = Some(match lang {
-            Lang::Zh => format!("共 {count} 个站点"),
-            Lang::En => format!("{count} sites"),
-        });
+        t.unit = Some(sites_unit(count, lang));
         t
     };
     let mut t = due_list(
@@ -1020,10 +1025,7 @@ pub fn tables(c: &Checklist, lang: Lang, top_n: usize) -> Vec<Table> {
         refs(&c.changes.newly_on_air),
     );
     t.merge_first = true;
-    t.unit = Some(match lang {
-        Lang::Zh => format!("共 {} 个站点", c.changes.newly_on_air.len()),
-        Lang::En => format!("{} sites", c.changes.newly_on_air.len()),
-    });
+    t.unit = Some(sites_unit(c.changes.newly_on_air.len(), lang));
     out.push(t);
     let mut t = table(
         changes,
@@ -1033,10 +1035,7 @@ pub fn tables(c: &Checklist, lang: Lang, top_n: usize) -> Vec<Table> {
         refs(&c.changes.newly_overdue),
     );
     t.merge_first = true;
-    t.unit = Some(match lang {
-        Lang::Zh => format!("共 {} 个站点", c.changes.newly_overdue.len()),
-        Lang::En => format!("{} sites", c.changes.newly_overdue.len()),
-    });
+    t.unit = Some(sites_unit(c.changes.newly_overdue.len(), lang));
     out.push(t);
     let mut t = table(
         changes,
@@ -1117,10 +1116,7 @@ pub fn tables(c: &Checklist, lang: Lang, top_n: usize) -> Vec<Table> {
         ),
     );
     t.merge_first = true;
-    t.unit = Some(match lang {
-        Lang::Zh => format!("共 {} 个站点", c.silent.len()),
-        Lang::En => format!("{} sites", c.silent.len()),
-    });
+    t.unit = Some(sites_unit(c.silent.len(), lang));
     out.push(t);
 
     out.push(table(

@@ -89,9 +89,10 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Boundary>, AreaError> {
     Ok(out)
 }
 
-/// The shipped boundaries.
-pub fn shipped() -> Vec<Boundary> {
-    parse(SHIPPED).expect("the shipped boundaries parse")
+/// The shipped boundaries, parsed and converted once per process.
+pub fn shipped() -> &'static [Boundary] {
+    static SHIPPED_PARSED: std::sync::OnceLock<Vec<Boundary>> = std::sync::OnceLock::new();
+    SHIPPED_PARSED.get_or_init(|| parse(SHIPPED).expect("the shipped boundaries parse"))
 }
 
 #[cfg(test)]

@@ -32,6 +32,13 @@ use crate::wire::{Band, Operator, SiteKind};
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use std::sync::Arc;
 
+/// Today in Liaocheng, the pilot projects, and whether 5G reaches each, by code.
+pub type PilotsNow = (
+    chrono::NaiveDate,
+    Vec<Pilot>,
+    std::collections::HashMap<String, Readiness>,
+);
+
 /// Why a write or a view was refused, with what a reader needs to put it right. The API maps
 /// each cause to an HTTP status in one place ([`crate::api::error`]).
 #[derive(Debug, thiserror::Error)]
@@ -236,7 +243,7 @@ impl Rollout {
     pub fn boundaries(&self) -> Result<(Vec<Boundary>, bool), RolloutError> {
         let own = self.control.boundaries()?;
         Ok(if own.is_empty() {
-            (boundary::shipped(), true)
+            (boundary::shipped().to_vec(), true)
         } else {
             (own, false)
         })
@@ -648,6 +655,15 @@ impl Rollout {
         self.control
             .put_pilots(std::slice::from_ref(&p), "pilot.stage", id, actor, now)?;
         Ok(p)
+    }
+
+    /// The register as it stands now: today in Liaocheng, the projects, and whether 5G reaches
+    /// each ([`Self::pilot_readiness`]).
+    pub fn pilots_now(&self) -> Result<PilotsNow, RolloutError> {
+        let now = self.now();
+        let pilots = self.pilots()?;
+        let readiness = self.pilot_readiness(&pilots, now);
+        Ok((local_date(now), pilots, readiness))
     }
 
     /// Whether 5G reaches each project at `at`: as the map shows it when `at` is now; at an

@@ -8,7 +8,7 @@
 //! counted apart, in `unplanned`.
 
 use crate::config::{Target, Task};
-use crate::domain::calendar::{Month, local_date};
+use crate::domain::calendar::{Month, days_between, local_date};
 use crate::domain::figures;
 use crate::domain::schedule::{self, Pace, Scope};
 use crate::domain::site::{Site, Sites};
@@ -40,6 +40,8 @@ pub struct TargetProgress {
     pub remaining: u64,
     pub met: bool,
     pub deadline_passed: bool,
+    /// Days from today (Liaocheng) to the deadline; negative once it has passed.
+    pub days_left: i64,
 }
 
 /// A county's or a carrier's keeping to the backward schedule: sites the schedule expects on air
@@ -194,6 +196,7 @@ pub fn progress(
             remaining: t.on_air.saturating_sub(on_air),
             met: on_air >= t.on_air,
             deadline_passed: figures::deadline_passed(t.deadline, as_of),
+            days_left: days_between(local_date(as_of), t.deadline),
         })
         .collect();
     let mut by_county: Vec<CountyProgress> = by_county
