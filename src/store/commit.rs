@@ -2,30 +2,33 @@
 //! envelope is checked against the keys already stored ([`Pass::seen`]), appended
 //! ([`Pass::append`]) with its day mark ([`Pass::mark_day`]) and stage transition
 //! ([`Pass::note_newest`]), or kept in the quarantine ([`Pass::keep`]); the newest state per site
-//! and the quarantine's bound are written last ([`Pass::finish`]). Only once the transaction has
-//! committed does the writer's memory take the batch in ([`SqliteStore::remember`]); then the
-//! upkeep that may fail without harm runs ([`SqliteStore::upkeep`]): the key index, retention
-//! and the write-ahead log's bound.
+//! and the quarantine's bound are written last ([`Pass::finish`]). A new key goes into the
+//! writer's memory at once and is taken back if the transaction does not commit; the newest state
+//! per site and the day marks are taken in once it has ([`SqliteStore::remember`]). Then the
+//! upkeep that may fail without harm runs ([`SqliteStore::upkeep`]): the key index with the
+//! newest state per site, retention and the write-ahead log's bound.
 
-use super::dedupe::{IndexedMax, Tail};
+use super::dedupe::Keys;
 use super::outbox::Outbox;
 use super::sqlite::{
-    CONFLICTING_DUPLICATE, DayMark, Newest, SqliteStore, day_of_ms, differs_from_stored, in_index,
-    ms, quarantine,
+    CONFLICTING_DUPLICATE, DayMark, Latest, Newest, SqliteStore, day_of_ms, differs_from_stored,
+    in_index, ms, quarantine,
 };
 use super::{Envelope, Outcome, Store, StoreError};
 use crate::domain::message::Message;
 use crate::wire::{Info, Stage, Status, Supply};
 use rusqlite::{CachedStatement, Connection, params};
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 /// What the writer knew before the batch, read while it passes.
 struct Known<'s> {
-    tail: &'s Tail,
-    indexed_max: &'s mut IndexedMax,
-    latest: &'s HashMap<String, (i64, Stage)>,
+    keys: &'s mut Keys,
+    latest: &'s HashMap<String, Latest>,
     days: &'s HashMap<String, DayMark>,
 }
+
+/// Keys a batch added to the writer's memory, taken back if it does not commit.
+type Added<'b> = Vec<(&'b str, &'b str, u64)>;
 
 /// One batch's pass through its transaction: the statements it uses, and what it changes in
 /// the writer's memory once it commits.
@@ -41,8 +44,6 @@ struct Pass<'t, 'b> {
     newest: HashMap<&'b str, Newest>,
     /// Day marks this batch moved.
     day_marks: HashMap<&'b str, DayMark>,
-    /// Keys this batch stored.
-    keys: Tail,
     quarantined: bool,
 }
 
@@ -50,7 +51,6 @@ struct Pass<'t, 'b> {
 struct Committed<'b> {
     newest: HashMap<&'b str, Newest>,
     day_marks: HashMap<&'b str, DayMark>,
-    keys: Tail,
 }
 
 impl<'t, 'b> Pass<'t, 'b> {
@@ -83,9 +83,8 @@ impl<'t, 'b> Pass<'t, 'b> {
                 true => Some(tx.prepare_cached(Outbox::INSERT)?),
                 false => None,
             },
-            newest: HashMap::new(),
-            day_marks: HashMap::new(),
-            keys: Tail::default(),
+            newest: HashMap::default(),
+            day_marks: HashMap::default(),
             quarantined: false,
         })
     }
@@ -97,6 +96,7 @@ impl<'t, 'b> Pass<'t, 'b> {
         status: &'b Status,
         skewed: bool,
         known: &mut Known<'_>,
+        added: &mut Added<'b>,
         outbox: Option<&mut Outbox>,
     ) -> Result<Outcome, StoreError> {
         let (site, boot, seq) = (status.site.as_str(), status.boot.as_str(), status.seq);
@@ -104,7 +104,8 @@ impl<'t, 'b> Pass<'t, 'b> {
             return self.repeated(env, stored, site, boot, seq);
         }
         let id = self.append(env, status, skewed)?;
-        self.keys.insert(site, boot, seq, id);
+        known.keys.insert(site, boot, seq, id);
+        added.push((site, boot, seq));
         if let (Some(o), Some(ins)) = (outbox, &mut self.ins_outbox) {
             o.push(ins, status, skewed)?;
         }
@@ -120,8 +121,8 @@ impl<'t, 'b> Pass<'t, 'b> {
         Ok(Outcome::Stored)
     }
 
-    /// The row already holding `(site, boot, seq)`: stored since the last index, earlier in this
-    /// batch, or in the key index.
+    /// The row already holding `(site, boot, seq)`: stored since the last index (this batch
+    /// included), or in the key index.
     fn seen(
         &self,
         known: &mut Known<'_>,
@@ -129,13 +130,10 @@ impl<'t, 'b> Pass<'t, 'b> {
         boot: &str,
         seq: u64,
     ) -> rusqlite::Result<Option<i64>> {
-        if let Some(id) = known.tail.id(site, boot, seq) {
+        if let Some(id) = known.keys.id(site, boot, seq) {
             return Ok(Some(id));
         }
-        if let Some(id) = self.keys.id(site, boot, seq) {
-            return Ok(Some(id));
-        }
-        in_index(self.tx, known.indexed_max, site, boot, seq)
+        in_index(self.tx, known.keys, site, boot, seq)
     }
 
     /// A key stored before: a plain duplicate, or — with other content — kept in the quarantine
@@ -254,8 +252,8 @@ impl<'t, 'b> Pass<'t, 'b> {
         let prev = self
             .newest
             .get(site)
-            .map(|n| (n.ts, n.stage))
-            .or_else(|| known.latest.get(site).copied());
+            .or_else(|| known.latest.get(site).map(|l| &l.newest))
+            .map(|n| (n.ts, n.stage));
         if prev.is_some_and(|(t, _)| ts < t) {
             return Ok(());
         }
@@ -299,8 +297,9 @@ impl<'t, 'b> Pass<'t, 'b> {
         Ok(())
     }
 
-    /// The last writes of the batch: the buffer's last chunk, each site's newest state, and
-    /// the quarantine cut back to its newest `quarantine_max`.
+    /// The last writes of the batch: the buffer's last chunk and the quarantine cut back to its
+    /// newest `quarantine_max`. Each site's newest state waits for the key index
+    /// ([`SqliteStore::index_tail`]).
     fn finish(
         mut self,
         outbox: Option<&mut Outbox>,
@@ -308,14 +307,6 @@ impl<'t, 'b> Pass<'t, 'b> {
     ) -> Result<Committed<'b>, StoreError> {
         if let (Some(o), Some(ins)) = (outbox, &mut self.ins_outbox) {
             o.flush(ins)?;
-        }
-        let mut upsert_state = self.tx.prepare_cached(
-            "INSERT INTO site_state (site, ts, received, stage, id) VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT (site) DO UPDATE SET ts = excluded.ts, received = excluded.received,
-                 stage = excluded.stage, id = excluded.id",
-        )?;
-        for (site, n) in &self.newest {
-            upsert_state.execute(params![site, n.ts, n.received, n.stage.as_str(), n.id])?;
         }
         if self.quarantined {
             self.tx.execute(
@@ -326,7 +317,6 @@ impl<'t, 'b> Pass<'t, 'b> {
         Ok(Committed {
             newest: self.newest,
             day_marks: self.day_marks,
-            keys: self.keys,
         })
     }
 }
@@ -334,8 +324,17 @@ impl<'t, 'b> Pass<'t, 'b> {
 impl SqliteStore {
     /// Takes a committed batch into the writer's memory.
     fn remember(&mut self, c: Committed<'_>) {
-        for (site, n) in c.newest {
-            self.latest.insert(site.to_string(), (n.ts, n.stage));
+        for (site, newest) in c.newest {
+            let l = Latest {
+                newest,
+                saved: false,
+            };
+            match self.latest.get_mut(site) {
+                Some(old) => *old = l,
+                None => {
+                    self.latest.insert(site.to_string(), l);
+                }
+            }
         }
         for (site, m) in c.day_marks {
             match self.days.get_mut(site) {
@@ -345,13 +344,12 @@ impl SqliteStore {
                 }
             }
         }
-        self.tail.absorb(c.keys);
     }
 
     /// After a commit: keys to the index, old reports deleted, the log kept near its bound. The
     /// batch is committed by then; what fails here is logged and tried again after the next.
     fn upkeep(&mut self, batch: &[Envelope]) {
-        if self.tail.len() >= self.index_every
+        if self.keys.len() >= self.index_every
             && let Err(e) = self.index_tail()
         {
             tracing::warn!(error = %e, "adding keys to the index failed");
@@ -368,6 +366,23 @@ impl SqliteStore {
 
 impl Store for SqliteStore {
     fn commit(&mut self, batch: &[Envelope]) -> Result<Vec<Outcome>, StoreError> {
+        let mut added = Added::new();
+        let result = self.try_commit(batch, &mut added);
+        if result.is_err() {
+            for (site, boot, seq) in added {
+                self.keys.remove(site, boot, seq);
+            }
+        }
+        result
+    }
+}
+
+impl SqliteStore {
+    fn try_commit<'b>(
+        &mut self,
+        batch: &'b [Envelope],
+        added: &mut Added<'b>,
+    ) -> Result<Vec<Outcome>, StoreError> {
         if let Some(o) = &mut self.outbox {
             o.begin(&self.conn)?;
         }
@@ -378,8 +393,7 @@ impl Store for SqliteStore {
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let mut known = Known {
-            tail: &self.tail,
-            indexed_max: &mut self.indexed_max,
+            keys: &mut self.keys,
             latest: &self.latest,
             days: &self.days,
         };
@@ -388,7 +402,7 @@ impl Store for SqliteStore {
         for env in batch {
             let outcome = match &env.decoded {
                 Ok(Message::Status { status, skewed }) => {
-                    pass.status(env, status, *skewed, &mut known, self.outbox.as_mut())?
+                    pass.status(env, status, *skewed, &mut known, added, self.outbox.as_mut())?
                 }
                 Ok(Message::Info(info)) => pass.info(env, info, self.outbox.as_mut())?,
                 Err(reject) => {

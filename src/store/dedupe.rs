@@ -3,52 +3,106 @@
 //! without a write to a scattered index for every report.
 //!
 //! The store appends reports to its table in arrival order and adds their keys to the index in
-//! bulk, sorted, every few hundred thousand reports (see `sqlite.rs`). Until then a key lives
+//! bulk, sorted, every few tens of thousands of reports (see `sqlite.rs`). Until then a key lives
 //! here. A report is new when its key is neither here nor in the index; the index is only read
 //! when the sequence is not above the highest one indexed for its `(site, boot)`, which in a
 //! healthy stream means only for redeliveries and late reports.
+//!
+//! One hash lookup per report: sites are hashed once (foldhash, seeded per process, so agents
+//! cannot choose colliding ids), a site's boots are a short list, and a boot's sequences a
+//! sorted list that a healthy stream only appends to.
 
-use std::collections::HashMap;
+/// The keys of one site's boot.
+#[derive(Debug)]
+struct Boot {
+    name: Box<str>,
+    /// Highest sequence in the key index: `None` until read, then `Some(None)` when the index
+    /// holds nothing for the pair.
+    indexed_max: Option<Option<u64>>,
+    /// `(seq, status.id)` stored since the last index, ascending by `seq`.
+    tail: Vec<(u64, i64)>,
+}
 
-/// Keys per site and boot, each with the row (`status.id`) that holds its report.
+/// Every site's keys since the last index, with the indexed maxima read so far.
 #[derive(Debug, Default)]
-pub struct Tail {
-    keys: HashMap<String, HashMap<String, HashMap<u64, i64>>>,
+pub struct Keys {
+    /// Per site, its boots; the one last written to is last.
+    sites: foldhash::HashMap<Box<str>, Vec<Boot>>,
     len: usize,
 }
 
-impl Tail {
+impl Keys {
+    fn boot(&self, site: &str, boot: &str) -> Option<&Boot> {
+        self.sites
+            .get(site)
+            .and_then(|b| b.iter().rev().find(|b| &*b.name == boot))
+    }
+
+    /// The boot's entry, created when new, moved last (the one written to now).
+    fn boot_mut(&mut self, site: &str, boot: &str) -> &mut Boot {
+        if !self.sites.contains_key(site) {
+            self.sites.insert(site.into(), Vec::new());
+        }
+        let boots = self.sites.get_mut(site).expect("inserted");
+        match boots.iter().rposition(|b| &*b.name == boot) {
+            Some(i) if i + 1 == boots.len() => {}
+            Some(i) => {
+                let b = boots.remove(i);
+                boots.push(b);
+            }
+            None => boots.push(Boot {
+                name: boot.into(),
+                indexed_max: None,
+                tail: Vec::new(),
+            }),
+        }
+        boots.last_mut().expect("pushed")
+    }
+
     pub fn contains(&self, site: &str, boot: &str, seq: u64) -> bool {
         self.id(site, boot, seq).is_some()
     }
 
     /// The row holding the report of this key, if the key is here.
     pub fn id(&self, site: &str, boot: &str, seq: u64) -> Option<i64> {
-        self.keys
-            .get(site)
-            .and_then(|b| b.get(boot))
-            .and_then(|s| s.get(&seq))
-            .copied()
+        let tail = &self.boot(site, boot)?.tail;
+        match tail.last() {
+            Some(&(last, _)) if seq > last => None,
+            _ => tail
+                .binary_search_by_key(&seq, |&(s, _)| s)
+                .ok()
+                .map(|i| tail[i].1),
+        }
     }
 
     /// Adds a key stored in row `id`; false if the key was already there.
     pub fn insert(&mut self, site: &str, boot: &str, seq: u64, id: i64) -> bool {
-        let boots = match self.keys.get_mut(site) {
-            Some(b) => b,
-            None => self.keys.entry(site.to_string()).or_default(),
-        };
-        let seqs = match boots.get_mut(boot) {
-            Some(s) => s,
-            None => boots.entry(boot.to_string()).or_default(),
-        };
-        let new = !seqs.contains_key(&seq);
-        if new {
-            seqs.insert(seq, id);
-            self.len += 1;
+        let tail = &mut self.boot_mut(site, boot).tail;
+        match tail.last() {
+            Some(&(last, _)) if seq <= last => match tail.binary_search_by_key(&seq, |&(s, _)| s) {
+                Ok(_) => return false,
+                Err(i) => tail.insert(i, (seq, id)),
+            },
+            _ => tail.push((seq, id)),
         }
-        new
+        self.len += 1;
+        true
     }
 
+    /// Takes back a key inserted by a batch that did not commit.
+    pub fn remove(&mut self, site: &str, boot: &str, seq: u64) {
+        if let Some(b) = self
+            .sites
+            .get_mut(site)
+            .and_then(|b| b.iter_mut().rev().find(|b| &*b.name == boot))
+            && let Ok(i) = b.tail.binary_search_by_key(&seq, |&(s, _)| s)
+        {
+            b.tail.remove(i);
+            self.len -= 1;
+        }
+    }
+
+    /// Keys held since the last index.
     pub fn len(&self) -> usize {
         self.len
     }
@@ -57,58 +111,29 @@ impl Tail {
         self.len == 0
     }
 
-    /// Moves every key of `other` into this tail.
-    pub fn absorb(&mut self, other: Tail) {
-        for (site, boots) in other.keys {
-            for (boot, seqs) in boots {
-                for (seq, id) in seqs {
-                    self.insert(&site, &boot, seq, id);
-                }
-            }
-        }
+    /// The cached highest indexed sequence of the pair, if read.
+    pub fn indexed_max(&self, site: &str, boot: &str) -> Option<Option<u64>> {
+        self.boot(site, boot).and_then(|b| b.indexed_max)
     }
 
-    /// Empties the tail, returning the highest sequence per `(site, boot)` it held.
-    pub fn drain_max(&mut self) -> Vec<(String, String, u64)> {
+    pub fn set_indexed_max(&mut self, site: &str, boot: &str, max: Option<u64>) {
+        self.boot_mut(site, boot).indexed_max = Some(max);
+    }
+
+    /// Every key held is in the index now: the cached maxima rise to the tails' (pairs not read
+    /// yet read the right value when first needed), the tails empty, and each site keeps only
+    /// its latest boot, so reboots do not pile up.
+    pub fn indexed(&mut self) {
         self.len = 0;
-        let mut out = Vec::new();
-        for (site, boots) in self.keys.drain() {
-            for (boot, seqs) in boots {
-                if let Some(max) = seqs.into_keys().max() {
-                    out.push((site.clone(), boot, max));
+        for boots in self.sites.values_mut() {
+            let keep = boots.len().saturating_sub(1);
+            boots.drain(..keep);
+            for b in boots.iter_mut() {
+                if let (Some(max), Some(&(top, _))) = (&mut b.indexed_max, b.tail.last()) {
+                    *max = Some(max.map_or(top, |m| m.max(top)));
                 }
+                b.tail = Vec::new();
             }
-        }
-        out
-    }
-}
-
-/// Highest sequence in the key index per `(site, boot)`, loaded lazily; `None` when the index
-/// holds nothing for the pair.
-#[derive(Debug, Default)]
-pub struct IndexedMax {
-    max: HashMap<String, HashMap<String, Option<u64>>>,
-}
-
-impl IndexedMax {
-    /// The cached value, if loaded.
-    pub fn get(&self, site: &str, boot: &str) -> Option<Option<u64>> {
-        self.max.get(site).and_then(|b| b.get(boot)).copied()
-    }
-
-    pub fn set(&mut self, site: &str, boot: &str, max: Option<u64>) {
-        let boots = match self.max.get_mut(site) {
-            Some(b) => b,
-            None => self.max.entry(site.to_string()).or_default(),
-        };
-        boots.insert(boot.to_string(), max);
-    }
-
-    /// Raises the cached maximum after keys were indexed (only for pairs already loaded; the
-    /// others load the right value when first needed).
-    pub fn raise(&mut self, site: &str, boot: &str, seq: u64) {
-        if let Some(slot) = self.max.get_mut(site).and_then(|b| b.get_mut(boot)) {
-            *slot = Some(slot.map_or(seq, |m| m.max(seq)));
         }
     }
 }
@@ -119,45 +144,42 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
-    fn tail_counts_distinct_keys_and_drains_their_maxima() {
-        let mut t = Tail::default();
+    fn keys_count_distinct_keys_and_raise_only_read_maxima() {
+        let mut t = Keys::default();
         assert!(t.insert("A", "b1", 3, 10));
         assert!(!t.insert("A", "b1", 3, 11));
         assert_eq!(t.id("A", "b1", 3), Some(10), "the first row stays");
         assert!(t.insert("A", "b1", 9, 12));
+        assert!(t.insert("A", "b1", 5, 14), "a late key in the middle");
         assert!(t.insert("A", "b2", 1, 13));
-        assert!(t.contains("A", "b1", 9) && !t.contains("A", "b1", 4) && !t.contains("B", "b1", 3));
+        assert!(t.contains("A", "b1", 5) && !t.contains("A", "b1", 4) && !t.contains("B", "b1", 3));
+        assert_eq!(t.len(), 4);
+        t.remove("A", "b1", 5);
+        assert!(!t.contains("A", "b1", 5) && t.contains("A", "b1", 9));
         assert_eq!(t.len(), 3);
-        let mut max = t.drain_max();
-        max.sort();
-        assert_eq!(
-            max,
-            vec![("A".into(), "b1".into(), 9), ("A".into(), "b2".into(), 1)]
-        );
+        assert_eq!(t.indexed_max("A", "b2"), None, "not read: left for a lazy read");
+        t.set_indexed_max("A", "b2", None);
+        t.indexed();
         assert!(t.is_empty() && !t.contains("A", "b1", 9));
-    }
-
-    #[test]
-    fn indexed_max_raises_only_loaded_pairs() {
-        let mut m = IndexedMax::default();
-        m.raise("A", "b", 5);
-        assert_eq!(m.get("A", "b"), None, "not loaded: left for a lazy load");
-        m.set("A", "b", None);
-        m.raise("A", "b", 5);
-        m.raise("A", "b", 2);
-        assert_eq!(m.get("A", "b"), Some(Some(5)));
+        assert_eq!(t.indexed_max("A", "b2"), Some(Some(1)));
+        assert_eq!(t.indexed_max("A", "b1"), None, "an earlier boot is forgotten");
     }
 
     proptest! {
-        /// The tail behaves as a set of keys.
+        /// The keys behave as a set, whatever order they come in and whatever is taken back.
         #[test]
-        fn tail_is_a_set(keys in proptest::collection::vec((0u8..4, 0u8..3, 0u64..20), 0..200)) {
-            let mut t = Tail::default();
+        fn keys_are_a_set(ops in proptest::collection::vec((0u8..4, 0u8..3, 0u64..20, proptest::bool::weighted(0.2)), 0..200)) {
+            let mut t = Keys::default();
             let mut model = std::collections::HashSet::new();
-            for (s, b, q) in keys {
+            for (s, b, q, remove) in ops {
                 let (s, b) = (s.to_string(), b.to_string());
                 prop_assert_eq!(t.contains(&s, &b, q), model.contains(&(s.clone(), b.clone(), q)));
-                prop_assert_eq!(t.insert(&s, &b, q, 0), model.insert((s, b, q)));
+                if remove {
+                    t.remove(&s, &b, q);
+                    model.remove(&(s, b, q));
+                } else {
+                    prop_assert_eq!(t.insert(&s, &b, q, 0), model.insert((s, b, q)));
+                }
                 prop_assert_eq!(t.len(), model.len());
             }
         }

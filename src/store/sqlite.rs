@@ -10,7 +10,9 @@
 //!   in bulk, sorted, every `INDEX_EVERY` reports, and until then checked in memory
 //!   ([`super::dedupe`]). `meta.indexed_through` is the last `status.id` the index covers.
 //! - `site_state`: the newest report per site (by agent timestamp), used to rebuild the in-memory
-//!   state at start.
+//!   state at start. Written with the key index, in bulk: a row per site and batch would touch
+//!   most of the table's pages in every batch. Until then the newest of the reports after
+//!   `indexed_through` is found from the reports themselves ([`newest_per_site`]).
 //! - `sites`: the registry as agents describe their sites (`info` messages).
 //! - `stage_changes`: every stage transition seen in telemetry.
 //! - `site_day`: per site and local day (UTC+8) with reports, the last report's agent time and
@@ -18,7 +20,7 @@
 //!   before that day ended" for any past month without scanning `status`.
 //! - `quarantine`: rejected messages with their reason, bounded to the newest `quarantine_max`.
 
-use super::dedupe::{IndexedMax, Tail};
+use super::dedupe::Keys;
 use super::outbox::{Buffer, Outbox};
 use super::retention::Retention;
 use super::telemetry::{HistoryRow, QuarantineRow, Snapshot, StageChange, Telemetry};
@@ -27,7 +29,6 @@ use crate::domain::timeline::{Source, StageEvent};
 use crate::wire::{Info, Stage, Status, Supply};
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -90,17 +91,16 @@ pub struct SqliteStore {
     pub(super) quarantine_max: u64,
     /// Newest (agent timestamp, stage) per site: decides whether a report replaces the latest
     /// state and whether it is a stage transition, without a read per report.
-    pub(super) latest: HashMap<String, (i64, Stage)>,
+    pub(super) latest: foldhash::HashMap<String, Latest>,
     /// The write-ahead log's file and the size at which the writer starts it over.
     wal_path: PathBuf,
     wal_max: u64,
-    /// Keys stored after `indexed_through`.
-    pub(super) tail: Tail,
-    pub(super) indexed_max: IndexedMax,
+    /// Keys stored after `indexed_through`, and the indexed maxima read so far.
+    pub(super) keys: Keys,
     pub(super) indexed_through: i64,
     pub(super) index_every: usize,
     /// Newest day with reports per site (`site_day`).
-    pub(super) days: HashMap<String, DayMark>,
+    pub(super) days: foldhash::HashMap<String, DayMark>,
     /// The time-series server's buffer, when the series go there (`store.series = "influxdb"`).
     pub(super) outbox: Option<Outbox>,
     /// Deletes old reports (`store.keep_days`).
@@ -122,39 +122,12 @@ impl SqliteStore {
         // written since (see `bound_wal`).
         conn.pragma_update(None, "journal_size_limit", 0)?;
         let checkpointer = spawn_checkpointer(path)?;
-        let mut latest = HashMap::new();
-        {
-            let mut stmt = conn.prepare("SELECT site, ts, stage FROM site_state")?;
-            let rows = stmt.query_map([], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, String>(2)?,
-                ))
-            })?;
-            for row in rows {
-                let (site, ts, stage) = row?;
-                latest.insert(site, (ts, Stage::parse(&stage).unwrap_or(Stage::Planned)));
-            }
-        }
         let indexed_through = super::meta::get(&conn, "indexed_through")?;
-        let mut tail = Tail::default();
-        {
-            let mut stmt = conn.prepare("SELECT site, boot, seq, id FROM status WHERE id > ?1")?;
-            let rows = stmt.query_map(params![indexed_through], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, i64>(3)?,
-                ))
-            })?;
-            for row in rows {
-                let (site, boot, seq, id) = row?;
-                tail.insert(&site, &boot, seq as u64, id);
-            }
-        }
-        let mut days = HashMap::new();
+        let mut keys = Keys::default();
+        let latest = newest_per_site(&conn, indexed_through, |site, boot, seq, id| {
+            keys.insert(site, boot, seq, id);
+        })?;
+        let mut days = foldhash::HashMap::default();
         {
             let mut stmt = conn.prepare(
                 "SELECT site, max(day), last_ts, supply, interval_s FROM site_day GROUP BY site",
@@ -175,7 +148,7 @@ impl SqliteStore {
                 // when the next day begins.
                 let last_ts = latest
                     .get(&site)
-                    .map(|(ts, _)| *ts)
+                    .map(|l| l.newest.ts)
                     .filter(|ts| day_of_ms(*ts) == day)
                     .map_or(last_ts, |ts| ts.max(last_ts));
                 days.insert(
@@ -197,8 +170,7 @@ impl SqliteStore {
             latest,
             wal_path: wal_path(path),
             wal_max: DEFAULT_WAL_MAX,
-            tail,
-            indexed_max: IndexedMax::default(),
+            keys,
             indexed_through,
             index_every: INDEX_EVERY,
             outbox: None,
@@ -257,8 +229,8 @@ impl SqliteStore {
         self
     }
 
-    /// Adds the keys of every report after `indexed_through` to the key index, sorted, in one
-    /// transaction.
+    /// Adds the keys of every report after `indexed_through` to the key index, sorted, and
+    /// writes each site's newest report not written yet to `site_state`, in one transaction.
     pub(super) fn index_tail(&mut self) -> Result<(), StoreError> {
         let tx = self
             .conn
@@ -270,11 +242,23 @@ impl SqliteStore {
              SELECT site, boot, seq, id FROM status WHERE id > ?1 AND id <= ?2 ORDER BY site, boot, seq",
             params![self.indexed_through, through],
         )?;
+        {
+            let mut upsert = tx.prepare_cached(
+                "INSERT INTO site_state (site, ts, received, stage, id) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (site) DO UPDATE SET ts = excluded.ts, received = excluded.received,
+                     stage = excluded.stage, id = excluded.id",
+            )?;
+            for (site, l) in self.latest.iter().filter(|(_, l)| !l.saved) {
+                let n = &l.newest;
+                upsert.execute(params![site, n.ts, n.received, n.stage.as_str(), n.id])?;
+            }
+        }
         super::meta::set(&tx, "indexed_through", through)?;
         tx.commit()?;
         self.indexed_through = through;
-        for (site, boot, max) in self.tail.drain_max() {
-            self.indexed_max.raise(&site, &boot, max);
+        self.keys.indexed();
+        for l in self.latest.values_mut() {
+            l.saved = true;
         }
         Ok(())
     }
@@ -284,12 +268,12 @@ impl SqliteStore {
 /// is not above the highest sequence indexed for the pair.
 pub(super) fn in_index(
     conn: &Connection,
-    max: &mut IndexedMax,
+    keys: &mut Keys,
     site: &str,
     boot: &str,
     seq: u64,
 ) -> rusqlite::Result<Option<i64>> {
-    let highest = match max.get(site, boot) {
+    let highest = match keys.indexed_max(site, boot) {
         Some(m) => m,
         None => {
             let m: Option<i64> = conn.query_row(
@@ -298,7 +282,7 @@ pub(super) fn in_index(
                 |r| r.get(0),
             )?;
             let m = m.map(|v| v as u64);
-            max.set(site, boot, m);
+            keys.set_indexed_max(site, boot, m);
             m
         }
     };
@@ -353,7 +337,8 @@ pub(super) fn differs_from_stored(
     })
 }
 
-/// The newest report of a site within one batch.
+/// The newest report of a site.
+#[derive(Debug, Clone, Copy)]
 pub(super) struct Newest {
     /// Agent timestamp, ms.
     pub(super) ts: i64,
@@ -362,6 +347,56 @@ pub(super) struct Newest {
     pub(super) received: i64,
     /// `status.id`.
     pub(super) id: i64,
+}
+
+/// A site's newest report as the writer knows it, and whether `site_state` holds it yet.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Latest {
+    pub(super) newest: Newest,
+    pub(super) saved: bool,
+}
+
+/// Each site's newest report: `site_state` as last written, brought up to date with the
+/// reports stored after `indexed_through` in arrival order, by the writer's rule (a report not
+/// older than the newest so far replaces it). `tail` sees each of those reports' keys.
+pub(super) fn newest_per_site(
+    conn: &Connection,
+    indexed_through: i64,
+    mut tail: impl FnMut(&str, &str, u64, i64),
+) -> rusqlite::Result<foldhash::HashMap<String, Latest>> {
+    let stage = |s: String| Stage::parse(&s).unwrap_or(Stage::Planned);
+    let mut latest = foldhash::HashMap::default();
+    let mut stmt = conn.prepare("SELECT site, ts, received, stage, id FROM site_state")?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let newest = Newest {
+            ts: r.get(1)?,
+            received: r.get(2)?,
+            stage: stage(r.get(3)?),
+            id: r.get(4)?,
+        };
+        latest.insert(r.get(0)?, Latest { newest, saved: true });
+    }
+    let mut stmt = conn.prepare(
+        "SELECT id, site, boot, seq, ts, received, stage FROM status WHERE id > ?1 ORDER BY id",
+    )?;
+    let mut rows = stmt.query(params![indexed_through])?;
+    while let Some(r) = rows.next()? {
+        let id: i64 = r.get(0)?;
+        let site: &str = r.get_ref(1)?.as_str()?;
+        let (ts, boot): (i64, &str) = (r.get(4)?, r.get_ref(2)?.as_str()?);
+        tail(site, boot, r.get::<_, i64>(3)? as u64, id);
+        if latest.get(site).is_none_or(|l: &Latest| ts >= l.newest.ts) {
+            let newest = Newest {
+                ts,
+                received: r.get(5)?,
+                stage: stage(r.get(6)?),
+                id,
+            };
+            latest.insert(site.to_string(), Latest { newest, saved: false });
+        }
+    }
+    Ok(latest)
 }
 
 /// Size of the write-ahead log at which the writer starts it over, unless configured
@@ -584,16 +619,19 @@ impl Telemetry for SqliteReader {
                 infos: infos(c, false)?,
                 ..Snapshot::default()
             };
-            let mut stmt = c.prepare(
-                "SELECT site_state.site, status.payload, site_state.received FROM site_state JOIN status ON status.id = site_state.id",
-            )?;
-            for row in stmt.query_map([], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, i64>(2)?))
-            })? {
-                let (site, json, received) = row?;
+            // One read transaction: the key index and `site_state` move together.
+            let tx = c.unchecked_transaction()?;
+            let through = super::meta::get(&tx, "indexed_through")?;
+            let mut newest: Vec<_> = newest_per_site(&tx, through, |_, _, _, _| {})?
+                .into_iter()
+                .collect();
+            newest.sort_by(|a, b| a.0.cmp(&b.0));
+            let mut stmt = tx.prepare_cached("SELECT payload FROM status WHERE id = ?1")?;
+            for (site, l) in newest {
+                let json: Vec<u8> = stmt.query_row(params![l.newest.id], |r| r.get(0))?;
                 let status = serde_json::from_slice::<Status>(&json)
                     .map_err(|e| unreadable("status", &site, "payload", &e))?;
-                snap.latest.push((status, from_ms(received)));
+                snap.latest.push((status, from_ms(l.newest.received)));
             }
             let mut stmt = c.prepare("SELECT site, ts, to_stage FROM stage_changes ORDER BY site, ts, rowid")?;
             for row in stmt.query_map([], |r| {
