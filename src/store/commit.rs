@@ -17,8 +17,8 @@ use super::sqlite::{
 use super::{Envelope, Outcome, Store, StoreError};
 use crate::domain::message::Message;
 use crate::wire::{Info, Stage, Status, Supply};
-use rusqlite::{CachedStatement, Connection, params};
 use foldhash::HashMap;
+use rusqlite::{CachedStatement, Connection, params};
 
 /// What the writer knew before the batch, read while it passes.
 struct Known<'s> {
@@ -45,6 +45,8 @@ struct Pass<'t, 'b> {
     /// Day marks this batch moved.
     day_marks: HashMap<&'b str, DayMark>,
     quarantined: bool,
+    /// The stored form of the payload being appended, reused report after report.
+    packed: Vec<u8>,
 }
 
 /// What a committed batch leaves for the writer's memory.
@@ -86,6 +88,7 @@ impl<'t, 'b> Pass<'t, 'b> {
             newest: HashMap::default(),
             day_marks: HashMap::default(),
             quarantined: false,
+            packed: Vec::new(),
         })
     }
 
@@ -161,6 +164,7 @@ impl<'t, 'b> Pass<'t, 'b> {
 
     /// Appends the report to `status`; its row id.
     fn append(&mut self, env: &Envelope, status: &Status, skewed: bool) -> rusqlite::Result<i64> {
+        super::payload::pack(&env.payload, &mut self.packed);
         self.ins_status.execute(params![
             status.site,
             status.boot,
@@ -169,7 +173,7 @@ impl<'t, 'b> Pass<'t, 'b> {
             ms(env.received),
             status.stage.as_str(),
             skewed as i64,
-            &env.payload[..],
+            &self.packed[..],
         ])?;
         Ok(self.tx.last_insert_rowid())
     }
@@ -401,9 +405,14 @@ impl SqliteStore {
         let mut outcomes = Vec::with_capacity(batch.len());
         for env in batch {
             let outcome = match &env.decoded {
-                Ok(Message::Status { status, skewed }) => {
-                    pass.status(env, status, *skewed, &mut known, added, self.outbox.as_mut())?
-                }
+                Ok(Message::Status { status, skewed }) => pass.status(
+                    env,
+                    status,
+                    *skewed,
+                    &mut known,
+                    added,
+                    self.outbox.as_mut(),
+                )?,
                 Ok(Message::Info(info)) => pass.info(env, info, self.outbox.as_mut())?,
                 Err(reject) => {
                     pass.keep(env, reject.reason(), &reject.to_string())?;

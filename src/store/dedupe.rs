@@ -157,12 +157,20 @@ mod tests {
         t.remove("A", "b1", 5);
         assert!(!t.contains("A", "b1", 5) && t.contains("A", "b1", 9));
         assert_eq!(t.len(), 3);
-        assert_eq!(t.indexed_max("A", "b2"), None, "not read: left for a lazy read");
+        assert_eq!(
+            t.indexed_max("A", "b2"),
+            None,
+            "not read: left for a lazy read"
+        );
         t.set_indexed_max("A", "b2", None);
         t.indexed();
         assert!(t.is_empty() && !t.contains("A", "b1", 9));
         assert_eq!(t.indexed_max("A", "b2"), Some(Some(1)));
-        assert_eq!(t.indexed_max("A", "b1"), None, "an earlier boot is forgotten");
+        assert_eq!(
+            t.indexed_max("A", "b1"),
+            None,
+            "an earlier boot is forgotten"
+        );
     }
 
     proptest! {

@@ -27,6 +27,7 @@ pub mod line;
 pub mod memory;
 pub mod meta;
 pub mod outbox;
+pub mod payload;
 pub mod retention;
 pub mod schema;
 pub mod sqlite;

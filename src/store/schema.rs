@@ -24,7 +24,7 @@ CREATE TABLE IF NOT EXISTS status (
     received INTEGER NOT NULL,  -- collector clock, ms since the epoch
     stage    TEXT    NOT NULL,
     skewed   INTEGER NOT NULL,  -- 1 when stamped ahead of the collector's clock
-    payload  BLOB    NOT NULL   -- the report as the agent sent it (JSON)
+    payload  BLOB    NOT NULL   -- the report as the agent sent it (JSON, compressed: store/payload.rs)
 );
 CREATE TABLE IF NOT EXISTS status_key (
     site     TEXT    NOT NULL,

@@ -2,8 +2,8 @@
 //! survives a crash of the process or of the machine.
 //!
 //! Tables:
-//! - `status`: every accepted report in arrival order, raw JSON payload plus the columns queries
-//!   need. Appending keeps commits to the pages at the end of the table.
+//! - `status`: every accepted report in arrival order, its payload as the agent sent it
+//!   (compressed, [`super::payload`]) plus the columns queries need. Appending keeps commits to the pages at the end of the table.
 //! - `status_key`: the key index `(site, boot, seq) → id`, the primary key of which makes "stored
 //!   once" a property of the database. A per-site index written report by report would touch one
 //!   page per site in every batch (10,000 sites: most of a batch's I/O); instead, keys are added
@@ -327,9 +327,15 @@ pub(super) fn differs_from_stored(
         .prepare_cached("SELECT payload FROM status WHERE id = ?1")?
         .query_row(params![id], |r| r.get(0))
         .optional()?;
+    let stored = match stored.as_deref().map(super::payload::unpack) {
+        // Unreadable: a damaged row is not told apart from other content.
+        Some(Err(_)) => return Ok(true),
+        Some(Ok(s)) => Some(s),
+        None => None,
+    };
     Ok(match stored {
         None => false,
-        Some(s) if s == payload => false,
+        Some(s) if *s == *payload => false,
         Some(s) => {
             let parse = |b: &[u8]| serde_json::from_slice::<serde_json::Value>(b).ok();
             parse(&s) != parse(payload)
@@ -375,7 +381,13 @@ pub(super) fn newest_per_site(
             stage: stage(r.get(3)?),
             id: r.get(4)?,
         };
-        latest.insert(r.get(0)?, Latest { newest, saved: true });
+        latest.insert(
+            r.get(0)?,
+            Latest {
+                newest,
+                saved: true,
+            },
+        );
     }
     let mut stmt = conn.prepare(
         "SELECT id, site, boot, seq, ts, received, stage FROM status WHERE id > ?1 ORDER BY id",
@@ -393,7 +405,13 @@ pub(super) fn newest_per_site(
                 stage: stage(r.get(6)?),
                 id,
             };
-            latest.insert(site.to_string(), Latest { newest, saved: false });
+            latest.insert(
+                site.to_string(),
+                Latest {
+                    newest,
+                    saved: false,
+                },
+            );
         }
     }
     Ok(latest)
@@ -562,11 +580,15 @@ impl Telemetry for SqliteReader {
                  ) AND ts BETWEEN ?2 AND ?3 ORDER BY ts, boot, seq LIMIT ?4",
             )?;
             let rows = stmt.query_map(params![site, ms(from), ms(to), limit], |r| {
-                let payload: Vec<u8> = r.get(2)?;
+                let stored = r.get_ref(2)?.as_blob()?;
+                let status = super::payload::unpack(stored)
+                    .ok()
+                    .and_then(|json| serde_json::from_slice(&json).ok())
+                    .unwrap_or(serde_json::Value::Null);
                 Ok(HistoryRow {
                     received: from_ms(r.get(0)?),
                     skewed: r.get::<_, i64>(1)? != 0,
-                    status: serde_json::from_slice(&payload).unwrap_or(serde_json::Value::Null),
+                    status,
                 })
             })?;
             rows.collect()
@@ -628,18 +650,30 @@ impl Telemetry for SqliteReader {
             newest.sort_by(|a, b| a.0.cmp(&b.0));
             let mut stmt = tx.prepare_cached("SELECT payload FROM status WHERE id = ?1")?;
             for (site, l) in newest {
-                let json: Vec<u8> = stmt.query_row(params![l.newest.id], |r| r.get(0))?;
+                let stored: Vec<u8> = stmt.query_row(params![l.newest.id], |r| r.get(0))?;
+                let json = super::payload::unpack(&stored)
+                    .map_err(|e| unreadable("status", &site, "payload", &e))?;
                 let status = serde_json::from_slice::<Status>(&json)
                     .map_err(|e| unreadable("status", &site, "payload", &e))?;
                 snap.latest.push((status, from_ms(l.newest.received)));
             }
-            let mut stmt = c.prepare("SELECT site, ts, to_stage FROM stage_changes ORDER BY site, ts, rowid")?;
+            let mut stmt =
+                c.prepare("SELECT site, ts, to_stage FROM stage_changes ORDER BY site, ts, rowid")?;
             for row in stmt.query_map([], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?))
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
             })? {
                 let (site, ts, stage) = row?;
                 let stage = Stage::parse(&stage).ok_or_else(|| {
-                    unreadable("stage_changes", &site, "to_stage", format!("unknown stage `{stage}`"))
+                    unreadable(
+                        "stage_changes",
+                        &site,
+                        "to_stage",
+                        format!("unknown stage `{stage}`"),
+                    )
                 })?;
                 snap.transitions.entry(site).or_default().push(StageEvent {
                     at: from_ms(ts),
