@@ -485,6 +485,11 @@ fn serve_config(a: ServeArgs) -> anyhow::Result<Config> {
     Ok(c)
 }
 
+/// Many small allocations a report, freed a batch later on another thread: mimalloc keeps them
+/// cheaper than the system allocator (see the ingest benchmark).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
