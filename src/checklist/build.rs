@@ -613,7 +613,7 @@ mod tests {
     fn facts(id: &str, county: &str, ops: &[Operator], stages: &[(&str, Stage)]) -> SiteFacts {
         let s = site(Some(planned(id, county, ops)), stages);
         SiteFacts {
-            plan: s.plan.expect("planned"),
+            plan: *s.plan.expect("planned"),
             timeline: s.timeline,
             ops: None,
         }

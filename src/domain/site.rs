@@ -44,10 +44,10 @@ pub struct Latest {
 #[derive(Debug, Clone, Default)]
 pub struct Site {
     /// The site as the plan lists it; authoritative where present.
-    pub plan: Option<PlannedSite>,
+    pub plan: Option<Box<PlannedSite>>,
     /// The site as its agent describes it.
-    pub info: Option<Info>,
-    pub latest: Option<Latest>,
+    pub info: Option<Box<Info>>,
+    pub latest: Option<Box<Latest>>,
     /// Stage transitions seen in telemetry and milestones reported by people.
     pub timeline: Timeline,
     /// Objections to its data awaiting a decision.
@@ -116,7 +116,11 @@ impl Site {
                     stage: status.stage,
                 });
             }
-            self.latest = Some(Latest { status, received });
+            // In place: a report a site, and no allocation for it.
+            match &mut self.latest {
+                Some(l) => **l = Latest { status, received },
+                None => self.latest = Some(Box::new(Latest { status, received })),
+            }
         }
     }
 
@@ -227,14 +231,14 @@ mod tests {
         let t: DateTime<Utc> = "2020-10-01T00:00:00Z".parse().unwrap();
         let mut s = Site::default();
         assert!(s.bands().is_empty());
-        s.plan = Some(planned(&[]));
+        s.plan = Some(Box::new(planned(&[])));
         assert!(
             s.bands().is_empty(),
             "a plan row without bands says nothing"
         );
-        s.plan = Some(planned(&[Band::N41]));
+        s.plan = Some(Box::new(planned(&[Band::N41])));
         assert_eq!(s.bands(), [Band::N41]);
-        s.info = Some(info(&[Band::N28]));
+        s.info = Some(Box::new(info(&[Band::N28])));
         assert_eq!(s.bands(), [Band::N41, Band::N28]);
         let mut report = fixtures::status("S", Stage::OnAir, t);
         report.cells[0].band = Band::N78;
@@ -247,7 +251,7 @@ mod tests {
         };
         assert_eq!(only_cells.bands(), [Band::N78]);
         let only_info = Site {
-            info: Some(info(&[Band::N1])),
+            info: Some(Box::new(info(&[Band::N1]))),
             ..Site::default()
         };
         assert_eq!(only_info.bands(), [Band::N1]);

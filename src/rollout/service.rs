@@ -949,7 +949,7 @@ impl Rollout {
                 .plan
                 .clone()
         };
-        correction(&o.field, &o.proposed, plan.as_ref()).map_err(RolloutError::Value)?;
+        correction(&o.field, &o.proposed, plan.as_deref()).map_err(RolloutError::Value)?;
         let stored = self.control.add_objection(
             &Objection {
                 id: 0,
@@ -1001,7 +1001,7 @@ impl Rollout {
         };
         let mut plan_after = None;
         if accepted {
-            match correction(&o.field, &o.proposed, plan.as_ref()).map_err(RolloutError::Value)? {
+            match correction(&o.field, &o.proposed, plan.as_deref()).map_err(RolloutError::Value)? {
                 Correction::Plan(p) => plan_after = Some(*p),
                 Correction::Stage(stage) => {
                     let m = Milestone {
@@ -1022,8 +1022,13 @@ impl Rollout {
                 }
             }
         }
-        self.control
-            .decide_objection(&decided, plan.as_ref(), plan_after.as_ref(), actor, now)?;
+        self.control.decide_objection(
+            &decided,
+            plan.as_deref(),
+            plan_after.as_ref(),
+            actor,
+            now,
+        )?;
         let mut reg = state::write(&self.registry);
         reg.objection_opened(&o.site, -1);
         if let Some(p) = plan_after {
@@ -1085,7 +1090,7 @@ impl Rollout {
                 let timeline = e.timeline.clone();
                 match &e.plan {
                     Some(p) => sites.push(SiteFacts {
-                        plan: p.clone(),
+                        plan: (**p).clone(),
                         timeline,
                         ops,
                     }),

@@ -75,12 +75,23 @@ pub enum LoadError {
     Connection(usize, String),
 }
 
+/// The scenario seed the load draws its sites from.
+const PLAN_SEED: u64 = 42;
+
+/// The ids of the sites a load over `sites` sites publishes for, in its order.
+pub fn site_ids(sites: usize) -> Vec<String> {
+    liaocheng(sites, PLAN_SEED)
+        .into_iter()
+        .map(|p| p.info.site)
+        .collect()
+}
+
 /// Publishes `cfg.messages` reports round-robin over `cfg.sites` sites. `progress` counts
 /// acknowledged messages as they come, for a progress bar.
 pub async fn run(cfg: &LoadConfig, progress: Arc<AtomicU64>) -> Result<LoadReport, LoadError> {
     let (host, port, _) = parse_url(&cfg.url)?;
     let publishers = cfg.publishers.clamp(1, cfg.sites.max(1));
-    let plans = liaocheng(cfg.sites, 42);
+    let plans = liaocheng(cfg.sites, PLAN_SEED);
     let run_boot = format!("load{:08x}", rand::random::<u32>());
     let payload_bytes = Arc::new(AtomicU64::new(0));
     let start = Instant::now();

@@ -34,7 +34,7 @@ impl Registry {
         // The transitions are in the timeline already: the newest report is set as it is.
         for (status, received) in snap.latest {
             let site = status.site.clone();
-            r.sites.entry(site).or_default().latest = Some(Latest { status, received });
+            r.sites.entry(site).or_default().latest = Some(Box::new(Latest { status, received }));
         }
         r
     }
@@ -46,7 +46,7 @@ impl Registry {
         }
         for p in plan {
             let id = p.id.clone();
-            self.sites.entry(id).or_default().plan = Some(p);
+            self.sites.entry(id).or_default().plan = Some(Box::new(p));
         }
         self.sites
             .retain(|_, e| e.plan.is_some() || e.reported() || e.objections_open > 0);
@@ -61,7 +61,7 @@ impl Registry {
     /// Replaces one site's plan entry (an accepted correction).
     pub fn set_site_plan(&mut self, plan: PlannedSite) {
         let id = plan.id.clone();
-        self.sites.entry(id).or_default().plan = Some(plan);
+        self.sites.entry(id).or_default().plan = Some(Box::new(plan));
     }
 
     /// Takes a person's stage report into the site's timeline.
@@ -85,7 +85,7 @@ impl Registry {
 
     pub fn apply_info(&mut self, info: Info) {
         let site = info.site.clone();
-        self.sites.entry(site).or_default().info = Some(info);
+        self.sites.entry(site).or_default().info = Some(Box::new(info));
     }
 
     pub fn get(&self, site: &str) -> Option<&Site> {

@@ -46,7 +46,7 @@ pub(crate) mod testing {
     /// A site with telemetry transitions at the given times.
     pub fn site(plan: Option<PlannedSite>, stages: &[(&str, Stage)]) -> Site {
         Site {
-            plan,
+            plan: plan.map(Box::new),
             timeline: Timeline::new(
                 stages
                     .iter()

@@ -7,10 +7,15 @@
 //! ```
 //!
 //! Needs Mosquitto installed (`apt-get install mosquitto`); starts its own on a free loopback port.
-//! Prints: (a) the do-nothing subscriber's rate (the ceiling), (b) `sitepulse serve`'s rate with
-//! every message committed before its ack, b/a, p50/p99 publish-to-stored latency, the
-//! collector's peak RSS, CPU per report (against the subscriber's) and bytes written per report; (c) latency at a province's rate (`BENCH_PACED_RATE`, default 22,400
-//! msg/s: 224,000 sites reporting every 10 s).
+//! Prints, for (a) the do-nothing subscriber (the ceiling) and (b) `sitepulse serve` with every
+//! message committed before its ack: msg/s, CPU µs per report, peak RSS and bytes written per
+//! report (to write calls: the log, checkpoints and sockets; and to the disk), with the
+//! publisher's CPU; then b/a, p50/p99 publish-to-stored latency, and history latency per site
+//! over the stored reports. (c) latency at a province's rate (`BENCH_PACED_RATE`, default 22,400
+//! msg/s: 224,000 sites reporting every 10 s); (d) the same load as (b) into VictoriaMetrics when
+//! installed; (e) state memory per site with `BENCH_PROVINCE_SITES` (224,000) sites; (p) the
+//! pinned pair: broker and publisher on CPU 0, the subscriber or the collector alone on CPU 1,
+//! as with the broker on another host.
 
 #[path = "../util/mod.rs"]
 mod util;
@@ -168,6 +173,73 @@ fn load_average() -> String {
         .join(" ")
 }
 
+/// `taskset -a -pc CPUS PID`: every thread of the process on those CPUs.
+fn pin(pid: u32, cpus: &str) {
+    let ok = Command::new("taskset")
+        .args(["-a", "-pc", cpus, &pid.to_string()])
+        .stdout(Stdio::null())
+        .status()
+        .expect("taskset (util-linux)");
+    assert!(ok.success(), "taskset -a -pc {cpus} {pid}");
+}
+
+/// What a do-nothing subscriber run measured.
+struct SubscriberRun {
+    rate: f64,
+    elapsed: Duration,
+    cpu_us: f64,
+    rss_mib: f64,
+    wchar: u64,
+    publisher_rate: f64,
+    publisher_cpu_us: f64,
+    payload_bytes: usize,
+}
+
+/// (a): the do-nothing subscriber in its own process (on `cpus` when given), fed `cfg`.
+async fn run_subscriber(url: &str, cfg: LoadConfig, cpus: Option<&str>) -> SubscriberRun {
+    let messages = cfg.messages;
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .env("BENCH_ROLE", "subscriber")
+        .env("BENCH_URL", url)
+        .env("BENCH_MESSAGES", messages.to_string())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(c) = cpus {
+        pin(child.id(), c);
+    }
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "ready");
+    let (own0, io0) = (cpu_seconds(std::process::id()), io_bytes(child.id()));
+    let started = Instant::now();
+    let publish =
+        tokio::spawn(async move { load::run(&cfg, Arc::new(AtomicU64::new(0))).await.unwrap() });
+    let done = tokio::task::spawn_blocking(move || lines.next().unwrap().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(done, "done");
+    let elapsed = started.elapsed();
+    // The child has printed "done" and is exiting; its figures stay readable until reaped.
+    let (cpu, rss, io1) = (
+        cpu_seconds(child.id()),
+        peak_rss_mib(child.id()),
+        io_bytes(child.id()),
+    );
+    let own1 = cpu_seconds(std::process::id());
+    let publisher = publish.await.unwrap();
+    child.wait().unwrap();
+    SubscriberRun {
+        rate: messages as f64 / elapsed.as_secs_f64(),
+        elapsed,
+        cpu_us: cpu / messages as f64 * 1e6,
+        rss_mib: rss,
+        wchar: io1.0 - io0.0,
+        publisher_rate: publisher.rate(),
+        publisher_cpu_us: (own1 - own0) / messages as f64 * 1e6,
+        payload_bytes: publisher.payload_bytes,
+    }
+}
+
 #[tokio::main]
 async fn main() {
     if std::env::var("BENCH_ROLE").as_deref() == Ok("subscriber") {
@@ -186,65 +258,49 @@ async fn main() {
     let url = broker.url();
 
     // (a) do-nothing subscriber in its own process.
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .env("BENCH_ROLE", "subscriber")
-        .env("BENCH_URL", &url)
-        .env("BENCH_MESSAGES", messages.to_string())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    assert_eq!(lines.next().unwrap().unwrap(), "ready");
-    let started = Instant::now();
-    let publish = tokio::spawn({
-        let cfg = load_config(&url, sites, messages, publishers);
-        async move { load::run(&cfg, Arc::new(AtomicU64::new(0))).await.unwrap() }
-    });
-    let done = tokio::task::spawn_blocking(move || lines.next().unwrap().unwrap())
-        .await
-        .unwrap();
-    assert_eq!(done, "done");
-    let a_elapsed = started.elapsed();
-    // The child has printed "done" and is exiting; its figures stay readable until reaped.
-    let a_cpu = cpu_seconds(child.id());
-    let a_pub = publish.await.unwrap();
-    child.wait().unwrap();
-    let a_rate = messages as f64 / a_elapsed.as_secs_f64();
-    let a_us = a_cpu / messages as f64 * 1e6;
+    let a = run_subscriber(&url, load_config(&url, sites, messages, publishers), None).await;
+    let payload = a.payload_bytes as f64;
     println!(
-        "(a) do-nothing subscriber: {a_rate:>9.0} msg/s  ({messages} in {:.2} s; publisher acked at {:.0} msg/s; {} B/payload); CPU {a_us:.1} µs per report",
-        a_elapsed.as_secs_f64(),
-        a_pub.rate(),
-        a_pub.payload_bytes
+        "(a) do-nothing subscriber: {:>9.0} msg/s  ({messages} in {:.2} s; {} B/payload); CPU {:.1} µs per report; \
+         peak RSS {:.1} MiB; written {:.0} B per report; publisher acked at {:.0} msg/s, CPU {:.1} µs per report",
+        a.rate,
+        a.elapsed.as_secs_f64(),
+        a.payload_bytes,
+        a.cpu_us,
+        a.rss_mib,
+        a.wchar as f64 / messages as f64,
+        a.publisher_rate,
+        a.publisher_cpu_us,
     );
 
     // (b) sitepulse serve, committing every message before acking it, as fast as it goes.
-    let b = run_collector(&url, load_config(&url, sites, messages, publishers)).await;
-    let b_rate = messages as f64 / b.elapsed.as_secs_f64();
-    println!(
-        "(b) sitepulse serve:       {b_rate:>9.0} msg/s  ({messages} in {:.2} s; publisher acked at {:.0} msg/s)",
-        b.elapsed.as_secs_f64(),
-        b.publisher_rate
+    let b = run_collector_with(
+        &url,
+        load_config(&url, sites, messages, publishers),
+        Options {
+            history_sites: sites.min(200),
+            ..Options::default()
+        },
+    )
+    .await;
+    print_collector(
+        "(b) sitepulse serve:      ",
+        &b,
+        messages,
+        payload,
+        a.cpu_us,
     );
-    println!("    b/a = {:.2}", b_rate / a_rate);
+    println!("    b/a = {:.2}", b.rate(messages) / a.rate);
     println!(
-        "    publish-to-stored latency at saturation: p50 {:.1} ms, p99 {:.1} ms (queueing included)",
-        b.p50_ms, b.p99_ms
+        "    publish-to-stored latency at saturation: p50 {:.1} ms, p99 {:.1} ms (queueing included); median batch {:.0} messages",
+        b.p50_ms, b.p99_ms, b.batch_p50
     );
-    println!(
-        "    median batch {:.0} messages; collector peak RSS {:.1} MiB; stored rows {}",
-        b.batch_p50, b.rss_mib, b.stored
-    );
-    let b_us = b.cpu_s / messages as f64 * 1e6;
-    println!(
-        "    collector CPU {b_us:.1} µs per stored report = {:.2}× the do-nothing subscriber's; publisher CPU {:.1} µs per report; \
-         written {:.0} B per report ({:.1}× the payload) to write calls, {:.0} B per report to the disk",
-        b_us / a_us,
-        b.publisher_cpu_s / messages as f64 * 1e6,
-        b.wchar as f64 / messages as f64,
-        b.wchar as f64 / messages as f64 / a_pub.payload_bytes as f64,
-        b.write_bytes as f64 / messages as f64,
-    );
+    if let Some(h) = &b.history {
+        println!(
+            "    history of one site over the run, {} stored reports: {} sites, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms ({:.0} reports each)",
+            b.stored, h.sites, h.p50_ms, h.p99_ms, h.max_ms, h.rows
+        );
+    }
 
     // (c) paced at a province's rate (Shandong: about 224,000 sites, one report each per 10 s):
     // latency when the collector keeps up.
@@ -252,7 +308,7 @@ async fn main() {
     let paced_messages = (messages / 5).max(10_000);
     let mut cfg = load_config(&url, sites, paced_messages, publishers);
     cfg.rate = Some(paced_rate);
-    let c = run_collector(&url, cfg).await;
+    let c = run_collector_with(&url, cfg, Options::default()).await;
     println!(
         "(c) paced at {paced_rate:.0} msg/s ({paced_messages} messages): p50 {:.1} ms, p99 {:.1} ms publish-to-stored; peak RSS {:.1} MiB",
         c.p50_ms, c.p99_ms, c.rss_mib
@@ -266,10 +322,13 @@ async fn main() {
         let d = run_collector_with(
             &url,
             load_config(&url, sites, messages, publishers),
-            Some(&vm),
+            Options {
+                sink: Some(&vm),
+                ..Options::default()
+            },
         )
         .await;
-        let d_rate = messages as f64 / d.elapsed.as_secs_f64();
+        let d_rate = d.rate(messages);
         let drained = d.drained.unwrap();
         println!(
             "(d) sitepulse serve → VictoriaMetrics: {d_rate:>9.0} msg/s stored and acked ({messages} in {:.2} s), \
@@ -282,7 +341,7 @@ async fn main() {
         );
         println!(
             "    d/b = {:.2} (acked), {:.2} (in the server)",
-            d_rate / b_rate,
+            d_rate / b.rate(messages),
             b.elapsed.as_secs_f64() / drained.as_secs_f64()
         );
     } else {
@@ -290,7 +349,85 @@ async fn main() {
             "(d) skipped: victoria-metrics is not installed (apt-get install victoria-metrics)"
         );
     }
+
+    // (e) a province's sites, each reporting twice: what the collector's memory grows by per
+    // site, from ready to all stored (its state, the writer's per-site memory, and the pages
+    // SQLite caches; an upper bound on the state alone).
+    let province: usize = util::env_or("BENCH_PROVINCE_SITES", 224_000);
+    let e = run_collector_with(
+        &url,
+        load_config(&url, province, 2 * province as u64, publishers),
+        Options::default(),
+    )
+    .await;
+    println!(
+        "(e) {province} sites, 2 reports each: resident memory {:.1} MiB at ready, {:.1} MiB with every site's state = {:.2} KiB per site",
+        e.rss_ready_mib,
+        e.rss_end_mib,
+        (e.rss_end_mib - e.rss_ready_mib) * 1024.0 / province as f64
+    );
+
+    // (p) the pinned pair: the broker and the publisher (this process) on CPU 0, the consumer
+    // alone on CPU 1.
+    if std::thread::available_parallelism().map_or(1, |n| n.get()) >= 2 {
+        pin(broker.pid(), "0");
+        pin(std::process::id(), "0");
+        let pa = run_subscriber(
+            &url,
+            load_config(&url, sites, messages, publishers),
+            Some("1"),
+        )
+        .await;
+        let pb = run_collector_with(
+            &url,
+            load_config(&url, sites, messages, publishers),
+            Options {
+                cpus: Some("1"),
+                ..Options::default()
+            },
+        )
+        .await;
+        println!(
+            "(p) pinned, broker and publisher on CPU 0: do-nothing subscriber on CPU 1 {:>9.0} msg/s, CPU {:.1} µs per report",
+            pa.rate, pa.cpu_us
+        );
+        print_collector(
+            "    sitepulse serve on CPU 1:",
+            &pb,
+            messages,
+            payload,
+            pa.cpu_us,
+        );
+        println!("    pinned b/a = {:.2}", pb.rate(messages) / pa.rate);
+    }
     println!("loadavg after {}", load_average());
+}
+
+fn print_collector(label: &str, r: &CollectorRun, messages: u64, payload: f64, base_us: f64) {
+    let us = r.cpu_s / messages as f64 * 1e6;
+    let wchar = r.wchar as f64 / messages as f64;
+    println!(
+        "{label} {:>9.0} msg/s  ({messages} in {:.2} s); CPU {us:.1} µs per stored report = {:.2}× the do-nothing subscriber's; \
+         peak RSS {:.1} MiB; written {wchar:.0} B per report ({:.2}× the payload) to write calls, {:.0} B to the disk; \
+         publisher acked at {:.0} msg/s, CPU {:.1} µs per report",
+        r.rate(messages),
+        r.elapsed.as_secs_f64(),
+        us / base_us,
+        r.rss_mib,
+        wchar / payload,
+        r.write_bytes as f64 / messages as f64,
+        r.publisher_rate,
+        r.publisher_cpu_s / messages as f64 * 1e6,
+    );
+}
+
+/// History reads over a full store: per-site latency.
+struct HistoryFigures {
+    sites: usize,
+    p50_ms: f64,
+    p99_ms: f64,
+    max_ms: f64,
+    rows: f64,
 }
 
 struct CollectorRun {
@@ -300,6 +437,9 @@ struct CollectorRun {
     p99_ms: f64,
     batch_p50: f64,
     rss_mib: f64,
+    /// Resident memory when ready and when all was stored.
+    rss_ready_mib: f64,
+    rss_end_mib: f64,
     stored: u64,
     /// With a sink: time until the server had every line.
     drained: Option<Duration>,
@@ -311,23 +451,41 @@ struct CollectorRun {
     /// The collector's bytes to write calls and to the disk over the same time.
     wchar: u64,
     write_bytes: u64,
+    history: Option<HistoryFigures>,
+}
+
+impl CollectorRun {
+    fn rate(&self, messages: u64) -> f64 {
+        messages as f64 / self.elapsed.as_secs_f64()
+    }
+}
+
+#[derive(Default)]
+struct Options<'a> {
+    /// The series also go to this server.
+    sink: Option<&'a util::Victoria>,
+    /// The collector runs on these CPUs only.
+    cpus: Option<&'a str>,
+    /// Afterwards, read the history of this many sites over the whole run.
+    history_sites: usize,
+}
+
+fn resident_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
 /// A fresh `sitepulse serve` on its own store; publishes `cfg` and waits until all is stored.
-async fn run_collector(url: &str, cfg: LoadConfig) -> CollectorRun {
-    run_collector_with(url, cfg, None).await
-}
-
-/// [`run_collector`], with the series going to `sink` when given.
-async fn run_collector_with(
-    url: &str,
-    cfg: LoadConfig,
-    sink: Option<&util::Victoria>,
-) -> CollectorRun {
+async fn run_collector_with(url: &str, cfg: LoadConfig, opts: Options<'_>) -> CollectorRun {
     let messages = cfg.messages;
+    let sites = cfg.sites;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("bench.db");
-    let collector = match sink {
+    let collector = match opts.sink {
         None => util::CollectorProcess::spawn(
             &db,
             url,
@@ -340,8 +498,12 @@ async fn run_collector_with(
             util::CollectorProcess::spawn_config(&c, &dir.path().join("sitepulse.toml"))
         }
     };
+    if let Some(c) = opts.cpus {
+        pin(collector.pid(), c);
+    }
     collector.wait_ready().await;
     let pid = collector.pid();
+    let rss_ready_mib = resident_mib(pid);
     let (cpu0, own0, io0) = (
         cpu_seconds(pid),
         cpu_seconds(std::process::id()),
@@ -360,8 +522,9 @@ async fn run_collector_with(
         cpu_seconds(std::process::id()),
         io_bytes(pid),
     );
+    let rss_end_mib = resident_mib(pid);
     let mut drained = None;
-    if sink.is_some() {
+    if opts.sink.is_some() {
         // Every report is stored, so every line is in the buffer or already sent.
         while util::metric(collector.http, "sitepulse_sink_buffer_lines").await > 0.0 {
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -370,6 +533,9 @@ async fn run_collector_with(
     }
     let publisher = publish.await.unwrap();
     let text = util::metrics_text(collector.http).await;
+    let reader = sitepulse::store::sqlite::SqliteReader::open(&db).unwrap();
+    let history =
+        (opts.history_sites > 0).then(|| history_figures(&reader, sites, opts.history_sites));
     let run = CollectorRun {
         elapsed,
         publisher_rate: publisher.rate(),
@@ -377,17 +543,48 @@ async fn run_collector_with(
         p99_ms: quantile(&text, "sitepulse_report_age_at_commit_seconds", 0.99) * 1e3,
         batch_p50: quantile(&text, "sitepulse_batch_size", 0.5),
         rss_mib: peak_rss_mib(pid),
-        stored: sitepulse::store::sqlite::SqliteReader::open(&db)
-            .unwrap()
-            .status_count()
-            .unwrap(),
+        rss_ready_mib,
+        rss_end_mib,
+        stored: reader.status_count().unwrap(),
         drained,
         lines: util::metric(collector.http, "sitepulse_sink_lines_written_total").await as u64,
         cpu_s: cpu1 - cpu0,
         publisher_cpu_s: own1 - own0,
         wchar: io1.0 - io0.0,
         write_bytes: io1.1 - io0.1,
+        history,
     };
     collector.kill();
     run
+}
+
+/// Reads the whole history of `n` of the load's sites, spread over them, as the API does.
+fn history_figures(
+    reader: &sitepulse::store::sqlite::SqliteReader,
+    sites: usize,
+    n: usize,
+) -> HistoryFigures {
+    use sitepulse::store::telemetry::Telemetry;
+    let (from, to) = (
+        chrono::Utc::now() - chrono::Duration::days(1),
+        chrono::Utc::now() + chrono::Duration::days(1),
+    );
+    let ids = load::site_ids(sites);
+    let mut ms = Vec::with_capacity(n);
+    let mut rows = 0usize;
+    for i in 0..n {
+        let site = &ids[i * sites / n];
+        let t = Instant::now();
+        rows += reader.history(site, from, to, 10_000).unwrap().len();
+        ms.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    ms.sort_by(f64::total_cmp);
+    let at = |q: f64| ms[((ms.len() - 1) as f64 * q).round() as usize];
+    HistoryFigures {
+        sites: n,
+        p50_ms: at(0.5),
+        p99_ms: at(0.99),
+        max_ms: at(1.0),
+        rows: rows as f64 / n as f64,
+    }
 }
