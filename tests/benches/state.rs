@@ -11,9 +11,6 @@
 //! SQLite's page cache is not state and not counted here (it is bounded by `cache_size`, 64 MiB);
 //! the ingest benchmark's (e) gives the whole process's growth.
 
-#[path = "../util/mod.rs"]
-mod util;
-
 use chrono::{Duration, Utc};
 use sitepulse::domain::message::Message;
 use sitepulse::sim::agent::Agent;
@@ -31,7 +28,10 @@ fn kib(bytes: usize, sites: usize) -> f64 {
 }
 
 fn main() {
-    let sites: usize = util::env_or("BENCH_SITES", 224_000);
+    let sites: usize = std::env::var("BENCH_SITES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(224_000);
     let plans = liaocheng(sites, 7);
     let now = Utc::now();
     let mut agents: Vec<Agent> = plans
