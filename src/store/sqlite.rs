@@ -12,7 +12,7 @@
 //! - `site_state`: the newest report per site (by agent timestamp), used to rebuild the in-memory
 //!   state at start. Written with the key index, in bulk: a row per site and batch would touch
 //!   most of the table's pages in every batch. Until then the newest of the reports after
-//!   `indexed_through` is found from the reports themselves ([`newest_per_site`]).
+//!   `indexed_through` is found from the reports themselves (`newest_per_site`).
 //! - `sites`: the registry as agents describe their sites (`info` messages).
 //! - `stage_changes`: every stage transition seen in telemetry.
 //! - `site_day`: per site and local day (UTC+8) with reports, the last report's agent time and
