@@ -65,7 +65,8 @@ fn no_module_uses_one_later_in_the_data_flow() {
         let rel = f.strip_prefix(&root).unwrap();
         let top = rel.iter().next().unwrap().to_str().unwrap();
         let module = top.strip_suffix(".rs").unwrap_or(top);
-        if module == "lib" || module == "main" {
+        // `vendor` holds a patched dependency, not a module of this crate.
+        if module == "lib" || module == "main" || module == "vendor" {
             continue;
         }
         let me = *rank
