@@ -97,6 +97,9 @@ fn tables_are_created_by_the_schema_owner_and_read_by_the_store_only() {
     let tables = [
         "status",
         "status_key",
+        "status_keys",
+        "key_runs",
+        "boot_max",
         "meta",
         "site_state",
         "sites",

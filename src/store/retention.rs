@@ -2,7 +2,7 @@
 //! longer ago than that are deleted, a chunk at a time, by the writer between commits.
 //!
 //! What stays: each site's latest report (the state is rebuilt from it), every report's key in
-//! `status_key` (so a report repeated after years is still recognised as a duplicate), the
+//! the key index (so a report repeated after years is still recognised as a duplicate), the
 //! stage transitions, the reports per day (`site_day`), the quarantine and everything people
 //! wrote. Only reports whose keys are already in the key index are deleted, so the in-memory
 //! duplicate check never needs them. Freed pages are reused: the file stops growing rather than

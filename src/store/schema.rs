@@ -258,6 +258,43 @@ const MIGRATIONS: &[Migration] = &[
             )
         },
     },
+    Migration {
+        what: "the key index in runs: each bulk addition appended as a run of its own, not merged into one tree per site",
+        apply: |c| {
+            c.execute_batch(
+                "CREATE TABLE IF NOT EXISTS key_runs (
+                    run      INTEGER PRIMARY KEY,  -- in the order they were added
+                    first_id INTEGER NOT NULL,     -- the status.id range it covers
+                    last_id  INTEGER NOT NULL,
+                    min_ts   INTEGER NOT NULL,     -- the agent times of its reports, ms
+                    max_ts   INTEGER NOT NULL
+                );
+                CREATE TABLE IF NOT EXISTS status_keys (
+                    run  INTEGER NOT NULL,
+                    site TEXT    NOT NULL,
+                    boot TEXT    NOT NULL,
+                    seq  INTEGER NOT NULL,
+                    id   INTEGER NOT NULL,  -- status.id
+                    PRIMARY KEY (run, site, boot, seq)
+                ) WITHOUT ROWID;
+                CREATE TABLE IF NOT EXISTS boot_max (
+                    site TEXT    NOT NULL,
+                    boot TEXT    NOT NULL,
+                    seq  INTEGER NOT NULL,  -- the highest sequence indexed for the pair
+                    PRIMARY KEY (site, boot)
+                ) WITHOUT ROWID;
+                INSERT INTO key_runs (run, first_id, last_id, min_ts, max_ts)
+                    SELECT 0, min(s.id), max(s.id), min(s.ts), max(s.ts)
+                    FROM status_key k JOIN status s ON s.id = k.id
+                    HAVING count(*) > 0;
+                INSERT INTO status_keys (run, site, boot, seq, id)
+                    SELECT 0, site, boot, seq, id FROM status_key ORDER BY site, boot, seq;
+                INSERT INTO boot_max (site, boot, seq)
+                    SELECT site, boot, max(seq) FROM status_key GROUP BY site, boot;
+                DROP TABLE status_key;",
+            )
+        },
+    },
 ];
 
 /// The schema version this collector writes.

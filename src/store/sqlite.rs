@@ -4,11 +4,15 @@
 //! Tables:
 //! - `status`: every accepted report in arrival order, its payload as the agent sent it
 //!   (compressed, [`super::payload`]) plus the columns queries need. Appending keeps commits to the pages at the end of the table.
-//! - `status_key`: the key index `(site, boot, seq) → id`, the primary key of which makes "stored
-//!   once" a property of the database. A per-site index written report by report would touch one
-//!   page per site in every batch (10,000 sites: most of a batch's I/O); instead, keys are added
-//!   in bulk, sorted, every `INDEX_EVERY` reports, and until then checked in memory
-//!   ([`super::dedupe`]). `meta.indexed_through` is the last `status.id` the index covers.
+//! - `status_keys`, `key_runs`, `boot_max`: the key index `(site, boot, seq) → id`. A per-site
+//!   index written report by report would touch one page per site in every batch (10,000 sites:
+//!   most of a batch's I/O); instead, keys are added in bulk every `INDEX_EVERY` reports, and
+//!   until then checked in memory ([`super::dedupe`]). Each addition is a run of its own, sorted
+//!   and appended after the others (`key_runs` holds each run's id and time range): merged into
+//!   one tree sorted by site, every addition would rewrite a page per site, about 1.6 KB per
+//!   report at 10,000 sites. `boot_max` keeps the highest sequence indexed per `(site, boot)`, so
+//!   that a new report is told new without reading the runs. `meta.indexed_through` is the last
+//!   `status.id` the index covers.
 //! - `site_state`: the newest report per site (by agent timestamp), used to rebuild the in-memory
 //!   state at start. Written with the key index, in bulk: a row per site and batch would touch
 //!   most of the table's pages in every batch. Until then the newest of the reports after
@@ -229,19 +233,36 @@ impl SqliteStore {
         self
     }
 
-    /// Adds the keys of every report after `indexed_through` to the key index, sorted, and
-    /// writes each site's newest report not written yet to `site_state`, in one transaction.
+    /// Adds the keys of every report after `indexed_through` to the key index as a new run,
+    /// sorted, raises `boot_max`, and writes each site's newest report not written yet to
+    /// `site_state`, in one transaction.
     pub(super) fn index_tail(&mut self) -> Result<(), StoreError> {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let through: i64 =
             tx.query_row("SELECT coalesce(max(id), 0) FROM status", [], |r| r.get(0))?;
-        tx.execute(
-            "INSERT OR IGNORE INTO status_key (site, boot, seq, id)
-             SELECT site, boot, seq, id FROM status WHERE id > ?1 AND id <= ?2 ORDER BY site, boot, seq",
-            params![self.indexed_through, through],
+        let span = params![self.indexed_through, through];
+        let added = tx.execute(
+            "INSERT INTO key_runs (run, first_id, last_id, min_ts, max_ts)
+             SELECT coalesce((SELECT max(run) FROM key_runs), -1) + 1, min(id), max(id), min(ts), max(ts)
+             FROM status WHERE id > ?1 AND id <= ?2 HAVING count(*) > 0",
+            span,
         )?;
+        if added > 0 {
+            tx.execute(
+                "INSERT OR IGNORE INTO status_keys (run, site, boot, seq, id)
+                 SELECT (SELECT max(run) FROM key_runs), site, boot, seq, id
+                 FROM status WHERE id > ?1 AND id <= ?2 ORDER BY site, boot, seq",
+                span,
+            )?;
+            tx.execute(
+                "INSERT INTO boot_max (site, boot, seq)
+                 SELECT site, boot, max(seq) FROM status WHERE id > ?1 AND id <= ?2 GROUP BY site, boot
+                 ON CONFLICT (site, boot) DO UPDATE SET seq = max(seq, excluded.seq)",
+                span,
+            )?;
+        }
         {
             let mut upsert = tx.prepare_cached(
                 "INSERT INTO site_state (site, ts, received, stage, id) VALUES (?1, ?2, ?3, ?4, ?5)
@@ -276,11 +297,10 @@ pub(super) fn in_index(
     let highest = match keys.indexed_max(site, boot) {
         Some(m) => m,
         None => {
-            let m: Option<i64> = conn.query_row(
-                "SELECT max(seq) FROM status_key WHERE site = ?1 AND boot = ?2",
-                params![site, boot],
-                |r| r.get(0),
-            )?;
+            let m: Option<i64> = conn
+                .prepare_cached("SELECT seq FROM boot_max WHERE site = ?1 AND boot = ?2")?
+                .query_row(params![site, boot], |r| r.get(0))
+                .optional()?;
             let m = m.map(|v| v as u64);
             keys.set_indexed_max(site, boot, m);
             m
@@ -288,7 +308,11 @@ pub(super) fn in_index(
     };
     match highest {
         Some(h) if seq <= h => conn
-            .prepare_cached("SELECT id FROM status_key WHERE site = ?1 AND boot = ?2 AND seq = ?3")?
+            // One seek in each run (a key is in one run at most).
+            .prepare_cached(
+                "SELECT id FROM status_keys WHERE run IN (SELECT run FROM key_runs)
+                 AND site = ?1 AND boot = ?2 AND seq = ?3 LIMIT 1",
+            )?
             .query_row(params![site, boot, seq as i64], |r| r.get(0))
             .optional(),
         _ => Ok(None),
@@ -573,7 +597,8 @@ impl Telemetry for SqliteReader {
             let mut stmt = c.prepare_cached(
                 "SELECT received, skewed, payload FROM status
                  WHERE id IN (
-                     SELECT id FROM status_key WHERE site = ?1
+                     SELECT id FROM status_keys WHERE site = ?1 AND run IN (
+                         SELECT run FROM key_runs WHERE max_ts >= ?2 AND min_ts <= ?3)
                      UNION ALL
                      SELECT id FROM status WHERE site = ?1 AND id > coalesce(
                          (SELECT value FROM meta WHERE key = 'indexed_through'), 0)

@@ -514,7 +514,7 @@ async fn run_collector_with(url: &str, cfg: LoadConfig, opts: Options<'_>) -> Co
         tokio::spawn(async move { load::run(&cfg, Arc::new(AtomicU64::new(0))).await.unwrap() });
     let stored_metric = "sitepulse_messages_stored_total{kind=\"status\"}";
     while (util::metric(collector.http, stored_metric).await as u64) < messages {
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let elapsed = started.elapsed();
     let (cpu1, own1, io1) = (
@@ -527,7 +527,7 @@ async fn run_collector_with(url: &str, cfg: LoadConfig, opts: Options<'_>) -> Co
     if opts.sink.is_some() {
         // Every report is stored, so every line is in the buffer or already sent.
         while util::metric(collector.http, "sitepulse_sink_buffer_lines").await > 0.0 {
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
         drained = Some(started.elapsed());
     }
