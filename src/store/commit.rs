@@ -2,11 +2,11 @@
 //! envelope is checked against the keys already stored ([`Pass::seen`]), appended
 //! ([`Pass::append`]) with its day mark ([`Pass::mark_day`]) and stage transition
 //! ([`Pass::note_newest`]), or kept in the quarantine ([`Pass::keep`]); the newest state per site
-//! and the quarantine's bound are written last ([`Pass::finish`]). A new key goes into the
-//! writer's memory at once and is taken back if the transaction does not commit; the newest state
-//! per site and the day marks are taken in once it has ([`SqliteStore::remember`]). Then the
-//! upkeep that may fail without harm runs ([`SqliteStore::upkeep`]): the key index with the
-//! newest state per site, retention and the write-ahead log's bound.
+//! and the quarantine's bound are written last ([`Pass::finish`]). What the batch changes in the
+//! writer's memory (keys, each site's newest report and newest day) is changed at once and taken
+//! back ([`Undo`]) if the transaction does not commit. Then the upkeep that may fail without harm
+//! runs ([`SqliteStore::upkeep`]): the key index with the newest state per site, retention and
+//! the write-ahead log's bound.
 
 use super::dedupe::Keys;
 use super::outbox::Outbox;
@@ -20,19 +20,60 @@ use crate::wire::{Info, Stage, Status, Supply};
 use foldhash::HashMap;
 use rusqlite::{CachedStatement, Connection, params};
 
-/// What the writer knew before the batch, read while it passes.
-struct Known<'s> {
+/// The writer's memory, changed as the batch passes, with what it was before each change.
+struct Known<'s, 'b> {
     keys: &'s mut Keys,
-    latest: &'s HashMap<String, Latest>,
-    days: &'s HashMap<String, DayMark>,
+    latest: &'s mut HashMap<String, Latest>,
+    days: &'s mut HashMap<String, DayMark>,
+    undo: &'s mut Undo<'b>,
 }
 
-/// Keys a batch added to the writer's memory, taken back if it does not commit.
-type Added<'b> = Vec<(&'b str, &'b str, u64)>;
+/// What a batch changed in the writer's memory, to take back if it does not commit.
+#[derive(Default)]
+struct Undo<'b> {
+    keys: Vec<(&'b str, &'b str, u64)>,
+    latest: Vec<(&'b str, Option<Latest>)>,
+    days: Vec<(&'b str, Option<DayMark>)>,
+}
+
+/// Sets a site's entry, allocating its key only for a site not seen before.
+fn put<V>(map: &mut HashMap<String, V>, site: &str, v: V) {
+    match map.get_mut(site) {
+        Some(old) => *old = v,
+        None => {
+            map.insert(site.to_string(), v);
+        }
+    }
+}
+
+impl SqliteStore {
+    /// Puts the writer's memory back as it was before a batch that did not commit.
+    fn undo(&mut self, undo: Undo<'_>) {
+        for (site, boot, seq) in undo.keys {
+            self.keys.remove(site, boot, seq);
+        }
+        for (site, old) in undo.latest.into_iter().rev() {
+            match old {
+                Some(l) => put(&mut self.latest, site, l),
+                None => {
+                    self.latest.remove(site);
+                }
+            }
+        }
+        for (site, old) in undo.days.into_iter().rev() {
+            match old {
+                Some(d) => put(&mut self.days, site, d),
+                None => {
+                    self.days.remove(site);
+                }
+            }
+        }
+    }
+}
 
 /// One batch's pass through its transaction: the statements it uses, and what it changes in
 /// the writer's memory once it commits.
-struct Pass<'t, 'b> {
+struct Pass<'t> {
     tx: &'t Connection,
     ins_status: CachedStatement<'t>,
     ins_info: CachedStatement<'t>,
@@ -40,23 +81,13 @@ struct Pass<'t, 'b> {
     ins_change: CachedStatement<'t>,
     put_day: CachedStatement<'t>,
     ins_outbox: Option<CachedStatement<'t>>,
-    /// The newest report per site in this batch.
-    newest: HashMap<&'b str, Newest>,
-    /// Day marks this batch moved.
-    day_marks: HashMap<&'b str, DayMark>,
     quarantined: bool,
     /// The stored form of the payload being appended, reused report after report.
     packed: Vec<u8>,
 }
 
-/// What a committed batch leaves for the writer's memory.
-struct Committed<'b> {
-    newest: HashMap<&'b str, Newest>,
-    day_marks: HashMap<&'b str, DayMark>,
-}
-
-impl<'t, 'b> Pass<'t, 'b> {
-    fn new(tx: &'t Connection, outbox: bool) -> rusqlite::Result<Pass<'t, 'b>> {
+impl<'t> Pass<'t> {
+    fn new(tx: &'t Connection, outbox: bool) -> rusqlite::Result<Pass<'t>> {
         Ok(Pass {
             tx,
             ins_status: tx.prepare_cached(
@@ -85,21 +116,18 @@ impl<'t, 'b> Pass<'t, 'b> {
                 true => Some(tx.prepare_cached(Outbox::INSERT)?),
                 false => None,
             },
-            newest: HashMap::default(),
-            day_marks: HashMap::default(),
             quarantined: false,
             packed: Vec::new(),
         })
     }
 
     /// A status report: stored once, or recognised as a repeat.
-    fn status(
+    fn status<'b>(
         &mut self,
         env: &'b Envelope,
         status: &'b Status,
         skewed: bool,
-        known: &mut Known<'_>,
-        added: &mut Added<'b>,
+        known: &mut Known<'_, 'b>,
         outbox: Option<&mut Outbox>,
     ) -> Result<Outcome, StoreError> {
         let (site, boot, seq) = (status.site.as_str(), status.boot.as_str(), status.seq);
@@ -108,7 +136,7 @@ impl<'t, 'b> Pass<'t, 'b> {
         }
         let id = self.append(env, status, skewed)?;
         known.keys.insert(site, boot, seq, id);
-        added.push((site, boot, seq));
+        known.undo.keys.push((site, boot, seq));
         if let (Some(o), Some(ins)) = (outbox, &mut self.ins_outbox) {
             o.push(ins, status, skewed)?;
         }
@@ -126,9 +154,9 @@ impl<'t, 'b> Pass<'t, 'b> {
 
     /// The row already holding `(site, boot, seq)`: stored since the last index (this batch
     /// included), or in the key index.
-    fn seen(
+    fn seen<'b>(
         &self,
-        known: &mut Known<'_>,
+        known: &mut Known<'_, 'b>,
         site: &str,
         boot: &str,
         seq: u64,
@@ -181,32 +209,29 @@ impl<'t, 'b> Pass<'t, 'b> {
     /// Keeps the site's newest day with reports: the day's last report, its supply and declared
     /// interval. A site's
     /// row for a day is written when the day starts and finished when the next one does.
-    fn mark_day(
+    fn mark_day<'b>(
         &mut self,
-        known: &Known<'_>,
+        known: &mut Known<'_, 'b>,
         site: &'b str,
         ts: i64,
         supply: Option<Supply>,
         interval_s: Option<u32>,
     ) -> rusqlite::Result<()> {
         let day = day_of_ms(ts);
-        let mark = self
-            .day_marks
-            .get(site)
-            .or_else(|| known.days.get(site))
-            .copied();
+        let mark = known.days.get(site).copied();
+        let mut set = |m: DayMark| {
+            known.undo.days.push((site, mark));
+            put(known.days, site, m);
+        };
         match mark {
             Some(m) if day == m.day => {
                 if ts >= m.last_ts {
-                    self.day_marks.insert(
-                        site,
-                        DayMark {
-                            last_ts: ts,
-                            supply,
-                            interval_s,
-                            ..m
-                        },
-                    );
+                    set(DayMark {
+                        last_ts: ts,
+                        supply,
+                        interval_s,
+                        ..m
+                    });
                 }
             }
             // A late report of an earlier day: that day's row is finished already.
@@ -228,15 +253,12 @@ impl<'t, 'b> Pass<'t, 'b> {
                     supply.map(Supply::as_str),
                     interval_s
                 ])?;
-                self.day_marks.insert(
-                    site,
-                    DayMark {
-                        day,
-                        last_ts: ts,
-                        supply,
-                        interval_s,
-                    },
-                );
+                set(DayMark {
+                    day,
+                    last_ts: ts,
+                    supply,
+                    interval_s,
+                });
             }
         }
         Ok(())
@@ -244,20 +266,17 @@ impl<'t, 'b> Pass<'t, 'b> {
 
     /// A report not older than the site's newest becomes its newest; a change of stage then is
     /// a transition, recorded in `stage_changes`.
-    fn note_newest(
+    fn note_newest<'b>(
         &mut self,
-        known: &Known<'_>,
+        known: &mut Known<'_, 'b>,
         site: &'b str,
         ts: i64,
         stage: Stage,
         received: i64,
         id: i64,
     ) -> rusqlite::Result<()> {
-        let prev = self
-            .newest
-            .get(site)
-            .or_else(|| known.latest.get(site).map(|l| &l.newest))
-            .map(|n| (n.ts, n.stage));
+        let before = known.latest.get(site).copied();
+        let prev = before.map(|l| (l.newest.ts, l.newest.stage));
         if prev.is_some_and(|(t, _)| ts < t) {
             return Ok(());
         }
@@ -266,13 +285,19 @@ impl<'t, 'b> Pass<'t, 'b> {
             self.ins_change
                 .execute(params![site, ts, from.map(Stage::as_str), stage.as_str()])?;
         }
-        self.newest.insert(
+        known.undo.latest.push((site, before));
+        let newest = Newest {
+            ts,
+            stage,
+            received,
+            id,
+        };
+        put(
+            known.latest,
             site,
-            Newest {
-                ts,
-                stage,
-                received,
-                id,
+            Latest {
+                newest,
+                saved: false,
             },
         );
         Ok(())
@@ -308,7 +333,7 @@ impl<'t, 'b> Pass<'t, 'b> {
         mut self,
         outbox: Option<&mut Outbox>,
         quarantine_max: u64,
-    ) -> Result<Committed<'b>, StoreError> {
+    ) -> Result<(), StoreError> {
         if let (Some(o), Some(ins)) = (outbox, &mut self.ins_outbox) {
             o.flush(ins)?;
         }
@@ -318,38 +343,11 @@ impl<'t, 'b> Pass<'t, 'b> {
                 params![quarantine_max as i64],
             )?;
         }
-        Ok(Committed {
-            newest: self.newest,
-            day_marks: self.day_marks,
-        })
+        Ok(())
     }
 }
 
 impl SqliteStore {
-    /// Takes a committed batch into the writer's memory.
-    fn remember(&mut self, c: Committed<'_>) {
-        for (site, newest) in c.newest {
-            let l = Latest {
-                newest,
-                saved: false,
-            };
-            match self.latest.get_mut(site) {
-                Some(old) => *old = l,
-                None => {
-                    self.latest.insert(site.to_string(), l);
-                }
-            }
-        }
-        for (site, m) in c.day_marks {
-            match self.days.get_mut(site) {
-                Some(d) => *d = m,
-                None => {
-                    self.days.insert(site.to_string(), m);
-                }
-            }
-        }
-    }
-
     /// After a commit: keys to the index, old reports deleted, the log kept near its bound. The
     /// batch is committed by then; what fails here is logged and tried again after the next.
     fn upkeep(&mut self, batch: &[Envelope]) {
@@ -370,12 +368,10 @@ impl SqliteStore {
 
 impl Store for SqliteStore {
     fn commit(&mut self, batch: &[Envelope]) -> Result<Vec<Outcome>, StoreError> {
-        let mut added = Added::new();
-        let result = self.try_commit(batch, &mut added);
+        let mut undo = Undo::default();
+        let result = self.try_commit(batch, &mut undo);
         if result.is_err() {
-            for (site, boot, seq) in added {
-                self.keys.remove(site, boot, seq);
-            }
+            self.undo(undo);
         }
         result
     }
@@ -385,7 +381,7 @@ impl SqliteStore {
     fn try_commit<'b>(
         &mut self,
         batch: &'b [Envelope],
-        added: &mut Added<'b>,
+        undo: &mut Undo<'b>,
     ) -> Result<Vec<Outcome>, StoreError> {
         if let Some(o) = &mut self.outbox {
             o.begin(&self.conn)?;
@@ -398,21 +394,17 @@ impl SqliteStore {
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let mut known = Known {
             keys: &mut self.keys,
-            latest: &self.latest,
-            days: &self.days,
+            latest: &mut self.latest,
+            days: &mut self.days,
+            undo,
         };
         let mut pass = Pass::new(&tx, self.outbox.is_some())?;
         let mut outcomes = Vec::with_capacity(batch.len());
         for env in batch {
             let outcome = match &env.decoded {
-                Ok(Message::Status { status, skewed }) => pass.status(
-                    env,
-                    status,
-                    *skewed,
-                    &mut known,
-                    added,
-                    self.outbox.as_mut(),
-                )?,
+                Ok(Message::Status { status, skewed }) => {
+                    pass.status(env, status, *skewed, &mut known, self.outbox.as_mut())?
+                }
                 Ok(Message::Info(info)) => pass.info(env, info, self.outbox.as_mut())?,
                 Err(reject) => {
                     pass.keep(env, reject.reason(), &reject.to_string())?;
@@ -421,12 +413,11 @@ impl SqliteStore {
             };
             outcomes.push(outcome);
         }
-        let committed = pass.finish(self.outbox.as_mut(), self.quarantine_max)?;
+        pass.finish(self.outbox.as_mut(), self.quarantine_max)?;
         tx.commit()?;
         if let Some(o) = &mut self.outbox {
             o.committed();
         }
-        self.remember(committed);
         self.upkeep(batch);
         Ok(outcomes)
     }
