@@ -14,8 +14,8 @@
 //! - [`config`] — the TOML configuration with its commented default, and its validation.
 //! - [`metrics`] — Prometheus metrics.
 //! - [`store`] — the one owner of the SQLite file (schema and migrations) and its repositories:
-//!   telemetry (write trait, commit in steps, read trait), control, the time-series buffer,
-//!   meta; an in-memory store for tests; health, retention, backup.
+//!   telemetry (write trait, commit in steps, compressed payloads, read trait), control, the
+//!   time-series buffer, meta; an in-memory store for tests; health, retention, backup.
 //! - [`views`] — pure functions of the sites and a time: progress (against the targets and the
 //!   backward schedule), monthly progress with the projection, schedule, pilots, the replay of a
 //!   past month.
@@ -34,6 +34,9 @@
 //! - [`sim`] — the simulated city and its agents (Liaocheng scenario, telemetry, faults, MQTT
 //!   runner); `firmware-sim` is its command line, the demo runs it in-process.
 //! - [`demo`] — embedded broker + collector + simulated Liaocheng on accelerated time.
+//!
+//! `src/vendor/rumqttc` is not a module: it is the MQTT client with one patch, used through
+//! `[patch.crates-io]` (its `PATCH.md` says what and why).
 
 pub mod access;
 pub mod api;

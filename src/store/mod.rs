@@ -7,6 +7,7 @@
 //! - [`outbox`] — the time-series server's bounded on-disk buffer, written in the commit that
 //!   stores the reports; [`mod@line`] — the line protocol it holds (measurements, tags, fields).
 //! - [`dedupe`] — keys stored but not yet in the key index, checked in memory.
+//! - [`payload`] — a report's payload as stored: compressed against a fixed dictionary.
 //! - `commit` — the embedded store's commit of a batch, in named steps.
 //! - [`sqlite`] — the embedded store (SQLite, WAL): raw status series, latest state per site, the
 //!   site registry, stage transitions, reports per day and the quarantine.

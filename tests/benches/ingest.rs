@@ -111,13 +111,22 @@ fn quantile(metrics: &str, name: &str, q: f64) -> f64 {
     f64::NAN
 }
 
-fn peak_rss_mib(pid: u32) -> f64 {
+/// A memory figure of `/proc/{pid}/status` (`VmHWM:` peak resident, `VmRSS:` resident now), MiB.
+fn status_mib(pid: u32, field: &str) -> f64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+fn peak_rss_mib(pid: u32) -> f64 {
+    status_mib(pid, "VmHWM:")
+}
+
+fn resident_mib(pid: u32) -> f64 {
+    status_mib(pid, "VmRSS:")
 }
 
 /// CPU seconds (user + system) a process has used so far, from `/proc/{pid}/stat` (a process
@@ -468,15 +477,6 @@ struct Options<'a> {
     cpus: Option<&'a str>,
     /// Afterwards, read the history of this many sites over the whole run.
     history_sites: usize,
-}
-
-fn resident_mib(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
 /// A fresh `sitepulse serve` on its own store; publishes `cfg` and waits until all is stored.
