@@ -71,8 +71,7 @@ impl SqliteStore {
     }
 }
 
-/// One batch's pass through its transaction: the statements it uses, and what it changes in
-/// the writer's memory once it commits.
+/// One batch's pass through its transaction: the statements it uses, and its buffers.
 struct Pass<'t> {
     tx: &'t Connection,
     ins_status: CachedStatement<'t>,
