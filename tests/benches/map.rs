@@ -271,11 +271,12 @@ fn main() {
                 None
             })
             .expect("collector answers");
-        let gzipped = rt
-            .block_on(async {
+        // Bytes of one answer, 0 when there is none.
+        let size = |path: &str, encoding: &str| {
+            rt.block_on(async {
                 http_client()
-                    .get(format!("http://{http}/api/v1/sites.geojson"))
-                    .header("accept-encoding", "gzip")
+                    .get(format!("http://{http}{path}"))
+                    .header("accept-encoding", encoding)
                     .send()
                     .await
                     .ok()?
@@ -283,19 +284,10 @@ fn main() {
                     .await
                     .ok()
             })
-            .map_or(0, |b| b.len());
-        let columns = rt
-            .block_on(async {
-                http_client()
-                    .get(format!("http://{http}/api/v1/map/sites"))
-                    .send()
-                    .await
-                    .ok()?
-                    .bytes()
-                    .await
-                    .ok()
-            })
-            .map_or(0, |b| b.len());
+            .map_or(0, |b| b.len())
+        };
+        let gzipped = size("/api/v1/sites.geojson", "gzip");
+        let columns = size("/api/v1/map/sites", "identity");
         let browser = Browser::new(
             LaunchOptions::default_builder()
                 .path(Some("/usr/bin/chromium".into()))
