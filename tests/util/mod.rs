@@ -587,6 +587,9 @@ pub struct TrackingPublisher {
     pending: Arc<Mutex<Vec<(String, String, u64)>>>,
     pub acked: Arc<Mutex<HashSet<(String, String, u64)>>>,
     poller: tokio::task::JoinHandle<()>,
+    /// Each site's last agent time (ms), so that two of its reports never share a millisecond,
+    /// as with a real agent: a series server keeps one point per series and time.
+    stamped: Mutex<HashMap<String, i64>>,
 }
 
 impl TrackingPublisher {
@@ -645,7 +648,19 @@ impl TrackingPublisher {
             pending,
             acked,
             poller,
+            stamped: Mutex::default(),
         }
+    }
+
+    /// Now, or a millisecond after the site's previous report when that is not earlier.
+    fn stamp(&self, site: &str) -> chrono::DateTime<chrono::Utc> {
+        let mut stamped = self.stamped.lock().unwrap();
+        let last = stamped.entry(site.to_string()).or_insert(i64::MIN);
+        let ms = chrono::Utc::now()
+            .timestamp_millis()
+            .max(last.saturating_add(1));
+        *last = ms;
+        chrono::DateTime::from_timestamp_millis(ms).expect("in range")
     }
 
     pub async fn publish_status(&self, site: &str, boot: &str, seq: u64) {
@@ -659,7 +674,7 @@ impl TrackingPublisher {
                 topic,
                 QoS::AtLeastOnce,
                 false,
-                status_json(site, boot, seq, "on_air"),
+                status_json_at(site, boot, seq, "on_air", self.stamp(site)),
             )
             .await
             .unwrap();
