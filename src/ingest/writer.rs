@@ -39,10 +39,13 @@ impl Writer {
         acks: mpsc::UnboundedSender<Vec<AckToken>>,
     ) {
         let linger = Duration::from_millis(self.config.batch_linger_ms);
+        // The batch's buffer, emptied into the state after each commit and filled again: a batch
+        // of a thousand envelopes would otherwise be fresh memory every time.
+        let mut spare = Vec::new();
         loop {
             let Some(first) = rx.recv().await else { break };
-            let mut envelopes = Vec::with_capacity(self.config.batch_max.min(rx.len() + 1));
-            let mut tokens = Vec::with_capacity(envelopes.capacity());
+            let mut envelopes: Vec<Envelope> = std::mem::take(&mut spare);
+            let mut tokens = Vec::with_capacity(self.config.batch_max.min(rx.len() + 1));
             push(first, &mut envelopes, &mut tokens);
             let deadline = tokio::time::Instant::now() + linger;
             while envelopes.len() < self.config.batch_max {
@@ -56,7 +59,7 @@ impl Writer {
                 }
             }
             self.metrics.queue_depth.set(rx.len() as i64);
-            let Some((envelopes, outcomes)) = self.commit(envelopes).await else {
+            let Some((mut envelopes, outcomes)) = self.commit(envelopes).await else {
                 // Shutting down with commits failing: nothing more is acknowledged.
                 error!(
                     batch = tokens.len(),
@@ -65,7 +68,8 @@ impl Writer {
                 );
                 break;
             };
-            self.apply(envelopes, &outcomes);
+            self.apply(&mut envelopes, &outcomes);
+            spare = envelopes;
             if !tokens.is_empty() {
                 self.metrics.acks_pending.inc_by(tokens.len() as i64);
                 // Unbounded on purpose: blocking here could deadlock with the source waiting on
@@ -139,10 +143,10 @@ impl Writer {
     }
 
     /// Moves what was stored into the state and counts the outcomes.
-    fn apply(&self, envelopes: Vec<Envelope>, outcomes: &[Outcome]) {
+    fn apply(&self, envelopes: &mut Vec<Envelope>, outcomes: &[Outcome]) {
         let committed = self.clock.now();
         let mut reg = state::write(&self.registry);
-        for (env, outcome) in envelopes.into_iter().zip(outcomes) {
+        for (env, outcome) in envelopes.drain(..).zip(outcomes) {
             match (outcome, env.decoded) {
                 (Outcome::Stored, Ok(Message::Status { status, skewed })) => {
                     self.metrics.stored_status.inc();

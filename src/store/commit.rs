@@ -21,19 +21,42 @@ use foldhash::HashMap;
 use rusqlite::{CachedStatement, Connection, params};
 
 /// The writer's memory, changed as the batch passes, with what it was before each change.
-struct Known<'s, 'b> {
+struct Known<'s> {
     keys: &'s mut Keys,
     latest: &'s mut HashMap<String, Latest>,
     days: &'s mut HashMap<String, DayMark>,
-    undo: &'s mut Undo<'b>,
+    undo: &'s mut Undo,
+    /// The position in the batch of the report being stored.
+    at: usize,
 }
 
-/// What a batch changed in the writer's memory, to take back if it does not commit.
+/// What a batch changed in the writer's memory, to take back if it does not commit. Entries
+/// name their report by its position in the batch. Kept by the store and cleared for each
+/// batch, so that a batch does not grow fresh buffers.
 #[derive(Default)]
-struct Undo<'b> {
-    keys: Vec<(&'b str, &'b str, u64)>,
-    latest: Vec<(&'b str, Option<Latest>)>,
-    days: Vec<(&'b str, Option<DayMark>)>,
+pub(super) struct Undo {
+    /// Reports whose key was added.
+    keys: Vec<usize>,
+    /// A site's newest report before the one at this position replaced it.
+    latest: Vec<(usize, Option<Latest>)>,
+    /// A site's newest day before the report at this position changed it.
+    days: Vec<(usize, Option<DayMark>)>,
+}
+
+impl Undo {
+    fn clear(&mut self) {
+        self.keys.clear();
+        self.latest.clear();
+        self.days.clear();
+    }
+}
+
+/// The status report at `at` in the batch; only reports that changed the memory are asked for.
+fn status_at(batch: &[Envelope], at: usize) -> &Status {
+    match &batch[at].decoded {
+        Ok(Message::Status { status, .. }) => status,
+        _ => unreachable!("undo names a status report"),
+    }
 }
 
 /// Sets a site's entry, allocating its key only for a site not seen before.
@@ -48,11 +71,13 @@ fn put<V>(map: &mut HashMap<String, V>, site: &str, v: V) {
 
 impl SqliteStore {
     /// Puts the writer's memory back as it was before a batch that did not commit.
-    fn undo(&mut self, undo: Undo<'_>) {
-        for (site, boot, seq) in undo.keys {
-            self.keys.remove(site, boot, seq);
+    fn undo(&mut self, batch: &[Envelope], undo: &mut Undo) {
+        for &at in &undo.keys {
+            let s = status_at(batch, at);
+            self.keys.remove(&s.site, &s.boot, s.seq);
         }
-        for (site, old) in undo.latest.into_iter().rev() {
+        for (at, old) in undo.latest.drain(..).rev() {
+            let site = &status_at(batch, at).site;
             match old {
                 Some(l) => put(&mut self.latest, site, l),
                 None => {
@@ -60,7 +85,8 @@ impl SqliteStore {
                 }
             }
         }
-        for (site, old) in undo.days.into_iter().rev() {
+        for (at, old) in undo.days.drain(..).rev() {
+            let site = &status_at(batch, at).site;
             match old {
                 Some(d) => put(&mut self.days, site, d),
                 None => {
@@ -126,7 +152,7 @@ impl<'t> Pass<'t> {
         env: &'b Envelope,
         status: &'b Status,
         skewed: bool,
-        known: &mut Known<'_, 'b>,
+        known: &mut Known<'_>,
         outbox: Option<&mut Outbox>,
     ) -> Result<Outcome, StoreError> {
         let (site, boot, seq) = (status.site.as_str(), status.boot.as_str(), status.seq);
@@ -134,12 +160,12 @@ impl<'t> Pass<'t> {
             return self.repeated(env, stored, site, boot, seq);
         }
         let id = self.append(env, status, skewed)?;
-        known.keys.insert(site, boot, seq, id);
-        known.undo.keys.push((site, boot, seq));
+        let ts = ms(status.ts);
+        known.keys.insert(site, boot, seq, id, ts);
+        known.undo.keys.push(known.at);
         if let (Some(o), Some(ins)) = (outbox, &mut self.ins_outbox) {
             o.push(ins, status, skewed)?;
         }
-        let ts = ms(status.ts);
         self.mark_day(
             known,
             site,
@@ -153,9 +179,9 @@ impl<'t> Pass<'t> {
 
     /// The row already holding `(site, boot, seq)`: stored since the last index (this batch
     /// included), or in the key index.
-    fn seen<'b>(
+    fn seen(
         &self,
-        known: &mut Known<'_, 'b>,
+        known: &mut Known<'_>,
         site: &str,
         boot: &str,
         seq: u64,
@@ -208,10 +234,10 @@ impl<'t> Pass<'t> {
     /// Keeps the site's newest day with reports: the day's last report, its supply and declared
     /// interval. A site's
     /// row for a day is written when the day starts and finished when the next one does.
-    fn mark_day<'b>(
+    fn mark_day(
         &mut self,
-        known: &mut Known<'_, 'b>,
-        site: &'b str,
+        known: &mut Known<'_>,
+        site: &str,
         ts: i64,
         supply: Option<Supply>,
         interval_s: Option<u32>,
@@ -219,7 +245,7 @@ impl<'t> Pass<'t> {
         let day = day_of_ms(ts);
         let mark = known.days.get(site).copied();
         let mut set = |m: DayMark| {
-            known.undo.days.push((site, mark));
+            known.undo.days.push((known.at, mark));
             put(known.days, site, m);
         };
         match mark {
@@ -265,10 +291,10 @@ impl<'t> Pass<'t> {
 
     /// A report not older than the site's newest becomes its newest; a change of stage then is
     /// a transition, recorded in `stage_changes`.
-    fn note_newest<'b>(
+    fn note_newest(
         &mut self,
-        known: &mut Known<'_, 'b>,
-        site: &'b str,
+        known: &mut Known<'_>,
+        site: &str,
         ts: i64,
         stage: Stage,
         received: i64,
@@ -284,7 +310,7 @@ impl<'t> Pass<'t> {
             self.ins_change
                 .execute(params![site, ts, from.map(Stage::as_str), stage.as_str()])?;
         }
-        known.undo.latest.push((site, before));
+        known.undo.latest.push((known.at, before));
         let newest = Newest {
             ts,
             stage,
@@ -367,20 +393,22 @@ impl SqliteStore {
 
 impl Store for SqliteStore {
     fn commit(&mut self, batch: &[Envelope]) -> Result<Vec<Outcome>, StoreError> {
-        let mut undo = Undo::default();
+        let mut undo = std::mem::take(&mut self.undo);
+        undo.clear();
         let result = self.try_commit(batch, &mut undo);
         if result.is_err() {
-            self.undo(undo);
+            self.undo(batch, &mut undo);
         }
+        self.undo = undo;
         result
     }
 }
 
 impl SqliteStore {
-    fn try_commit<'b>(
+    fn try_commit(
         &mut self,
-        batch: &'b [Envelope],
-        undo: &mut Undo<'b>,
+        batch: &[Envelope],
+        undo: &mut Undo,
     ) -> Result<Vec<Outcome>, StoreError> {
         if let Some(o) = &mut self.outbox {
             o.begin(&self.conn)?;
@@ -396,10 +424,12 @@ impl SqliteStore {
             latest: &mut self.latest,
             days: &mut self.days,
             undo,
+            at: 0,
         };
         let mut pass = Pass::new(&tx, self.outbox.is_some())?;
         let mut outcomes = Vec::with_capacity(batch.len());
-        for env in batch {
+        for (at, env) in batch.iter().enumerate() {
+            known.at = at;
             let outcome = match &env.decoded {
                 Ok(Message::Status { status, skewed }) => {
                     pass.status(env, status, *skewed, &mut known, self.outbox.as_mut())?

@@ -29,6 +29,21 @@ pub struct Keys {
     /// Per site, its boots; the one last written to is last.
     sites: foldhash::HashMap<Box<str>, Vec<Boot>>,
     len: usize,
+    span: Option<Span>,
+}
+
+/// One `(site, boot)` and its keys since the last index, `(seq, status.id)` ascending by `seq`.
+pub type BootKeys<'k> = (&'k str, &'k str, &'k [(u64, i64)]);
+
+/// The rows and agent times the keys since the last index cover: what the next run of the
+/// index records. A key taken back does not narrow it; the span may be wider than the keys,
+/// never narrower.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub first_id: i64,
+    pub last_id: i64,
+    pub min_ts: i64,
+    pub max_ts: i64,
 }
 
 impl Keys {
@@ -75,8 +90,9 @@ impl Keys {
         }
     }
 
-    /// Adds a key stored in row `id`; false if the key was already there.
-    pub fn insert(&mut self, site: &str, boot: &str, seq: u64, id: i64) -> bool {
+    /// Adds a key stored in row `id`, a report of agent time `ts` (ms); false if the key was
+    /// already there.
+    pub fn insert(&mut self, site: &str, boot: &str, seq: u64, id: i64, ts: i64) -> bool {
         let tail = &mut self.boot_mut(site, boot).tail;
         match tail.last() {
             Some(&(last, _)) if seq <= last => match tail.binary_search_by_key(&seq, |&(s, _)| s) {
@@ -86,7 +102,39 @@ impl Keys {
             _ => tail.push((seq, id)),
         }
         self.len += 1;
+        let s = self.span.get_or_insert(Span {
+            first_id: id,
+            last_id: id,
+            min_ts: ts,
+            max_ts: ts,
+        });
+        s.first_id = s.first_id.min(id);
+        s.last_id = s.last_id.max(id);
+        s.min_ts = s.min_ts.min(ts);
+        s.max_ts = s.max_ts.max(ts);
         true
+    }
+
+    /// What the keys held cover; `None` when there are none.
+    pub fn span(&self) -> Option<Span> {
+        self.span.filter(|_| self.len > 0)
+    }
+
+    /// Every `(site, boot)` with keys held, ascending by site then boot (bytewise, as SQLite
+    /// orders text), each with its `(seq, id)` ascending by `seq`: the order of the index.
+    pub fn sorted(&self) -> Vec<BootKeys<'_>> {
+        let mut out: Vec<BootKeys<'_>> = self
+            .sites
+            .iter()
+            .flat_map(|(site, boots)| {
+                boots
+                    .iter()
+                    .filter(|b| !b.tail.is_empty())
+                    .map(move |b| (&**site, &*b.name, &b.tail[..]))
+            })
+            .collect();
+        out.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        out
     }
 
     /// Takes back a key inserted by a batch that did not commit.
@@ -125,6 +173,7 @@ impl Keys {
     /// its latest boot, so reboots do not pile up.
     pub fn indexed(&mut self) {
         self.len = 0;
+        self.span = None;
         for boots in self.sites.values_mut() {
             let keep = boots.len().saturating_sub(1);
             boots.drain(..keep);
@@ -146,12 +195,12 @@ mod tests {
     #[test]
     fn keys_count_distinct_keys_and_raise_only_read_maxima() {
         let mut t = Keys::default();
-        assert!(t.insert("A", "b1", 3, 10));
-        assert!(!t.insert("A", "b1", 3, 11));
+        assert!(t.insert("A", "b1", 3, 10, 0));
+        assert!(!t.insert("A", "b1", 3, 11, 0));
         assert_eq!(t.id("A", "b1", 3), Some(10), "the first row stays");
-        assert!(t.insert("A", "b1", 9, 12));
-        assert!(t.insert("A", "b1", 5, 14), "a late key in the middle");
-        assert!(t.insert("A", "b2", 1, 13));
+        assert!(t.insert("A", "b1", 9, 12, 0));
+        assert!(t.insert("A", "b1", 5, 14, 0), "a late key in the middle");
+        assert!(t.insert("A", "b2", 1, 13, 0));
         assert!(t.contains("A", "b1", 5) && !t.contains("A", "b1", 4) && !t.contains("B", "b1", 3));
         assert_eq!(t.len(), 4);
         t.remove("A", "b1", 5);
@@ -173,6 +222,40 @@ mod tests {
         );
     }
 
+    /// The next run of the index comes from here: sorted as the index is, with the rows and
+    /// times it covers.
+    #[test]
+    fn keys_come_out_in_the_index_order_with_their_span() {
+        let mut t = Keys::default();
+        assert_eq!(t.span(), None);
+        t.insert("B", "x", 2, 7, 500);
+        t.insert("A", "y", 1, 8, 100);
+        t.insert("A", "x", 5, 9, 900);
+        t.insert("A", "x", 4, 10, 300);
+        t.insert("B", "x", 1, 11, 200);
+        let sorted = t.sorted();
+        assert_eq!(
+            sorted,
+            vec![
+                ("A", "x", &[(4, 10), (5, 9)][..]),
+                ("A", "y", &[(1, 8)][..]),
+                ("B", "x", &[(1, 11), (2, 7)][..]),
+            ]
+        );
+        assert_eq!(
+            t.span(),
+            Some(Span {
+                first_id: 7,
+                last_id: 11,
+                min_ts: 100,
+                max_ts: 900
+            })
+        );
+        t.indexed();
+        assert_eq!(t.span(), None);
+        assert!(t.sorted().is_empty());
+    }
+
     proptest! {
         /// The keys behave as a set, whatever order they come in and whatever is taken back.
         #[test]
@@ -186,7 +269,7 @@ mod tests {
                     t.remove(&s, &b, q);
                     model.remove(&(s, b, q));
                 } else {
-                    prop_assert_eq!(t.insert(&s, &b, q, 0), model.insert((s, b, q)));
+                    prop_assert_eq!(t.insert(&s, &b, q, 0, 0), model.insert((s, b, q)));
                 }
                 prop_assert_eq!(t.len(), model.len());
             }

@@ -110,6 +110,8 @@ pub struct SqliteStore {
     pub(super) outbox: Option<Outbox>,
     /// Deletes old reports (`store.keep_days`).
     pub(super) retention: Option<Retention>,
+    /// The commit's undo log, kept to reuse its buffers.
+    pub(super) undo: super::commit::Undo,
 }
 
 impl SqliteStore {
@@ -129,8 +131,8 @@ impl SqliteStore {
         let checkpointer = spawn_checkpointer(path)?;
         let indexed_through = super::meta::get(&conn, "indexed_through")?;
         let mut keys = Keys::default();
-        let latest = newest_per_site(&conn, indexed_through, |site, boot, seq, id| {
-            keys.insert(site, boot, seq, id);
+        let latest = newest_per_site(&conn, indexed_through, |site, boot, seq, id, ts| {
+            keys.insert(site, boot, seq, id, ts);
         })?;
         let mut days = foldhash::HashMap::default();
         {
@@ -180,6 +182,7 @@ impl SqliteStore {
             index_every: INDEX_EVERY,
             outbox: None,
             retention: None,
+            undo: Default::default(),
         })
     }
 
@@ -243,26 +246,30 @@ impl SqliteStore {
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let through: i64 =
             tx.query_row("SELECT coalesce(max(id), 0) FROM status", [], |r| r.get(0))?;
-        let span = params![self.indexed_through, through];
-        let added = tx.execute(
-            "INSERT INTO key_runs (run, first_id, last_id, min_ts, max_ts)
-             SELECT coalesce((SELECT max(run) FROM key_runs), -1) + 1, min(id), max(id), min(ts), max(ts)
-             FROM status WHERE id > ?1 AND id <= ?2 HAVING count(*) > 0",
-            span,
-        )?;
-        if added > 0 {
+        // The run from the writer's memory, which holds exactly the keys after
+        // `indexed_through`, already in the index's order: the reports need not be read back.
+        if let Some(span) = self.keys.span() {
             tx.execute(
-                "INSERT OR IGNORE INTO status_keys (run, site, boot, seq, id)
-                 SELECT (SELECT max(run) FROM key_runs), site, boot, seq, id
-                 FROM status WHERE id > ?1 AND id <= ?2 ORDER BY site, boot, seq",
-                span,
+                "INSERT INTO key_runs (run, first_id, last_id, min_ts, max_ts)
+                 VALUES ((SELECT coalesce(max(run), -1) + 1 FROM key_runs), ?1, ?2, ?3, ?4)",
+                params![span.first_id, span.last_id, span.min_ts, span.max_ts],
             )?;
-            tx.execute(
-                "INSERT INTO boot_max (site, boot, seq)
-                 SELECT site, boot, max(seq) FROM status WHERE id > ?1 AND id <= ?2 GROUP BY site, boot
+            let run = tx.last_insert_rowid();
+            let mut key = tx.prepare_cached(
+                "INSERT OR IGNORE INTO status_keys (run, site, boot, seq, id) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            let mut max = tx.prepare_cached(
+                "INSERT INTO boot_max (site, boot, seq) VALUES (?1, ?2, ?3)
                  ON CONFLICT (site, boot) DO UPDATE SET seq = max(seq, excluded.seq)",
-                span,
             )?;
+            for (site, boot, tail) in self.keys.sorted() {
+                for &(seq, id) in tail {
+                    key.execute(params![run, site, boot, seq as i64, id])?;
+                }
+                if let Some(&(top, _)) = tail.last() {
+                    max.execute(params![site, boot, top as i64])?;
+                }
+            }
         }
         {
             let mut upsert = tx.prepare_cached(
@@ -393,7 +400,7 @@ pub(super) struct Latest {
 pub(super) fn newest_per_site(
     conn: &Connection,
     indexed_through: i64,
-    mut tail: impl FnMut(&str, &str, u64, i64),
+    mut tail: impl FnMut(&str, &str, u64, i64, i64),
 ) -> rusqlite::Result<foldhash::HashMap<String, Latest>> {
     let stage = |s: String| Stage::parse(&s).unwrap_or(Stage::Planned);
     let mut latest = foldhash::HashMap::default();
@@ -422,7 +429,7 @@ pub(super) fn newest_per_site(
         let id: i64 = r.get(0)?;
         let site: &str = r.get_ref(1)?.as_str()?;
         let (ts, boot): (i64, &str) = (r.get(4)?, r.get_ref(2)?.as_str()?);
-        tail(site, boot, r.get::<_, i64>(3)? as u64, id);
+        tail(site, boot, r.get::<_, i64>(3)? as u64, id, ts);
         if latest.get(site).is_none_or(|l: &Latest| ts >= l.newest.ts) {
             let newest = Newest {
                 ts,
@@ -670,7 +677,7 @@ impl Telemetry for SqliteReader {
             // One read transaction: the key index and `site_state` move together.
             let tx = c.unchecked_transaction()?;
             let through = super::meta::get(&tx, "indexed_through")?;
-            let mut newest: Vec<_> = newest_per_site(&tx, through, |_, _, _, _| {})?
+            let mut newest: Vec<_> = newest_per_site(&tx, through, |_, _, _, _, _| {})?
                 .into_iter()
                 .collect();
             newest.sort_by(|a, b| a.0.cmp(&b.0));
