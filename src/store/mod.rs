@@ -8,7 +8,8 @@
 //!   stores the reports; [`mod@line`] — the line protocol it holds (measurements, tags, fields).
 //! - [`dedupe`] — keys stored but not yet in the key index, checked in memory.
 //! - [`payload`] — a report's payload as stored: compressed against a fixed dictionary.
-//! - `commit` — the embedded store's commit of a batch, in named steps.
+//! - `commit` — the embedded store's commit of a batch, in named steps; `bulk` — rows written
+//!   many to a statement.
 //! - [`sqlite`] — the embedded store (SQLite, WAL): raw status series, latest state per site, the
 //!   site registry, stage transitions, reports per day and the quarantine.
 //! - [`telemetry`] — the read trait over stored telemetry, and its rows.
@@ -20,6 +21,7 @@
 //!   trail, in the same file.
 
 pub mod backup;
+mod bulk;
 mod commit;
 pub mod control;
 pub mod dedupe;

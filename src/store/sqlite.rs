@@ -25,6 +25,7 @@
 //!   before that day ended" for any past month without scanning `status`.
 //! - `quarantine`: rejected messages with their reason, bounded to the newest `quarantine_max`.
 
+use super::bulk;
 use super::dedupe::Keys;
 use super::outbox::{Buffer, Outbox};
 use super::retention::Retention;
@@ -255,33 +256,61 @@ impl SqliteStore {
                 params![span.first_id, span.last_id, span.min_ts, span.max_ts],
             )?;
             let run = tx.last_insert_rowid();
-            let mut key = tx.prepare_cached(
-                "INSERT OR IGNORE INTO status_keys (run, site, boot, seq, id) VALUES (?1, ?2, ?3, ?4, ?5)",
+            let sorted = self.keys.sorted();
+            let keys: Vec<(&str, &str, u64, i64)> = sorted
+                .iter()
+                .flat_map(|&(site, boot, tail)| {
+                    tail.iter().map(move |&(seq, id)| (site, boot, seq, id))
+                })
+                .collect();
+            bulk::insert(
+                &tx,
+                "INSERT OR IGNORE INTO status_keys (run, site, boot, seq, id)",
+                5,
+                "",
+                &keys,
+                |s, at, &(site, boot, seq, id)| {
+                    s.raw_bind_parameter(at, run)?;
+                    s.raw_bind_parameter(at + 1, site)?;
+                    s.raw_bind_parameter(at + 2, boot)?;
+                    s.raw_bind_parameter(at + 3, seq as i64)?;
+                    s.raw_bind_parameter(at + 4, id)
+                },
             )?;
-            let mut max = tx.prepare_cached(
-                "INSERT INTO boot_max (site, boot, seq) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (site, boot) DO UPDATE SET seq = max(seq, excluded.seq)",
+            bulk::insert(
+                &tx,
+                "INSERT INTO boot_max (site, boot, seq)",
+                3,
+                "ON CONFLICT (site, boot) DO UPDATE SET seq = max(seq, excluded.seq)",
+                &sorted,
+                |s, at, &(site, boot, tail)| {
+                    s.raw_bind_parameter(at, site)?;
+                    s.raw_bind_parameter(at + 1, boot)?;
+                    s.raw_bind_parameter(at + 2, tail.last().map_or(0, |&(top, _)| top as i64))
+                },
             )?;
-            for (site, boot, tail) in self.keys.sorted() {
-                for &(seq, id) in tail {
-                    key.execute(params![run, site, boot, seq as i64, id])?;
-                }
-                if let Some(&(top, _)) = tail.last() {
-                    max.execute(params![site, boot, top as i64])?;
-                }
-            }
         }
-        {
-            let mut upsert = tx.prepare_cached(
-                "INSERT INTO site_state (site, ts, received, stage, id) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (site) DO UPDATE SET ts = excluded.ts, received = excluded.received,
-                     stage = excluded.stage, id = excluded.id",
-            )?;
-            for (site, l) in self.latest.iter().filter(|(_, l)| !l.saved) {
-                let n = &l.newest;
-                upsert.execute(params![site, n.ts, n.received, n.stage.as_str(), n.id])?;
-            }
-        }
+        let unsaved: Vec<(&String, &Newest)> = self
+            .latest
+            .iter()
+            .filter(|(_, l)| !l.saved)
+            .map(|(site, l)| (site, &l.newest))
+            .collect();
+        bulk::insert(
+            &tx,
+            "INSERT INTO site_state (site, ts, received, stage, id)",
+            5,
+            "ON CONFLICT (site) DO UPDATE SET ts = excluded.ts, received = excluded.received,
+                 stage = excluded.stage, id = excluded.id",
+            &unsaved,
+            |s, at, &(site, n)| {
+                s.raw_bind_parameter(at, site)?;
+                s.raw_bind_parameter(at + 1, n.ts)?;
+                s.raw_bind_parameter(at + 2, n.received)?;
+                s.raw_bind_parameter(at + 3, n.stage.as_str())?;
+                s.raw_bind_parameter(at + 4, n.id)
+            },
+        )?;
         super::meta::set(&tx, "indexed_through", through)?;
         tx.commit()?;
         self.indexed_through = through;
