@@ -97,36 +97,28 @@ impl SqliteStore {
     }
 }
 
-/// A report waiting in the pass to be written with the next rows (see [`Pass::append`]).
-struct Row<'b> {
-    id: i64,
-    status: &'b Status,
-    received: i64,
-    skewed: bool,
-    /// Its stored payload in [`Pass::packed`].
-    payload: std::ops::Range<usize>,
-}
-
 /// One batch's pass through its transaction: the statements it uses, and its buffers.
-struct Pass<'t, 'b> {
+struct Pass<'t> {
     tx: &'t Connection,
+    ins_status: CachedStatement<'t>,
     ins_info: CachedStatement<'t>,
     ins_quarantine: CachedStatement<'t>,
     ins_change: CachedStatement<'t>,
     put_day: CachedStatement<'t>,
     ins_outbox: Option<CachedStatement<'t>>,
     quarantined: bool,
-    /// Reports appended and not yet written, with their stored payloads one after another.
-    rows: Vec<Row<'b>>,
+    /// The stored form of the payload being appended, reused report after report.
     packed: Vec<u8>,
-    /// The row id the next report appended gets: arrival order, as SQLite would choose it.
-    next_id: i64,
 }
 
-impl<'t, 'b> Pass<'t, 'b> {
-    fn new(tx: &'t Connection, outbox: bool) -> rusqlite::Result<Pass<'t, 'b>> {
+impl<'t> Pass<'t> {
+    fn new(tx: &'t Connection, outbox: bool) -> rusqlite::Result<Pass<'t>> {
         Ok(Pass {
             tx,
+            ins_status: tx.prepare_cached(
+                "INSERT INTO status (site, boot, seq, ts, received, stage, skewed, payload)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?,
             ins_info: tx.prepare_cached(
                 "INSERT INTO sites (site, info, updated) VALUES (?1, ?2, ?3)
                  ON CONFLICT (site) DO UPDATE SET info = excluded.info, updated = excluded.updated",
@@ -150,16 +142,12 @@ impl<'t, 'b> Pass<'t, 'b> {
                 false => None,
             },
             quarantined: false,
-            rows: Vec::new(),
             packed: Vec::new(),
-            next_id: tx.query_row("SELECT coalesce(max(id), 0) + 1 FROM status", [], |r| {
-                r.get(0)
-            })?,
         })
     }
 
     /// A status report: stored once, or recognised as a repeat.
-    fn status(
+    fn status<'b>(
         &mut self,
         env: &'b Envelope,
         status: &'b Status,
@@ -171,7 +159,7 @@ impl<'t, 'b> Pass<'t, 'b> {
         if let Some(stored) = self.seen(known, site, boot, seq)? {
             return self.repeated(env, stored, site, boot, seq);
         }
-        let id = self.append(env, status, skewed);
+        let id = self.append(env, status, skewed)?;
         let ts = ms(status.ts);
         known.keys.insert(site, boot, seq, id, ts);
         known.undo.keys.push(known.at);
@@ -214,7 +202,6 @@ impl<'t, 'b> Pass<'t, 'b> {
         boot: &str,
         seq: u64,
     ) -> Result<Outcome, StoreError> {
-        self.write_rows()?;
         if !differs_from_stored(self.tx, stored, &env.payload)? {
             return Ok(Outcome::Duplicate);
         }
@@ -228,47 +215,20 @@ impl<'t, 'b> Pass<'t, 'b> {
         Ok(Outcome::Conflicting)
     }
 
-    /// Appends the report to `status`; its row id. The row is written with the next ones
-    /// ([`Pass::write_rows`]): many rows to a statement cost SQLite much less than one each.
-    fn append(&mut self, env: &Envelope, status: &'b Status, skewed: bool) -> i64 {
-        let start = self.packed.len();
-        super::payload::pack_onto(&env.payload, &mut self.packed);
-        let id = self.next_id;
-        self.next_id += 1;
-        self.rows.push(Row {
-            id,
-            status,
-            received: ms(env.received),
-            skewed,
-            payload: start..self.packed.len(),
-        });
-        id
-    }
-
-    /// Writes the reports appended so far: before anything reads `status`, and at the end.
-    fn write_rows(&mut self) -> rusqlite::Result<()> {
-        let packed = &self.packed;
-        super::bulk::insert(
-            self.tx,
-            "INSERT INTO status (id, site, boot, seq, ts, received, stage, skewed, payload)",
-            9,
-            "",
-            &self.rows,
-            |s, at, r| {
-                s.raw_bind_parameter(at, r.id)?;
-                s.raw_bind_parameter(at + 1, &r.status.site)?;
-                s.raw_bind_parameter(at + 2, &r.status.boot)?;
-                s.raw_bind_parameter(at + 3, r.status.seq as i64)?;
-                s.raw_bind_parameter(at + 4, ms(r.status.ts))?;
-                s.raw_bind_parameter(at + 5, r.received)?;
-                s.raw_bind_parameter(at + 6, r.status.stage.as_str())?;
-                s.raw_bind_parameter(at + 7, r.skewed as i64)?;
-                s.raw_bind_parameter(at + 8, &packed[r.payload.clone()])
-            },
-        )?;
-        self.rows.clear();
-        self.packed.clear();
-        Ok(())
+    /// Appends the report to `status`; its row id.
+    fn append(&mut self, env: &Envelope, status: &Status, skewed: bool) -> rusqlite::Result<i64> {
+        super::payload::pack(&env.payload, &mut self.packed);
+        self.ins_status.execute(params![
+            status.site,
+            status.boot,
+            status.seq as i64,
+            ms(status.ts),
+            ms(env.received),
+            status.stage.as_str(),
+            skewed as i64,
+            &self.packed[..],
+        ])?;
+        Ok(self.tx.last_insert_rowid())
     }
 
     /// Keeps the site's newest day with reports: the day's last report, its supply and declared
@@ -399,7 +359,6 @@ impl<'t, 'b> Pass<'t, 'b> {
         outbox: Option<&mut Outbox>,
         quarantine_max: u64,
     ) -> Result<(), StoreError> {
-        self.write_rows()?;
         if let (Some(o), Some(ins)) = (outbox, &mut self.ins_outbox) {
             o.flush(ins)?;
         }

@@ -21,26 +21,19 @@ const HEADER: usize = 5;
 /// batch compresses without allocating).
 pub fn pack(json: &[u8], out: &mut Vec<u8>) {
     out.clear();
-    pack_onto(json, out);
-}
-
-/// Appends the stored form of `json` to `out`.
-pub fn pack_onto(json: &[u8], out: &mut Vec<u8>) {
-    let start = out.len();
     out.resize(
-        start + HEADER + lz4_flex::block::get_maximum_output_size(json.len()),
+        HEADER + lz4_flex::block::get_maximum_output_size(json.len()),
         0,
     );
-    let body = start + HEADER;
-    match lz4_flex::block::compress_into_with_dict(json, &mut out[body..], DICTIONARY_V1) {
+    match lz4_flex::block::compress_into_with_dict(json, &mut out[HEADER..], DICTIONARY_V1) {
         // Bytes that start like the compressed form are kept in it, even when not smaller.
         Ok(n) if HEADER + n < json.len() || json.first() == Some(&LZ4_V1) => {
-            out[start] = LZ4_V1;
-            out[start + 1..body].copy_from_slice(&(json.len() as u32).to_le_bytes());
-            out.truncate(body + n);
+            out[0] = LZ4_V1;
+            out[1..HEADER].copy_from_slice(&(json.len() as u32).to_le_bytes());
+            out.truncate(HEADER + n);
         }
         _ => {
-            out.truncate(start);
+            out.clear();
             out.extend_from_slice(json);
         }
     }
@@ -118,11 +111,6 @@ mod tests {
                 let mut out = Vec::new();
                 pack(&bytes, &mut out);
                 prop_assert_eq!(unpack(&out).unwrap(), &bytes[..]);
-                // Appended after other rows' forms, it is the same form.
-                let mut onto = b"earlier".to_vec();
-                pack_onto(&bytes, &mut onto);
-                prop_assert_eq!(&onto[..7], b"earlier");
-                prop_assert_eq!(&onto[7..], &out[..]);
             }
         }
     }

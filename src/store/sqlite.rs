@@ -290,27 +290,19 @@ impl SqliteStore {
                 },
             )?;
         }
-        let unsaved: Vec<(&String, &Newest)> = self
-            .latest
-            .iter()
-            .filter(|(_, l)| !l.saved)
-            .map(|(site, l)| (site, &l.newest))
-            .collect();
-        bulk::insert(
-            &tx,
-            "INSERT INTO site_state (site, ts, received, stage, id)",
-            5,
-            "ON CONFLICT (site) DO UPDATE SET ts = excluded.ts, received = excluded.received,
-                 stage = excluded.stage, id = excluded.id",
-            &unsaved,
-            |s, at, &(site, n)| {
-                s.raw_bind_parameter(at, site)?;
-                s.raw_bind_parameter(at + 1, n.ts)?;
-                s.raw_bind_parameter(at + 2, n.received)?;
-                s.raw_bind_parameter(at + 3, n.stage.as_str())?;
-                s.raw_bind_parameter(at + 4, n.id)
-            },
-        )?;
+        {
+            // One by one: many to a statement, this upsert made the commits write about 600
+            // bytes more per report (the pipeline bench) for no CPU saved.
+            let mut upsert = tx.prepare_cached(
+                "INSERT INTO site_state (site, ts, received, stage, id) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (site) DO UPDATE SET ts = excluded.ts, received = excluded.received,
+                     stage = excluded.stage, id = excluded.id",
+            )?;
+            for (site, l) in self.latest.iter().filter(|(_, l)| !l.saved) {
+                let n = &l.newest;
+                upsert.execute(params![site, n.ts, n.received, n.stage.as_str(), n.id])?;
+            }
+        }
         super::meta::set(&tx, "indexed_through", through)?;
         tx.commit()?;
         self.indexed_through = through;

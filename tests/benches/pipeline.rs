@@ -10,7 +10,7 @@
 //! Prints µs per report for: decoding and checking the JSON (`ingest::decode`), packing the
 //! payload for its row (`store::payload::pack`), committing batches of `BENCH_BATCH` (1,000)
 //! decoded reports to the embedded store, durable as in `serve` (process CPU, the checkpoint
-//! thread included), and applying them to the in-memory state. Each stage runs three times;
+//! thread included) with the bytes they wrote, and applying them to the in-memory state. Each stage runs three times;
 //! the store starts empty for each commit round.
 
 use chrono::{Duration, Utc};
@@ -43,6 +43,18 @@ fn cpu_seconds() -> f64 {
     let f: Vec<&str> = after.split(' ').collect();
     let ticks: f64 = f[11].parse::<f64>().unwrap() + f[12].parse::<f64>().unwrap();
     ticks / 100.0
+}
+
+/// Bytes this process has passed to write calls so far (`/proc/self/io` `wchar`).
+fn written() -> u64 {
+    std::fs::read_to_string("/proc/self/io")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find_map(|l| l.strip_prefix("wchar: "))
+                .and_then(|v| v.trim().parse().ok())
+        })
+        .unwrap_or(0)
 }
 
 /// Runs `f` and prints µs per report of wall time and of process CPU.
@@ -112,11 +124,13 @@ fn main() {
         });
         let dir = tempfile::tempdir().expect("tempdir");
         let mut store = SqliteStore::open(&dir.path().join("bench.db"), 1000).expect("store");
+        let before = written();
         stage("commit (durable, batched)", messages, || {
             for chunk in envelopes.chunks(batch) {
                 store.commit(chunk).expect("commit");
             }
         });
+        let commit_written = written() - before;
         let mut registry = Registry::default();
         stage("apply to the state", messages, || {
             for e in envelopes {
@@ -126,9 +140,10 @@ fn main() {
             }
         });
         println!(
-            "{:<34} {:>6.0} B per report packed, of {mean}",
+            "{:<34} {:>6.0} B per report packed, of {mean}; {:.0} B per report written by the commits (log, checkpoints)",
             "",
-            bytes as f64 / messages as f64
+            bytes as f64 / messages as f64,
+            commit_written as f64 / messages as f64
         );
     }
 }
