@@ -10,7 +10,8 @@
 //! Prints, for (a) the do-nothing subscriber (the ceiling) and (b) `sitepulse serve` with every
 //! message committed before its ack: msg/s, CPU µs per report, peak RSS and bytes written per
 //! report (to write calls: the log, checkpoints and sockets; and to the disk), with the
-//! publisher's CPU; then b/a, p50/p99 publish-to-stored latency, and history latency per site
+//! publisher's CPU; (a′) the same for `mosquitto_sub -q 1` when mosquitto-clients is installed
+//! (the do-nothing subscriber of the independent harness; it prints each report); then b/a, p50/p99 publish-to-stored latency, and history latency per site
 //! over the stored reports. (c) latency at a province's rate (`BENCH_PACED_RATE`, default 22,400
 //! msg/s: 224,000 sites reporting every 10 s); (d) the same load as (b) into VictoriaMetrics when
 //! installed; (e) state memory per site with `BENCH_PROVINCE_SITES` (224,000) sites; (p) the
@@ -249,6 +250,104 @@ async fn run_subscriber(url: &str, cfg: LoadConfig, cpus: Option<&str>) -> Subsc
     }
 }
 
+/// The topic `mosquitto_sub` is probed on until it is subscribed.
+const PROBE_TOPIC: &str = "sitepulse/bench-probe";
+const PROBE: &str = "bench-probe";
+
+/// CPU seconds the calling thread has used (`/proc/thread-self/stat`).
+fn thread_cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    f.iter().sum::<f64>() / clock_ticks()
+}
+
+/// (a′): `mosquitto_sub -q 1`, the do-nothing subscriber of the independent harness, printing
+/// each report to a pipe that a thread of this process drains (its CPU is not counted as the
+/// publisher's). `None` when mosquitto-clients is not installed.
+async fn run_mosquitto_sub(url: &str, cfg: LoadConfig) -> Option<SubscriberRun> {
+    let (host, port, _) = sitepulse::ingest::mqtt::parse_url(url).unwrap();
+    let port = port.to_string();
+    let mut child = Command::new("mosquitto_sub")
+        .args([
+            "-h",
+            &host,
+            "-p",
+            &port,
+            "-q",
+            "1",
+            "-i",
+            "bench-mosquitto-sub",
+        ])
+        .args(["-t", sitepulse::wire::topic::SUBSCRIPTION])
+        .stdout(Stdio::piped())
+        .spawn()
+        .ok()?;
+    let messages = cfg.messages;
+    let out = child.stdout.take().unwrap();
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    // Counts the reports it prints; probe lines only say it is subscribed.
+    let drain = std::thread::spawn(move || {
+        let mut out = BufReader::with_capacity(1 << 20, out);
+        let (mut line, mut seen) = (Vec::with_capacity(4096), 0u64);
+        while seen < messages {
+            line.clear();
+            if out.read_until(b'\n', &mut line).unwrap() == 0 {
+                panic!("mosquitto_sub stopped after {seen} of {messages} reports");
+            }
+            match line.starts_with(PROBE.as_bytes()) {
+                true => {
+                    let _ = ready_tx.send(());
+                }
+                false => seen += 1,
+            }
+        }
+        thread_cpu_seconds()
+    });
+    loop {
+        let probe = Command::new("mosquitto_pub")
+            .args(["-h", &host, "-p", &port, "-t", PROBE_TOPIC, "-m", PROBE])
+            .status()
+            .expect("mosquitto_pub (mosquitto-clients)");
+        assert!(probe.success(), "mosquitto_pub");
+        if ready_rx.recv_timeout(Duration::from_millis(200)).is_ok() {
+            break;
+        }
+    }
+    let (own0, io0) = (cpu_seconds(std::process::id()), io_bytes(child.id()));
+    let started = Instant::now();
+    let publish =
+        tokio::spawn(async move { load::run(&cfg, Arc::new(AtomicU64::new(0))).await.unwrap() });
+    let drain_cpu = tokio::task::spawn_blocking(move || drain.join().unwrap())
+        .await
+        .unwrap();
+    let elapsed = started.elapsed();
+    let (cpu, rss, io1) = (
+        cpu_seconds(child.id()),
+        peak_rss_mib(child.id()),
+        io_bytes(child.id()),
+    );
+    let own1 = cpu_seconds(std::process::id());
+    let publisher = publish.await.unwrap();
+    let _ = child.kill();
+    child.wait().unwrap();
+    Some(SubscriberRun {
+        rate: messages as f64 / elapsed.as_secs_f64(),
+        elapsed,
+        cpu_us: cpu / messages as f64 * 1e6,
+        rss_mib: rss,
+        wchar: io1.0 - io0.0,
+        publisher_rate: publisher.rate(),
+        publisher_cpu_us: (own1 - own0 - drain_cpu) / messages as f64 * 1e6,
+        payload_bytes: publisher.payload_bytes,
+    })
+}
+
 #[tokio::main]
 async fn main() {
     if std::env::var("BENCH_ROLE").as_deref() == Ok("subscriber") {
@@ -282,6 +381,24 @@ async fn main() {
         a.publisher_cpu_us,
     );
 
+    // (a′) mosquitto_sub, the do-nothing subscriber the issue's harness measured.
+    let a2 = run_mosquitto_sub(&url, load_config(&url, sites, messages, publishers)).await;
+    match &a2 {
+        Some(m) => println!(
+            "(a′) mosquitto_sub -q 1:   {:>9.0} msg/s  ({messages} in {:.2} s); CPU {:.1} µs per report; \
+             peak RSS {:.1} MiB; publisher acked at {:.0} msg/s, CPU {:.1} µs per report",
+            m.rate,
+            m.elapsed.as_secs_f64(),
+            m.cpu_us,
+            m.rss_mib,
+            m.publisher_rate,
+            m.publisher_cpu_us,
+        ),
+        None => println!(
+            "(a′) skipped: mosquitto_sub is not installed (apt-get install mosquitto-clients)"
+        ),
+    }
+
     // (b) sitepulse serve, committing every message before acking it, as fast as it goes.
     let b = run_collector_with(
         &url,
@@ -300,6 +417,13 @@ async fn main() {
         a.cpu_us,
     );
     println!("    b/a = {:.2}", b.rate(messages) / a.rate);
+    if let Some(m) = &a2 {
+        println!(
+            "    against mosquitto_sub: CPU per stored report {:.2}× its CPU per report; b/a′ = {:.2}",
+            b.cpu_s / messages as f64 * 1e6 / m.cpu_us,
+            b.rate(messages) / m.rate
+        );
+    }
     println!(
         "    publish-to-stored latency at saturation: p50 {:.1} ms, p99 {:.1} ms (queueing included); median batch {:.0} messages",
         b.p50_ms, b.p99_ms, b.batch_p50
