@@ -454,7 +454,7 @@ impl Default for StoreConfig {
             path: "sitepulse.db".into(),
             series: Series::Embedded,
             batch_max: 5000,
-            batch_linger_ms: 0,
+            batch_linger_ms: 2,
             queue_capacity: 20_000,
             quarantine_max: 10_000,
             keep_days: 0,

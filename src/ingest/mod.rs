@@ -3,12 +3,14 @@
 //!
 //! - [`decode`] — one message to a checked [`decode::Message`] or a [`decode::Reject`] (pure).
 //! - [`keys`] — the agents' signing keys, checked when signatures are required.
+//! - [`linger`] — when a batch waits for more messages before it commits.
 //! - [`mqtt`] — client options from the configuration (URL, TLS, credentials, session).
 //! - [`source`] — drives the MQTT connection; sends acks from a task of its own.
 //! - [`writer`] — batches, commits, updates the state, releases the acks in order.
 
 pub mod decode;
 pub mod keys;
+pub mod linger;
 pub mod mqtt;
 pub mod source;
 pub mod writer;

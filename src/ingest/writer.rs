@@ -8,6 +8,7 @@
 //! the writer stops without acknowledging what it could not store, and the broker delivers it
 //! again to the next run.
 
+use super::linger::Linger;
 use super::source::{AckToken, Inbound};
 use crate::config::StoreConfig;
 use crate::domain::message::Message;
@@ -38,7 +39,7 @@ impl Writer {
         mut rx: mpsc::Receiver<Inbound>,
         acks: mpsc::UnboundedSender<Vec<AckToken>>,
     ) {
-        let linger = Duration::from_millis(self.config.batch_linger_ms);
+        let mut linger = Linger::new(Duration::from_millis(self.config.batch_linger_ms));
         // The batch's buffer, emptied into the state after each commit and filled again: a batch
         // of a thousand envelopes would otherwise be fresh memory every time.
         let mut spare = Vec::new();
@@ -47,16 +48,26 @@ impl Writer {
             let mut envelopes: Vec<Envelope> = std::mem::take(&mut spare);
             let mut tokens = Vec::with_capacity(self.config.batch_max.min(rx.len() + 1));
             push(first, &mut envelopes, &mut tokens);
-            let deadline = tokio::time::Instant::now() + linger;
+            let first_at = tokio::time::Instant::now();
+            // The batch's size when the queue first ran empty, and the end of its wait.
+            let mut drained: Option<(usize, Option<tokio::time::Instant>)> = None;
             while envelopes.len() < self.config.batch_max {
                 match rx.try_recv() {
                     Ok(i) => push(i, &mut envelopes, &mut tokens),
-                    Err(_) if linger.is_zero() => break,
-                    Err(_) => match tokio::time::timeout_at(deadline, rx.recv()).await {
-                        Ok(Some(i)) => push(i, &mut envelopes, &mut tokens),
-                        Ok(None) | Err(_) => break,
-                    },
+                    Err(_) => {
+                        let (_, until) = *drained.get_or_insert_with(|| {
+                            (envelopes.len(), linger.wait().map(|w| first_at + w))
+                        });
+                        let Some(until) = until else { break };
+                        match tokio::time::timeout_at(until, rx.recv()).await {
+                            Ok(Some(i)) => push(i, &mut envelopes, &mut tokens),
+                            Ok(None) | Err(_) => break,
+                        }
+                    }
                 }
+            }
+            if let Some((at, until)) = drained {
+                linger.batch(at, envelopes.len(), until.is_some());
             }
             self.metrics.queue_depth.set(rx.len() as i64);
             let Some((mut envelopes, outcomes)) = self.commit(envelopes).await else {
