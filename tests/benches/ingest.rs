@@ -133,7 +133,12 @@ fn resident_mib(pid: u32) -> f64 {
 /// CPU seconds (user + system) a process has used so far, from `/proc/{pid}/stat` (a process
 /// that has exited but is not reaped yet still has its figures there).
 fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat_cpu_seconds(&format!("/proc/{pid}/stat"))
+}
+
+/// User + system CPU seconds from a `stat` file of `/proc` (a process's or a thread's).
+fn stat_cpu_seconds(path: &str) -> f64 {
+    let stat = std::fs::read_to_string(path).unwrap_or_default();
     // Fields after the command's closing parenthesis: state is the 3rd field, utime the 14th.
     let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
     let f: Vec<f64> = rest
@@ -142,8 +147,7 @@ fn cpu_seconds(pid: u32) -> f64 {
         .take(2)
         .filter_map(|x| x.parse().ok())
         .collect();
-    let tick = clock_ticks();
-    f.iter().sum::<f64>() / tick
+    f.iter().sum::<f64>() / clock_ticks()
 }
 
 /// The kernel's clock ticks per second, asked once.
@@ -228,8 +232,31 @@ async fn run_subscriber(url: &str, cfg: LoadConfig, cpus: Option<&str>) -> Subsc
         .await
         .unwrap();
     assert_eq!(done, "done");
-    let elapsed = started.elapsed();
+    let since = (started.elapsed(), own0, io0);
     // The child has printed "done" and is exiting; its figures stay readable until reaped.
+    let run = subscriber_figures(&child, messages, since, 0.0, publish).await;
+    child.wait().unwrap();
+    run
+}
+
+/// The topic `mosquitto_sub` is probed on until it is subscribed.
+const PROBE_TOPIC: &str = "sitepulse/bench-probe";
+const PROBE: &str = "bench-probe";
+
+/// CPU seconds the calling thread has used.
+fn thread_cpu_seconds() -> f64 {
+    stat_cpu_seconds("/proc/thread-self/stat")
+}
+
+/// A subscriber's figures once it has received all `messages`: its CPU, peak RSS and writes
+/// since `io0`, and the publisher's CPU (this process's since `own0`, less `not_publisher`).
+async fn subscriber_figures(
+    child: &std::process::Child,
+    messages: u64,
+    (elapsed, own0, io0): (Duration, f64, (u64, u64)),
+    not_publisher: f64,
+    publish: tokio::task::JoinHandle<load::LoadReport>,
+) -> SubscriberRun {
     let (cpu, rss, io1) = (
         cpu_seconds(child.id()),
         peak_rss_mib(child.id()),
@@ -237,7 +264,6 @@ async fn run_subscriber(url: &str, cfg: LoadConfig, cpus: Option<&str>) -> Subsc
     );
     let own1 = cpu_seconds(std::process::id());
     let publisher = publish.await.unwrap();
-    child.wait().unwrap();
     SubscriberRun {
         rate: messages as f64 / elapsed.as_secs_f64(),
         elapsed,
@@ -245,26 +271,9 @@ async fn run_subscriber(url: &str, cfg: LoadConfig, cpus: Option<&str>) -> Subsc
         rss_mib: rss,
         wchar: io1.0 - io0.0,
         publisher_rate: publisher.rate(),
-        publisher_cpu_us: (own1 - own0) / messages as f64 * 1e6,
+        publisher_cpu_us: (own1 - own0 - not_publisher) / messages as f64 * 1e6,
         payload_bytes: publisher.payload_bytes,
     }
-}
-
-/// The topic `mosquitto_sub` is probed on until it is subscribed.
-const PROBE_TOPIC: &str = "sitepulse/bench-probe";
-const PROBE: &str = "bench-probe";
-
-/// CPU seconds the calling thread has used (`/proc/thread-self/stat`).
-fn thread_cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<f64> = rest
-        .split_whitespace()
-        .skip(11)
-        .take(2)
-        .filter_map(|x| x.parse().ok())
-        .collect();
-    f.iter().sum::<f64>() / clock_ticks()
 }
 
 /// (a′): `mosquitto_sub -q 1`, the do-nothing subscriber of the independent harness, printing
@@ -326,26 +335,11 @@ async fn run_mosquitto_sub(url: &str, cfg: LoadConfig) -> Option<SubscriberRun> 
     let drain_cpu = tokio::task::spawn_blocking(move || drain.join().unwrap())
         .await
         .unwrap();
-    let elapsed = started.elapsed();
-    let (cpu, rss, io1) = (
-        cpu_seconds(child.id()),
-        peak_rss_mib(child.id()),
-        io_bytes(child.id()),
-    );
-    let own1 = cpu_seconds(std::process::id());
-    let publisher = publish.await.unwrap();
+    let since = (started.elapsed(), own0, io0);
+    let run = subscriber_figures(&child, messages, since, drain_cpu, publish).await;
     let _ = child.kill();
     child.wait().unwrap();
-    Some(SubscriberRun {
-        rate: messages as f64 / elapsed.as_secs_f64(),
-        elapsed,
-        cpu_us: cpu / messages as f64 * 1e6,
-        rss_mib: rss,
-        wchar: io1.0 - io0.0,
-        publisher_rate: publisher.rate(),
-        publisher_cpu_us: (own1 - own0 - drain_cpu) / messages as f64 * 1e6,
-        payload_bytes: publisher.payload_bytes,
-    })
+    Some(run)
 }
 
 #[tokio::main]
